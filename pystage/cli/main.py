@@ -1,0 +1,103 @@
+"""The ``pystage`` entry point: the root group, lazy subcommands, error mapping."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from pystage import __version__
+from pystage.cli.options import get_options, global_options
+from pystage.errors import PystageError, exit_code_for
+
+# name -> "module:attribute"; modules are imported only when their command runs
+# (or when --help lists them), so start-up stays fast.
+COMMANDS: dict[str, str] = {
+    "pack": "pystage.cli.pack:command",
+    "publish": "pystage.cli.publish:command",
+    "list": "pystage.cli.list:command",
+    "view": "pystage.cli.view:command",
+    "download": "pystage.cli.download:command",
+    "approve": "pystage.cli.approve:command",
+    "reject": "pystage.cli.reject:command",
+    "login": "pystage.cli.login:command",
+    "logout": "pystage.cli.logout:command",
+    "whoami": "pystage.cli.whoami:command",
+    "otp": "pystage.cli.otp:command",
+    "registry": "pystage.cli.registry:command",
+}
+ALIASES = {"ls": "list"}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(set(self.commands) | {name for name in COMMANDS if _available(name)})
+
+    def get_command(self, ctx, name):
+        name = ALIASES.get(name, name)
+        if name in self.commands:
+            return self.commands[name]
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None  # not built yet
+            raise
+        return getattr(module, attr)
+
+
+def _available(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(COMMANDS[name].split(":")[0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="pystage", message="%(version)s")
+@global_options
+def cli():
+    """Stage, inspect, approve and reject npm package versions."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    verbose = any(a in ("-v", "--verbose") for a in args)
+    json_mode = "--json" in args
+    try:
+        cli.main(args=args, prog_name="pystage", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        _fail(PystageError("EINTR", "interrupted"), verbose, json_mode)
+    except click.ClickException as exc:
+        _fail(PystageError("EUSAGE", exc.format_message()), verbose, json_mode)
+    except PystageError as exc:
+        _fail(exc, verbose, json_mode)
+    except KeyboardInterrupt:
+        _fail(PystageError("EINTR", "interrupted"), verbose, json_mode)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
+    except Exception as exc:  # a bug: say so in one line, trace only with --verbose
+        _fail(PystageError("EUNKNOWN", f"{type(exc).__name__}: {exc}",
+                           "re-run with --verbose for the traceback"), verbose, json_mode)
+    sys.exit(0)
+
+
+def _fail(exc: PystageError, verbose: bool, json_mode: bool) -> None:
+    from pystage.render import print_error
+
+    if verbose:
+        import traceback
+
+        traceback.print_exc()
+    print_error(exc, json_mode=json_mode)
+    sys.exit(exit_code_for(exc.code))
+
+
+__all__ = ["cli", "main", "get_options"]

@@ -1,0 +1,64 @@
+"""Global options, accepted before or after the subcommand name.
+
+Each global option is declared on the root group and again on every
+subcommand (through ``@global_options``); both spellings store into the one
+``GlobalOptions`` object on the root context, and a value given after the
+subcommand wins over one given before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import click
+
+
+@dataclass
+class GlobalOptions:
+    registry: str | None = None
+    userconfig: str | None = None
+    json: bool = False
+    color: bool | None = None  # None: decide from the terminal and NO_COLOR
+    verbose: bool = False
+    quiet: bool = False
+    given: set[str] = field(default_factory=set)
+
+
+def get_options(ctx: click.Context | None = None) -> GlobalOptions:
+    ctx = ctx or click.get_current_context()
+    root = ctx.find_root()
+    if not isinstance(root.obj, GlobalOptions):
+        root.obj = GlobalOptions()
+    return root.obj
+
+
+def _store(ctx: click.Context, param: click.Parameter, value):
+    source = ctx.get_parameter_source(param.name)
+    if source is not None and source.name == "DEFAULT":
+        return value
+    opts = get_options(ctx)
+    setattr(opts, param.name, value)
+    opts.given.add(param.name)
+    return value
+
+
+def _declarations():
+    return [
+        click.option("--registry", metavar="URL", help="Registry base URL."),
+        click.option("--userconfig", metavar="FILE", help="User npmrc file (default ~/.npmrc)."),
+        click.option("--json", "json", is_flag=True, default=None, help="Machine-readable JSON output."),
+        click.option("--color/--no-color", "color", default=None, help="Force or disable colour (NO_COLOR is honoured)."),
+        click.option("-v", "--verbose", is_flag=True, default=None, help="Show details and tracebacks."),
+        click.option("-q", "--quiet", is_flag=True, default=None, help="Print only what scripts need."),
+    ]
+
+
+def global_options(f):
+    """Attach the global options to a command (or the root group)."""
+    for decl in reversed(_declarations()):
+        f = decl(f)
+    for p in f.__click_params__[-len(_declarations()):]:
+        p.expose_value = False
+        p.callback = _store
+        p.is_eager = True
+    return f
