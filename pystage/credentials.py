@@ -1,0 +1,401 @@
+"""Which credential goes with which request URL.
+
+Lookup order for a request (first match wins):
+
+1. a token injected for this client (a fresh login, or a trusted-publishing
+   OIDC exchange), and the ``PYSTAGE_TOKEN`` environment variable; both are
+   keyed to the client's registry only;
+2. npm configuration keyed by nerf-dart (``//host[:port]/path/:_authToken``,
+   ``:_auth``, ``:username`` + ``:_password``, ``:certfile`` + ``:keyfile``),
+   from flags, ``npm_config_*`` variables, project, user and global npmrc, in
+   npm's precedence;
+3. the OS keyring (service ``pystage``, username = the registry's nerf-dart),
+   where ``pystage login`` stores tokens by default.
+
+Matching follows npm-registry-fetch: the URL's ``//host/path`` is walked up
+one segment at a time to the longest key that has a credential; a URL on the
+registry's host with no key of its own borrows the registry's credential; any
+other host gets nothing. Credentials therefore never leave the host (and path
+prefix) they were keyed for.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pystage.config import Config, nerf_dart
+from pystage.errors import PystageError
+
+KEYRING_SERVICE = "pystage"
+OTP_KEYRING_SERVICE = "pystage-otp"
+
+
+@dataclass(frozen=True)
+class Credential:
+    reg_key: str  # the nerf-dart that matched, e.g. //registry.npmjs.org/
+    source: str  # "config:<layer>", "keyring", "env", "login", "oidc"
+    token: str | None = None
+    basic: str | None = None  # base64 of user:password
+    username: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    auth_key: str | None = None  # which config key provided it (_authToken, _auth, username)
+
+    @property
+    def authorization(self) -> str | None:
+        if self.token:
+            return f"Bearer {self.token}"
+        if self.basic:
+            return f"Basic {self.basic}"
+        return None
+
+    @property
+    def cert(self) -> tuple[str, str] | None:
+        if self.certfile and self.keyfile and os.path.exists(self.certfile) \
+                and os.path.exists(self.keyfile):
+            return (self.certfile, self.keyfile)
+        return None
+
+    def secrets(self) -> list[str]:
+        out = [s for s in (self.token, self.basic) if s]
+        if self.basic:
+            try:
+                decoded = base64.b64decode(self.basic).decode("utf-8", "replace")
+                out.append(decoded.split(":", 1)[-1])
+            except ValueError:
+                pass
+        return out
+
+    def __repr__(self) -> str:  # never print secrets, even in a traceback
+        return f"Credential(reg_key={self.reg_key!r}, source={self.source!r}, auth_key={self.auth_key!r})"
+
+
+def same_host(a: str, b: str) -> bool:
+    return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
+
+
+def _candidates(url: str):
+    """npm's regFromURI walk: //host/a/b/ -> //host/a/b -> //host/a/ -> ... -> //host"""
+    parts = urlsplit(url)
+    key = f"//{parts.netloc}{parts.path}"
+    while len(key) > 2:
+        yield key
+        key = re.sub(r"([^/]+|/)$", "", key)
+
+
+def _from_config(config: Config, reg_key: str) -> Credential | None:
+    def get(name):
+        return config.get(f"{reg_key}:{name}")
+
+    def layer(name):
+        found = config.where(f"{reg_key}:{name}")
+        return f"config:{found.where}" if found else "config"
+
+    certfile, keyfile = get("certfile"), get("keyfile")
+    cert = (certfile, keyfile) if certfile and keyfile else (None, None)
+    if get("_authToken"):
+        return Credential(reg_key, layer("_authToken"), token=str(get("_authToken")),
+                          certfile=cert[0], keyfile=cert[1], auth_key="_authToken")
+    if get("_auth"):
+        auth = str(get("_auth"))
+        try:
+            user = base64.b64decode(auth).decode("utf-8", "replace").split(":", 1)[0]
+        except ValueError:
+            user = None
+        return Credential(reg_key, layer("_auth"), basic=auth, username=user,
+                          certfile=cert[0], keyfile=cert[1], auth_key="_auth")
+    if get("username") and get("_password"):
+        user = str(get("username"))
+        try:
+            password = base64.b64decode(str(get("_password"))).decode("utf-8")
+        except ValueError:
+            raise PystageError("ECONFIG", f"{reg_key}:_password is not valid base64") from None
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return Credential(reg_key, layer("username"), basic=basic, username=user,
+                          certfile=cert[0], keyfile=cert[1], auth_key="username")
+    if cert[0]:
+        return Credential(reg_key, layer("certfile"), certfile=cert[0], keyfile=cert[1],
+                          auth_key="certfile")
+    return None
+
+
+def config_credential_for(config: Config, url: str) -> Credential | None:
+    for key in _candidates(url):
+        cred = _from_config(config, key)
+        if cred:
+            return cred
+    return None
+
+
+def keyring_credential_for(url: str) -> Credential | None:
+    backend = keyring_backend()
+    if backend is None:
+        return None
+    for key in _candidates(url):
+        if not key.endswith("/"):
+            continue
+        try:
+            token = backend.get_password(KEYRING_SERVICE, key)
+        except Exception:  # a broken backend must not break a request that needs no auth
+            return None
+        if token:
+            return Credential(key, "keyring", token=token, auth_key="keyring")
+    return None
+
+
+class CredentialResolver:
+    """Resolves the credential for each URL a client requests.
+
+    ``registry`` is the client's base registry; ``token`` an explicit token
+    (login, OIDC) keyed to it. Results are cached per URL prefix.
+    """
+
+    def __init__(self, config: Config, registry: str, *, token: str | None = None,
+                 token_source: str = "login", use_keyring: bool = True) -> None:
+        self.config = config
+        self.registry = registry
+        self.registry_key = nerf_dart(registry)
+        self.use_keyring = use_keyring
+        self._explicit: Credential | None = None
+        env_token = config.env.get("PYSTAGE_TOKEN")
+        if token:
+            self._explicit = Credential(self.registry_key, token_source, token=token,
+                                        auth_key="_authToken")
+        elif env_token:
+            self._explicit = Credential(self.registry_key, "env", token=env_token,
+                                        auth_key="PYSTAGE_TOKEN")
+        self._cache: dict[str, Credential | None] = {}
+
+    def set_token(self, token: str, source: str = "login") -> None:
+        self._explicit = Credential(self.registry_key, source, token=token, auth_key="_authToken")
+        self._cache.clear()
+
+    def for_url(self, url: str) -> Credential | None:
+        if url in self._cache:
+            return self._cache[url]
+        cred = self._lookup(url)
+        if cred is None and url != self.registry and same_host(url, self.registry):
+            # npm: no auth of its own, but on the registry's host -> the registry's auth
+            cred = self._lookup(self.registry)
+        self._cache[url] = cred
+        return cred
+
+    def _lookup(self, url: str) -> Credential | None:
+        if self._explicit and _under(url, self._explicit.reg_key):
+            return self._explicit
+        cred = config_credential_for(self.config, url)
+        if cred is None and self.use_keyring:
+            cred = keyring_credential_for(url)
+        return cred
+
+    def secrets(self) -> list[str]:
+        out: list[str] = []
+        for cred in [self._explicit, *self._cache.values()]:
+            if cred:
+                out.extend(cred.secrets())
+        return out
+
+
+def _under(url: str, reg_key: str) -> bool:
+    parts = urlsplit(url)
+    return f"//{parts.netloc}{parts.path}".startswith(reg_key) or \
+        f"//{parts.netloc}{parts.path}/" == reg_key
+
+
+# -- keyring -------------------------------------------------------------------
+
+def keyring_backend():
+    """The usable keyring backend, or None when there is none (headless CI)."""
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+    except Exception:
+        return None
+    if isinstance(backend, fail.Keyring):
+        return None
+    try:
+        from keyring.backends import chainer
+
+        if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+            return None
+    except ImportError:
+        pass
+    if getattr(backend, "priority", 1) <= 0 and type(backend).__name__ == "ChainerBackend":
+        return None
+    return backend
+
+
+def no_keyring_error() -> PystageError:
+    return PystageError(
+        "ENOKEYRING", "no OS keyring backend is available to store the token",
+        "use --save-to-npmrc to store it in your user npmrc (mode 0600) instead, "
+        "or configure a keyring backend (PYTHON_KEYRING_BACKEND)")
+
+
+def keyring_store(service: str, key: str, secret: str) -> None:
+    backend = keyring_backend()
+    if backend is None:
+        raise no_keyring_error()
+    try:
+        backend.set_password(service, key, secret)
+    except Exception as exc:
+        raise PystageError("ENOKEYRING", f"the keyring refused to store the secret: "
+                                         f"{type(exc).__name__}") from None
+
+
+def keyring_get(service: str, key: str) -> str | None:
+    backend = keyring_backend()
+    if backend is None:
+        return None
+    try:
+        return backend.get_password(service, key)
+    except Exception:
+        return None
+
+
+def keyring_delete(service: str, key: str) -> bool:
+    backend = keyring_backend()
+    if backend is None:
+        return False
+    try:
+        if backend.get_password(service, key) is None:
+            return False
+        backend.delete_password(service, key)
+        return True
+    except Exception:
+        return False
+
+
+# -- the user npmrc ------------------------------------------------------------
+
+_CRED_SUFFIXES = ("_authToken", "_auth", "_password", "username", "email", "certfile", "keyfile")
+
+
+def save_token_to_npmrc(path: str, registry: str, token: str) -> None:
+    """Write ``//host/path/:_authToken=token`` to the npmrc at ``path`` (mode 0600), atomically.
+
+    As npm's setCredentialsByURI: the token replaces the key's username/_password.
+    """
+    key = nerf_dart(registry)
+    drop = {f"{key}:{s}" for s in ("_authToken", "_password", "username", "always-auth", "email")}
+    _rewrite_npmrc(path, drop, [f"{key}:_authToken={token}"])
+
+
+def remove_credentials_from_npmrc(path: str, registry: str) -> bool:
+    """Remove every credential key for the registry's nerf-dart; True if something went."""
+    key = nerf_dart(registry)
+    drop = {f"{key}:{s}" for s in _CRED_SUFFIXES}
+    return _rewrite_npmrc(path, drop, [])
+
+
+def _rewrite_npmrc(path: str, drop: set[str], add: list[str]) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        lines, mode = [], 0o600
+    kept, removed = [], False
+    for line in lines:
+        stripped = line.strip()
+        key = stripped.split("=", 1)[0].strip()
+        if key in drop and not stripped.startswith((";", "#")):
+            removed = True
+            continue
+        kept.append(line)
+    if not add and not removed:
+        return False
+    kept.extend(add)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".npmrc.", dir=directory)
+    try:
+        # credentials in the file: never more open than 0600
+        os.fchmod(fd, mode & 0o600 or 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(kept) + ("\n" if kept else ""))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return removed or bool(add)
+
+
+# -- trusted publishing (OIDC) ---------------------------------------------------
+
+def oidc_provider(env) -> str | None:
+    """The CI vendor npm supports trusted publishing for, or None (npm uses ci-info)."""
+    if env.get("GITHUB_ACTIONS"):
+        return "github"
+    if env.get("GITLAB_CI"):
+        return "gitlab"
+    if env.get("CIRCLECI"):
+        return "circleci"
+    return None
+
+
+def exchange_oidc_token(client, package: str) -> str | None:
+    """Exchange the CI's OIDC id token for a package-scoped npm token, as npm's publish does.
+
+    Never raises: trusted publishing is optional, and any failure (no CI, no
+    id-token permission, a registry without the endpoint) falls back silently
+    to the configured credentials. Returns the token, or None.
+    """
+    from urllib.parse import quote
+
+    env = client.config.env
+    provider = oidc_provider(env)
+    if provider is None:
+        return None
+    try:
+        id_token = env.get("NPM_ID_TOKEN")
+        if not id_token and provider == "github":
+            id_token = _github_id_token(client, env)
+        if not id_token:
+            client.log("oidc skipped: no id token available")
+            return None
+        client.redactor.add(id_token)
+        escaped = quote(package, safe="@").replace("%2F", "%2f")  # npa escapedName
+        data = client.json("POST", f"-/npm/v1/oidc/token/exchange/package/{escaped}",
+                           headers={"authorization": f"Bearer {id_token}"}, otp_ok=False,
+                           expect=(200, 201))
+    except Exception as exc:  # noqa: BLE001 - documented: OIDC is best effort
+        client.log(f"oidc exchange failed, using configured credentials: "
+                   f"{getattr(exc, 'code', type(exc).__name__)}")
+        return None
+    token = data.get("token") if isinstance(data, dict) else None
+    if token:
+        client.redactor.add(token)
+        client.log("oidc: using a package-scoped token from the trusted publisher exchange")
+    return token or None
+
+
+def _github_id_token(client, env) -> str | None:
+    from urllib.parse import urlencode
+
+    url, bearer = env.get("ACTIONS_ID_TOKEN_REQUEST_URL"), env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+    if not (url and bearer):
+        client.log("oidc skipped: the workflow lacks `permissions: id-token: write`")
+        return None
+    client.redactor.add(bearer)
+    host = urlsplit(client.registry).hostname
+    sep = "&" if "?" in url else "?"
+    resp = client.session.get(f"{url}{sep}{urlencode({'audience': f'npm:{host}'})}",
+                              headers={"accept": "application/json",
+                                       "authorization": f"Bearer {bearer}"},
+                              timeout=30, allow_redirects=False)
+    if not resp.ok:
+        return None
+    value = resp.json().get("value")
+    return value or None

@@ -1,0 +1,227 @@
+"""Where a one-time password comes from.
+
+In order, when the registry challenges a request:
+
+1. ``--otp CODE`` (sent up front, with the first request);
+2. a TOTP code computed from a secret the user stored with ``pystage otp set``
+   (keyring service ``pystage-otp``; refused in CI, where it would turn 2FA
+   into a second copy of the token);
+3. the registry's web flow, when the challenge carries ``authUrl``/``doneUrl``
+   and we are at a terminal: print the URL, try a browser, poll ``doneUrl``;
+4. a hidden prompt, when stdin and stdout are terminals.
+
+Otherwise: EOTP with a hint about ``--otp``. After a refused code a terminal
+user is asked once more (prompt only).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pystage.errors import PystageError
+
+CI_VARS = ("CI", "CONTINUOUS_INTEGRATION", "BUILD_NUMBER", "RUN_ID", "GITHUB_ACTIONS",
+           "GITLAB_CI", "CIRCLECI", "TRAVIS", "BUILDKITE", "JENKINS_URL", "TEAMCITY_VERSION",
+           "TF_BUILD", "BITBUCKET_BUILD_NUMBER", "CODEBUILD_BUILD_ID", "DRONE")
+
+
+def is_ci(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    for name in CI_VARS:
+        val = env.get(name)
+        if val and val.lower() != "false":
+            return True
+    return False
+
+
+def is_interactive() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def otp_required_error(registry: str | None = None, detail: str | None = None) -> PystageError:
+    msg = "this operation requires a one-time password"
+    if detail:
+        msg += f": {detail}"
+    return PystageError("EOTP", msg, "pass --otp=<code> from your authenticator app, "
+                                     "or run pystage at a terminal to be prompted")
+
+
+def normalize_code(code: str) -> str:
+    return "".join(str(code).split())
+
+
+# -- TOTP secrets --------------------------------------------------------------
+
+def parse_secret(text: str) -> str:
+    """A base32 TOTP secret, from a bare secret or an ``otpauth://totp/...`` URI."""
+    import base64
+    import binascii
+
+    text = text.strip()
+    if not text:
+        raise PystageError("EUSAGE", "no TOTP secret given")
+    if text.lower().startswith("otpauth://"):
+        import pyotp
+
+        try:
+            otp = pyotp.parse_uri(text)
+        except Exception:
+            raise PystageError("EUSAGE", "not a valid otpauth:// URI") from None
+        if not isinstance(otp, pyotp.TOTP):
+            raise PystageError("EUSAGE", "only time-based (totp) otpauth URIs are supported")
+        text = otp.secret
+    secret = "".join(text.split()).upper().rstrip("=")
+    try:
+        base64.b32decode(secret + "=" * (-len(secret) % 8))
+    except (binascii.Error, ValueError):
+        raise PystageError("EUSAGE", "the TOTP secret is not valid base32") from None
+    return secret
+
+
+def totp_now(secret: str) -> str:
+    import pyotp
+
+    return pyotp.TOTP(secret).now()
+
+
+def stored_totp_code(registry: str, env: Mapping[str, str] | None = None) -> str | None:
+    from pystage.config import nerf_dart
+    from pystage.credentials import OTP_KEYRING_SERVICE, keyring_get
+
+    if is_ci(env):
+        return None
+    secret = keyring_get(OTP_KEYRING_SERVICE, nerf_dart(registry))
+    return totp_now(secret) if secret else None
+
+
+# -- the challenge -------------------------------------------------------------
+
+PollFn = Callable[[str], tuple[int, Mapping[str, str], Any]]
+
+
+class OtpHandler:
+    """Answers a registry's OTP challenge; one instance per command."""
+
+    def __init__(self, *, registry: str, given: str | None = None,
+                 interactive: bool | None = None, env: Mapping[str, str] | None = None,
+                 prompt: Callable[[str], str] | None = None,
+                 opener: Callable[[str], Any] | None = None,
+                 notify: Callable[[str], None] | None = None,
+                 use_stored_secret: bool = True,
+                 web_timeout: float = 300.0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.registry = registry
+        self.given = normalize_code(given) if given else None
+        self.interactive = is_interactive() if interactive is None else interactive
+        self.env = os.environ if env is None else env
+        self._prompt = prompt or _hidden_prompt
+        self._opener = opener
+        self._notify = notify or (lambda msg: (sys.stderr.write(msg + "\n"), sys.stderr.flush()))
+        self.use_stored_secret = use_stored_secret
+        self.web_timeout = web_timeout
+        self._sleep = sleep
+        self._clock = clock
+        self.last_source: str | None = "flag" if self.given else None
+        self.codes: list[str] = [self.given] if self.given else []
+
+    def challenge(self, body: Any, poll: PollFn) -> str:
+        """A code for a first challenge (no code, or a --otp code, was sent)."""
+        code, source = self._obtain(body, poll)
+        self.last_source = source
+        self.codes.append(code)
+        return code
+
+    def retry_after_refusal(self, refusal: str) -> str | None:
+        """After the registry refused a code: ask a terminal user once more, else None."""
+        if not self.interactive or self.last_source not in ("prompt", "flag"):
+            return None
+        self._notify(f"The registry refused the one-time password: {refusal}")
+        code = self._ask()
+        self.last_source = "prompt-retry"
+        self.codes.append(code)
+        return code
+
+    # -- sources ---------------------------------------------------------------
+    def _obtain(self, body: Any, poll: PollFn) -> tuple[str, str]:
+        if self.use_stored_secret:
+            if is_ci(self.env):
+                pass  # never use a stored secret in CI (see `pystage otp set`)
+            else:
+                code = stored_totp_code(self.registry, self.env)
+                if code and self.last_source != "totp":
+                    return code, "totp"
+        if isinstance(body, Mapping) and body.get("authUrl") and body.get("doneUrl") \
+                and self.interactive:
+            return self._web(str(body["authUrl"]), str(body["doneUrl"]), poll), "web"
+        if self.interactive:
+            return self._ask(), "prompt"
+        raise otp_required_error(self.registry)
+
+    def _ask(self) -> str:
+        try:
+            code = normalize_code(self._prompt(
+                "This operation requires a one-time password.\nEnter OTP: "))
+        except EOFError:
+            raise otp_required_error(self.registry) from None
+        if not code:
+            raise otp_required_error(self.registry, "no code entered")
+        return code
+
+    def _web(self, auth_url: str, done_url: str, poll: PollFn) -> str:
+        self._notify(f"Authenticate your account at:\n{auth_url}")
+        self._open(auth_url)
+        deadline = self._clock() + self.web_timeout
+        while True:
+            status, headers, data = poll(done_url)
+            if status == 200 and isinstance(data, Mapping) and data.get("token"):
+                return str(data["token"])
+            if status != 202 and status != 200:
+                raise PystageError("EOTP", f"web authentication failed ({status})")
+            wait = _retry_after(headers, default=1.0)
+            if self._clock() + wait > deadline:
+                raise PystageError("ETIMEDOUT", "timed out waiting for web authentication",
+                                   "finish the login in the browser sooner, or pass --otp")
+            self._sleep(wait)
+
+    def _open(self, url: str) -> None:
+        if self._opener is not None:
+            try:
+                self._opener(url)
+            except Exception:
+                pass
+            return
+        if is_ci(self.env) or self.env.get("npm_config_browser") == "false":
+            return
+        try:
+            import webbrowser
+
+            webbrowser.open(url)
+        except Exception:
+            pass
+
+
+def _retry_after(headers: Mapping[str, str], default: float) -> float:
+    value = None
+    for k, v in headers.items():
+        if k.lower() == "retry-after":
+            value = v
+    if value is None:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return default
+
+
+def _hidden_prompt(text: str) -> str:
+    import getpass
+
+    return getpass.getpass(text, stream=sys.stderr)
