@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[registry,test,lint,docs]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[registry,test,lint]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -29,7 +29,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check pystage tests benchmarks
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir site
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[docs]'
+	$(BIN)/sphinx-build -q -W -b html docs site
 
 clean:
 	rm -rf $(VENV) site .pytest_cache build *.egg-info
