@@ -1,0 +1,103 @@
+"""Timing and memory measurement of whole commands, pystage and npm alike."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / ".work"
+
+
+def pystage_cmd(*args: str) -> list[str]:
+    exe = Path(sys.executable).with_name("pystage")
+    return [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "pystage"]), *args]
+
+
+def npm_cmd(*args: str) -> list[str] | None:
+    npm = shutil.which("npm")
+    return [npm, *args] if npm else None
+
+
+def isolated_npm_env(userconfig: Path | None = None) -> dict[str, str]:
+    """npm with no user config noise and a private cache, as the tests run it."""
+    cache = WORK / "npm-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    if userconfig is None:
+        userconfig = WORK / "empty-npmrc"
+        userconfig.touch()
+    return {
+        **os.environ,
+        "npm_config_userconfig": str(userconfig),
+        "npm_config_cache": str(cache),
+        "npm_config_update_notifier": "false",
+        "npm_config_audit": "false",
+        "npm_config_fund": "false",
+        "NO_COLOR": "1",
+    }
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss: int  # bytes, of the process itself (and its waited children)
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def run_once(cmd: list[str], *, cwd=None, env=None, check=True) -> Run:
+    """Run a command, returning wall time and the peak RSS the kernel recorded for it."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = Run(seconds, usage.ru_maxrss * 1024, proc.returncode, out.read(), err.read())
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({result.returncode}):\n"
+                           f"{result.stderr.decode(errors='replace')[-2000:]}")
+    return result
+
+
+def median_seconds(cmd: list[str], runs: int, *, cwd=None, env=None, setup=None) -> float:
+    times = []
+    for _ in range(runs):
+        if setup:
+            setup()
+        times.append(run_once(cmd, cwd=cwd, env=env).seconds)
+    return statistics.median(times)
+
+
+@dataclass
+class Result:
+    name: str
+    unit: str
+    pystage: float
+    npm: float | None
+    target: str
+    ok: bool
+
+    @property
+    def ratio(self) -> float | None:
+        return self.pystage / self.npm if self.npm else None
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    if unit == "MiB":
+        return f"{value:.1f} MiB"
+    return f"{value:.1f} {unit}"
