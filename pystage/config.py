@@ -173,7 +173,25 @@ def nerf_dart(url: str) -> str:
         raise PystageError("EINVALIDURL", f"invalid registry URL: {url}")
     path = parts.path or "/"
     path = path[: path.rfind("/") + 1]
-    return f"//{parts.netloc}{path}"
+    return f"//{url_host(url)}{path}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_host(url: str) -> str:
+    """WHATWG URL.host: lower-case host, no userinfo, port only when not the scheme's default."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        raise PystageError("EINVALIDURL", f"invalid port in URL: {url}") from None
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host += f":{port}"
+    return host
 
 
 def normalize_registry(url: str) -> str:

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pystage.config import Config, nerf_dart
+from pystage.config import Config, nerf_dart, url_host
 from pystage.errors import PystageError
 
 KEYRING_SERVICE = "pystage"
@@ -75,13 +75,12 @@ class Credential:
 
 
 def same_host(a: str, b: str) -> bool:
-    return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
+    return url_host(a) == url_host(b)
 
 
 def _candidates(url: str):
     """npm's regFromURI walk: //host/a/b/ -> //host/a/b -> //host/a/ -> ... -> //host"""
-    parts = urlsplit(url)
-    key = f"//{parts.netloc}{parts.path}"
+    key = f"//{url_host(url)}{urlsplit(url).path}"
     while len(key) > 2:
         yield key
         key = re.sub(r"([^/]+|/)$", "", key)
@@ -201,9 +200,8 @@ class CredentialResolver:
 
 
 def _under(url: str, reg_key: str) -> bool:
-    parts = urlsplit(url)
-    return f"//{parts.netloc}{parts.path}".startswith(reg_key) or \
-        f"//{parts.netloc}{parts.path}/" == reg_key
+    here = f"//{url_host(url)}{urlsplit(url).path}"
+    return here.startswith(reg_key) or here + "/" == reg_key
 
 
 # -- keyring -------------------------------------------------------------------
