@@ -1,0 +1,152 @@
+"""What a .tgz holds, read as data (never extracted): npm's ``getContents``.
+
+One streaming pass over the gzip+tar computes the file list, sizes, bundled
+dependencies and the package.json; a second pass over the raw bytes computes
+sha1/sha512. Nothing is held whole in memory except small text members.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import tarfile
+import zlib
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from pystage.errors import PystageError
+
+_CHUNK = 1024 * 1024
+# Members whose text manifest normalization may need, when publishing a tarball.
+_TEXT_MEMBERS = re.compile(r"^(package\.json|readme(\.[^/]*)?|authors)$", re.IGNORECASE)
+_MAX_TEXT = 8 * 1024 * 1024
+
+
+@dataclass
+class TarballFile:
+    path: str
+    size: int
+    mode: int
+
+
+@dataclass
+class TarballContents:
+    id: str
+    name: str
+    version: str
+    size: int
+    unpacked_size: int
+    shasum: str
+    integrity: str
+    filename: str
+    files: list[TarballFile]
+    entry_count: int
+    bundled: list[str]
+    manifest: dict = field(repr=False, default_factory=dict)
+    texts: dict[str, str] = field(repr=False, default_factory=dict)
+    names: set[str] = field(repr=False, default_factory=set)
+
+    def to_npm_json(self) -> dict:
+        """The object npm prints for a tarball under --json (logTar)."""
+        return {
+            "id": self.id, "name": self.name, "version": self.version, "size": self.size,
+            "unpackedSize": self.unpacked_size, "shasum": self.shasum,
+            "integrity": self.integrity, "filename": self.filename,
+            "files": [{"path": f.path, "size": f.size, "mode": f.mode} for f in self.files],
+            "entryCount": self.entry_count, "bundled": self.bundled,
+        }
+
+
+def file_digests(path: str) -> tuple[int, str, str]:
+    """(size, sha1 hex, sha512 SRI) of a file, read in chunks."""
+    sha1, sha512, size = hashlib.sha1(), hashlib.sha512(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            sha1.update(chunk)
+            sha512.update(chunk)
+            size += len(chunk)
+    return size, sha1.hexdigest(), "sha512-" + base64.b64encode(sha512.digest()).decode()
+
+
+def read_tarball(path: str) -> TarballContents:
+    files: list[TarballFile] = []
+    bundled: dict[str, None] = {}
+    texts: dict[str, str] = {}
+    names: set[str] = set()
+    unpacked = 0
+    entries = 0
+    try:
+        with tarfile.open(path, mode="r|gz") as archive:
+            for member in archive:
+                entries += 1
+                unpacked += member.size
+                inner = re.sub(r"^package/", "", member.name)
+                nested = re.match(r"^package/node_modules/((?:@[^/]+/)?[^/]+)", member.name)
+                if nested:
+                    bundled[nested.group(1)] = None
+                files.append(TarballFile(inner, member.size, member.mode))
+                names.add(inner)
+                if (member.isfile() and member.name.startswith("package/")
+                        and _TEXT_MEMBERS.match(inner) and member.size <= _MAX_TEXT):
+                    handle = archive.extractfile(member)
+                    if handle is not None:
+                        texts[inner] = handle.read().decode("utf-8", errors="replace")
+    except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
+        raise PystageError("ETARBALL", f"{path} is not a readable .tgz: {exc}") from None
+    if "package.json" not in texts:
+        raise PystageError("ETARBALL", f"{path} has no package/package.json")
+    try:
+        manifest = json.loads(texts["package.json"])
+    except ValueError as exc:
+        raise PystageError("EJSONPARSE", f"package.json in {path} is not valid JSON: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise PystageError("EJSONPARSE", f"package.json in {path} is not a JSON object")
+    name = str(manifest.get("name", ""))
+    version = str(manifest.get("version", ""))
+    size, shasum, integrity = file_digests(path)
+    return TarballContents(
+        id=manifest.get("_id") or f"{name}@{version}",
+        name=name, version=version, size=size, unpacked_size=unpacked, shasum=shasum,
+        integrity=integrity, filename=npm_pack_filename(name, version),
+        files=sort_files(files), entry_count=entries, bundled=list(bundled),
+        manifest=manifest, texts=texts, names=names,
+    )
+
+
+def npm_pack_filename(name: str, version: str) -> str:
+    return f"{name.replace('@', '', 1).replace('/', '-', 1)}-{version}.tgz"
+
+
+def sort_files(files: list[TarballFile]) -> list[TarballFile]:
+    """npm's order: names starting with an upper-case character first, each group
+    sorted with localeCompare('en', {sensitivity: 'case', numeric: true})."""
+
+    def is_upper(f: TarballFile) -> bool:
+        first = f.path[:1]
+        return first == first.upper()
+
+    from pystage.packing.collate import sort_key
+
+    def key(f: TarballFile):
+        return sort_key(f.path, numeric=True, case_only=True)
+
+    uppers = sorted((f for f in files if is_upper(f)), key=key)
+    others = sorted((f for f in files if not is_upper(f)), key=key)
+    return uppers + others
+
+
+def format_bytes(count: int, space: bool = True) -> str:
+    """npm's formatBytes (decimal units, one decimal, JS toFixed rounding)."""
+    spacer = " " if space else ""
+    if count < 1000:
+        return f"{count}{spacer}B"
+    for limit, divisor, unit in ((999950, 1000, "kB"), (999950000, 1000000, "MB")):
+        if count < limit:
+            return f"{_to_fixed(count / divisor)}{spacer}{unit}"
+    return f"{_to_fixed(count / 1000000000)}{spacer}GB"
+
+
+def _to_fixed(value: float) -> str:
+    return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

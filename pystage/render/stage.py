@@ -1,0 +1,145 @@
+"""Human and JSON output of the stage commands (publish, list, view, download,
+approve, reject). Contents listings and notices go to stderr, as npm's do;
+stdout carries only the result (the ``+ name@version`` line, the table, the
+file name), so scripts can capture it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pystage.render import print_json, stdout_console
+
+_NPM_ITEM_KEYS = ("id", "packageName", "version", "tag", "createdAt", "actor", "actorType",
+                  "shasum")
+
+
+def stage_item_fields(item: dict) -> list[tuple[str, Any]]:
+    """npm's logStageItem: fixed keys renamed and ordered, then the rest as they come;
+    null values are left out."""
+    actor, actor_type = item.get("actor"), item.get("actorType")
+    fields = [
+        ("id", item.get("id")),
+        ("package name", item.get("packageName")),
+        ("version", item.get("version")),
+        ("tag", item.get("tag")),
+        ("date staged", item.get("createdAt")),
+        ("staged by", f"{actor} ({actor_type})" if actor_type else actor),
+        ("shasum", item.get("shasum")),
+    ]
+    fields += [(k, v) for k, v in item.items() if k not in _NPM_ITEM_KEYS]
+    return [(k, v) for k, v in fields if v is not None]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value)
+    return str(value)
+
+
+class StageRenderer:
+    def __init__(self, color: bool | None = None, quiet: bool = False) -> None:
+        self.out = stdout_console(color)
+        self.err = stdout_console(color, stderr=True)
+        self.quiet = quiet
+
+    # -- shared notices ---------------------------------------------------------
+    def notice(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        from rich.text import Text
+
+        for line in message.splitlines() or [""]:
+            self.err.print(Text.assemble(("warning ", "bold yellow"), line))
+
+    def json(self, data: Any) -> None:
+        print_json(data)
+
+    # -- a staged item ------------------------------------------------------------
+    def item(self, item: dict, console=None) -> None:
+        from rich.text import Text
+
+        console = console or self.out
+        for key, value in stage_item_fields(item):
+            console.print(Text.assemble((key, "cyan"), ": ", (_text(value), "green")))
+
+    def item_summary(self, item: dict) -> None:
+        """What is about to be approved or rejected, on stderr before the OTP prompt."""
+        self.err.print(f"Staged {item.get('packageName')}@{item.get('version')}:", markup=False)
+        self.item(item, console=self.err)
+
+    def items_table(self, items: list[dict], package: str | None) -> None:
+        if not items:
+            message = (f'No staged versions of package name "{package}".' if package
+                       else "No staged packages found.")
+            self.out.print(message, markup=False)
+            return
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("id", "package", "version", "tag", "staged at", "staged by"):
+            table.add_column(column, overflow="fold")
+        for it in items:
+            actor, actor_type = it.get("actor"), it.get("actorType")
+            by = f"{actor} ({actor_type})" if actor and actor_type else (actor or "")
+            table.add_row(*(_text(v) if v is not None else "" for v in (
+                it.get("id"), it.get("packageName"), it.get("version"), it.get("tag"),
+                it.get("createdAt"), by)))
+        self.out.print(table)
+        if not self.quiet:
+            count = len(items)
+            self.err.print(f"{count} staged item{'s' if count != 1 else ''}", markup=False)
+
+    # -- tarball contents (npm's logTar) ----------------------------------------------
+    def contents(self, contents) -> None:
+        if self.quiet:
+            return
+        from rich.text import Text
+
+        from pystage.publishing.contents import format_bytes
+
+        err = self.err
+        err.print()
+        err.print(Text.assemble(("package: ", "bold"), f"{contents.name}@{contents.version}"))
+        err.print("Tarball Contents", style="bold")
+        for f in contents.files:
+            if not f.path.startswith("node_modules/"):
+                err.print(f"{format_bytes(f.size, False)} {f.path}", markup=False)
+        if contents.bundled:
+            err.print("Bundled Dependencies", style="bold")
+            for name in contents.bundled:
+                err.print(name, markup=False)
+        err.print("Tarball Details", style="bold")
+        integrity = contents.integrity
+        details = [
+            ("name", contents.name), ("version", contents.version),
+            ("filename", contents.filename), ("package size", format_bytes(contents.size)),
+            ("unpacked size", format_bytes(contents.unpacked_size)),
+            ("shasum", contents.shasum),
+            ("integrity", f"{integrity[:20]}[...]{integrity[80:]}"),
+        ]
+        if contents.bundled:
+            details += [("bundled deps", len(contents.bundled)),
+                        ("bundled files", contents.entry_count - len(contents.files)),
+                        ("own files", len(contents.files))]
+        details.append(("total files", contents.entry_count))
+        for key, value in details:
+            err.print(Text.assemble((f"{key}: ", "cyan"), str(value)))
+        err.print()
+
+    # -- results ------------------------------------------------------------------------
+    def staged(self, outcome) -> None:
+        contents = outcome.contents
+        suffix = f"staged with id {outcome.stage_id}" if outcome.stage_id else "staged"
+        self.out.print(f"+ {contents.id} ({suffix})", markup=False)
+        if outcome.stage_id and not self.quiet:
+            self.err.print(f"Approve it with: pystage approve {outcome.stage_id} --otp <code>",
+                           markup=False)
+
+    def line(self, message: str) -> None:
+        self.out.print(message, markup=False)

@@ -1,0 +1,223 @@
+"""The stage operations, as plain functions over a RegistryClient.
+
+No terminal I/O here: callers render what these return. Endpoints and
+shapes follow npm 11.19 (``lib/commands/stage/*.js``) and PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from pystage.errors import PystageError, UsageError
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+PER_PAGE = 100
+_DOWNLOAD_CHUNK = 256 * 1024
+
+
+def escape_name(name: str) -> str:
+    """npm-package-arg's escapedName: '@scope/name' travels as '@scope%2fname'."""
+    return quote(name, safe="@").replace("%2F", "%2f")
+
+
+def is_stage_id(value: str) -> bool:
+    return bool(UUID_RE.match(value or ""))
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """'name@version' or '@scope/name@version' -> (name, version or None)."""
+    at = spec.find("@", 1)
+    if at == -1:
+        return spec, None
+    return spec[:at], spec[at + 1:]
+
+
+def package_filter(arg: str | None) -> str | None:
+    """The PACKAGE argument of ``list``: a name (``name@*`` allowed), never a version."""
+    if not arg:
+        return None
+    from pystage.publishing.manifest import check_name
+
+    name, spec = split_spec(arg.strip())
+    if spec not in (None, "", "*"):
+        raise UsageError("Version specifiers are not supported for listing staged packages")
+    check_name(name)
+    return name
+
+
+@dataclass(frozen=True)
+class StageRef:
+    """What the user typed for <ID>: a stage id, or the name@version of a staged item."""
+
+    text: str
+    stage_id: str | None = None
+    name: str | None = None
+    version: str | None = None
+
+
+def parse_stage_ref(text: str | None) -> StageRef:
+    """Validate an <ID> argument before any request, as npm does (plus name@version)."""
+    from pystage.publishing import semver
+    from pystage.publishing.manifest import check_name
+
+    if not text:
+        raise UsageError("Missing required <stage-id>")
+    if is_stage_id(text):
+        return StageRef(text, stage_id=text)
+    name, version = split_spec(text)
+    if version and semver.valid(version):
+        try:
+            check_name(name)
+        except PystageError:
+            pass
+        else:
+            return StageRef(text, name=name, version=semver.valid(version))
+    raise UsageError("stage-id must be a valid UUID",
+                     hint="pass the id that `pystage list` shows, or the staged name@version")
+
+
+def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:
+    """The stage id for ``ref`` (and the listed item, when it was found through list)."""
+    if ref.stage_id:
+        return ref.stage_id, None
+    items = list_staged(client, ref.name)
+    matches = [i for i in items if i.get("packageName", ref.name) == ref.name
+               and i.get("version") == ref.version]
+    if not matches:
+        others = sorted({str(i.get("version")) for i in items if i.get("packageName", ref.name) == ref.name})
+        hint = (f"staged versions of {ref.name}: {', '.join(others)}" if others
+                else f"nothing of {ref.name} is staged on {client.registry}")
+        raise PystageError("E404", f"no staged version matches {ref.name}@{ref.version}", hint)
+    if len(matches) > 1:
+        ids = ", ".join(str(m.get("id")) for m in matches)
+        raise PystageError("EAMBIGUOUS",
+                           f"{len(matches)} staged items match {ref.name}@{ref.version}: {ids}",
+                           "pass one of these stage ids instead")
+    return str(matches[0]["id"]), matches[0]
+
+
+# --- the operations ------------------------------------------------------------------
+
+def list_staged(client, package: str | None = None) -> list[dict]:
+    """Every staged item (all pages), as npm's ``stage list`` collects them."""
+    items: list[dict] = []
+    page = 0
+    while True:
+        params = {"page": page, "perPage": PER_PAGE}
+        if package:
+            params["package"] = package
+        res = client.json("GET", "/-/stage", params=params, otp_ok=False)
+        if not isinstance(res, dict) or not isinstance(res.get("items"), list):
+            raise PystageError("EBADRESPONSE", "the registry's stage list has no \"items\" array")
+        items.extend(res["items"])
+        total = res.get("total")
+        if not isinstance(total, int) or len(items) >= total or len(res["items"]) < PER_PAGE:
+            return items
+        page += 1
+
+
+def view_staged(client, stage_id: str) -> dict:
+    item = client.json("GET", f"/-/stage/{stage_id}", otp_ok=False)
+    if not isinstance(item, dict):
+        raise PystageError("EBADRESPONSE", f"the registry sent no staged item for {stage_id}")
+    return item
+
+
+def approve_staged(client, stage_id: str):
+    """POST approve; the client answers an OTP challenge. Returns the registry's JSON."""
+    return client.json("POST", f"/-/stage/{stage_id}/approve", expect=(200, 201))
+
+
+def reject_staged(client, stage_id: str) -> None:
+    client.request("DELETE", f"/-/stage/{stage_id}", expect=(200, 204))
+
+
+def stage_publish(client, name: str, body) -> dict:
+    """POST the publish document; no OTP is ever asked for staging."""
+    res = client.json("POST", f"/-/stage/package/{escape_name(name)}", data=body,
+                      headers={"content-type": "application/json"}, otp_ok=False,
+                      expect=(200, 201))
+    if not isinstance(res, dict) or not res.get("stageId"):
+        raise PystageError("EBADRESPONSE", "the registry accepted the package but sent no stageId")
+    return res
+
+
+def registry_versions(client, name: str) -> tuple[list[str], str | None]:
+    """Published, non-deprecated release versions (highest first), as npm's publish reads
+    them; any failure counts as "none", exactly as npm treats it."""
+    from pystage.publishing import semver
+
+    try:
+        packument = client.json("GET", f"/{escape_name(name)}", otp_ok=False,
+                                headers={"accept": "application/json"})
+    except PystageError:
+        return [], None
+    versions = packument.get("versions") if isinstance(packument, dict) else None
+    if not isinstance(versions, dict):
+        return [], None
+    parsed = []
+    for key, meta in versions.items():
+        version = semver.parse(key)
+        if version and not version.prerelease and not (isinstance(meta, dict) and meta.get("deprecated")):
+            parsed.append(version)
+    parsed.sort(reverse=True)
+    ordered = [str(v) for v in parsed]
+    return ordered, (ordered[0] if ordered else None)
+
+
+@dataclass
+class Download:
+    path: str
+    filename: str
+    contents: object  # publishing.contents.TarballContents
+
+
+def download_staged(client, stage_id: str, output: str | None = None,
+                    cwd: str | None = None) -> Download:
+    """Save the staged tarball atomically under npm's file name (or ``output``)."""
+    from pystage.publishing.contents import read_tarball
+
+    cwd = cwd or os.getcwd()
+    target_dir, target_file = _download_target(output, cwd)
+    resp = client.request("GET", f"/-/stage/{stage_id}/tarball", stream=True, otp_ok=False,
+                          expect=(200,))
+    fd, tmp = tempfile.mkstemp(prefix=".pystage-download-", suffix=".tgz", dir=target_dir)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in resp.iter_content(_DOWNLOAD_CHUNK, decode_unicode=False):
+                handle.write(chunk)
+        contents = read_tarball(tmp)
+        safe = contents.name.replace("@", "", 1).replace("/", "-", 1)
+        filename = target_file or f"{safe}-{contents.version}-{stage_id}.tgz"
+        final = os.path.join(target_dir, filename)
+        os.replace(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        resp.close()
+    return Download(final, filename, contents)
+
+
+def _download_target(output: str | None, cwd: str) -> tuple[str, str | None]:
+    if not output:
+        return cwd, None
+    path = os.path.join(cwd, os.path.expanduser(output))
+    if os.path.isdir(path) or output.endswith(("/", os.sep)):
+        if not os.path.isdir(path):
+            raise PystageError("ENOENT", f"no such directory: {output}")
+        return path, None
+    parent = os.path.dirname(path) or cwd
+    if not os.path.isdir(parent):
+        raise PystageError("ENOENT", f"no such directory: {os.path.dirname(output)}")
+    return parent, os.path.basename(path)
+
+
+def describe_items(items: Iterable[dict]) -> list[str]:
+    return [f"{i.get('packageName')}@{i.get('version')} ({i.get('id')})" for i in items]
