@@ -1,0 +1,180 @@
+"""Packing a package directory exactly as ``npm pack`` does.
+
+``pack()`` runs the pack lifecycle scripts, picks the files (``packlist``),
+writes the tar stream (``tarball``) gzipped to ``<destination>/<filename>``
+atomically, and reports what it wrote in the shape of ``npm pack --json``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pystage.errors import PystageError
+from pystage.packing.manifest import normalize_for_pack, read_manifest, tarball_filename
+from pystage.packing.packlist import packlist
+from pystage.packing.scripts import run_script
+from pystage.packing.tarball import TarEntry, compress_to, tar_stream
+
+__all__ = ["PackResult", "PackedFile", "pack", "read_manifest", "run_script", "packlist",
+           "contents_order"]
+
+PackedFile = TarEntry
+
+
+@dataclass
+class PackResult:
+    name: str
+    version: str
+    manifest: dict
+    filename: str
+    path: Path | None
+    files: list[PackedFile]
+    size: int
+    unpacked_size: int
+    shasum: str
+    integrity: str
+    bundled: list[str] = field(default_factory=list)
+    entry_count: int = 0
+
+    def to_npm_json(self) -> dict:
+        """One element of ``npm pack --json``'s array, in npm's key order."""
+        return {
+            "id": self.manifest.get("_id") or f"{self.name}@{self.version}",
+            "name": self.name,
+            "version": self.version,
+            "size": self.size,
+            "unpackedSize": self.unpacked_size,
+            "shasum": self.shasum,
+            "integrity": self.integrity,
+            "filename": self.filename,
+            "files": [{"path": f.path, "size": f.size, "mode": f.mode} for f in self.files],
+            "entryCount": self.entry_count,
+            "bundled": list(self.bundled),
+        }
+
+
+def contents_order(files: list[PackedFile]) -> list[PackedFile]:
+    """npm's listing order: names starting with an "upper" character first, each group
+    in localeCompare order (numeric, case-sensitive)."""
+    from pystage.packing.collate import sort_key
+
+    def is_upper(path: str) -> bool:
+        return path[:1] == path[:1].upper()
+
+    key = lambda f: sort_key(f.path, True, True)  # noqa: E731
+    uppers = sorted((f for f in files if is_upper(f.path)), key=key)
+    others = sorted((f for f in files if not is_upper(f.path)), key=key)
+    return uppers + others
+
+
+def _bundled_names(entries: Iterable[PackedFile]) -> list[str]:
+    names: list[str] = []
+    for e in entries:
+        if e.path.startswith("node_modules/") and e.path != "node_modules/":
+            parts = e.path.split("/")
+            name = "/".join(parts[1:3]) if parts[1].startswith("@") else parts[1]
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def pack(pkg_dir, destination=None, *, dry_run: bool = False, ignore_scripts: bool = False,
+         events: tuple[str, ...] = ("prepack", "prepare", "postpack"),
+         on_progress: Callable[[str], None] | None = None, script_stdout=None) -> PackResult:
+    """Pack ``pkg_dir`` into ``destination`` (default: the current directory).
+
+    ``events`` names the lifecycle scripts to run, in order; those before the
+    tarball is made are every event except ``postpack``, which runs after it
+    is written (npm's order). ``dry_run`` builds and measures the tarball
+    without writing it.
+    """
+    pkg_dir = Path(pkg_dir).resolve()
+    if not pkg_dir.is_dir():
+        raise PystageError("ENOENT", f"no such package directory: {pkg_dir}")
+    manifest = read_manifest(pkg_dir)
+    name, version = manifest["name"], manifest["version"]
+    filename = tarball_filename(name, version)
+    dest_dir = Path(destination or os.getcwd()).resolve()
+    if not dry_run:
+        _check_destination(dest_dir)
+
+    before = [e for e in events if e != "postpack"]
+    if not ignore_scripts:
+        for event in before:
+            env = {"npm_package_resolved": str(pkg_dir)} if event == "prepare" else None
+            run_script(pkg_dir, event, manifest, extra_env=env, stdout=script_stdout)
+
+    # scripts may have rewritten package.json: the walk reads it afresh, as pacote does
+    fresh = read_manifest(pkg_dir) if not ignore_scripts and before else manifest
+    normalized = normalize_for_pack(fresh, pkg_dir)
+    if on_progress:
+        on_progress("listing files")
+    files = packlist(pkg_dir, normalized)
+    entries: list[PackedFile] = []
+    stream = tar_stream(pkg_dir, files, normalized, entries)
+    if on_progress:
+        on_progress(f"packing {len(files)} files")
+    path = None
+    if dry_run:
+        compressed = compress_to(stream, None)
+    else:
+        path = dest_dir / filename
+        compressed = _write_atomically(path, stream)
+
+    integrity = "sha512-" + base64.b64encode(compressed.sha512).decode("ascii")
+    if not ignore_scripts and "postpack" in events:
+        run_script(pkg_dir, "postpack", manifest, stdout=script_stdout, extra_env={
+            "npm_package_from": str(pkg_dir), "npm_package_resolved": str(pkg_dir),
+            "npm_package_integrity": integrity})
+
+    return PackResult(
+        name=name, version=version, manifest=manifest, filename=filename, path=path,
+        files=contents_order(entries), size=compressed.size,
+        unpacked_size=sum(e.size for e in entries), shasum=compressed.sha1,
+        integrity=integrity, bundled=_bundled_names(entries), entry_count=len(entries))
+
+
+def _check_destination(dest_dir: Path) -> None:
+    if not dest_dir.exists():
+        raise PystageError("ENOENT", f"pack destination does not exist: {dest_dir}")
+    if not dest_dir.is_dir():
+        raise PystageError("ENOTDIR", f"pack destination is not a directory: {dest_dir}")
+    if not os.access(dest_dir, os.W_OK | os.X_OK):
+        raise PystageError("EACCES", f"pack destination is not writable: {dest_dir}")
+
+
+def _write_atomically(path: Path, stream):
+    """Write to a temporary file beside ``path``, then rename: never a partial .tgz."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except PermissionError:
+        raise PystageError("EACCES", f"pack destination is not writable: {path.parent}") from None
+    except OSError as exc:
+        raise PystageError("EIO", f"cannot write to {path.parent}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            compressed = compress_to(stream, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and not isinstance(exc, PystageError):
+            raise PystageError("EIO", f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+    return compressed
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
