@@ -286,8 +286,8 @@ def save_token_to_npmrc(path: str, registry: str, token: str) -> None:
 
 
 def remove_credentials_from_npmrc(path: str, registry: str) -> bool:
-    """Remove every credential key for the registry's nerf-dart; True if something went."""
-    key = nerf_dart(registry)
+    """Remove every credential key for the registry (a URL or a ``//`` key); True if any went."""
+    key = registry if registry.startswith("//") else nerf_dart(registry)
     drop = {f"{key}:{s}" for s in _CRED_SUFFIXES}
     return _rewrite_npmrc(path, drop, [])
 

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pystage import __version__
 from pystage.config import Config
-from pystage.credentials import CredentialResolver
+from pystage.credentials import CredentialResolver, same_host
 from pystage.errors import PystageError
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -269,6 +269,11 @@ class RegistryClient:
                                                and method == "POST"):
                     method, body = "GET", _Body(None)
                 params = None  # already part of the Location
+                if not same_host(location, url):
+                    # explicit auth/OTP headers belong to the original host only
+                    extra = {k: v for k, v in extra.items()
+                             if k.lower() not in ("authorization", "npm-otp")}
+                    otp = None
                 url = location
                 continue
             return resp

@@ -176,20 +176,10 @@ class OtpHandler:
         return code
 
     def _web(self, auth_url: str, done_url: str, poll: PollFn) -> str:
-        self._notify(f"Authenticate your account at:\n{auth_url}")
-        self._open(auth_url)
-        deadline = self._clock() + self.web_timeout
-        while True:
-            status, headers, data = poll(done_url)
-            if status == 200 and isinstance(data, Mapping) and data.get("token"):
-                return str(data["token"])
-            if status != 202 and status != 200:
-                raise PystageError("EOTP", f"web authentication failed ({status})")
-            wait = _retry_after(headers, default=1.0)
-            if self._clock() + wait > deadline:
-                raise PystageError("ETIMEDOUT", "timed out waiting for web authentication",
-                                   "finish the login in the browser sooner, or pass --otp")
-            self._sleep(wait)
+        return wait_for_web_auth(auth_url, done_url, poll, notify=self._notify,
+                                 open_url=self._open, timeout=self.web_timeout,
+                                 sleep=self._sleep, clock=self._clock,
+                                 message="Authenticate your account at:")
 
     def _open(self, url: str) -> None:
         if self._opener is not None:
@@ -206,6 +196,31 @@ class OtpHandler:
             webbrowser.open(url)
         except Exception:
             pass
+
+
+def wait_for_web_auth(url: str, done_url: str, poll: PollFn, *, notify, open_url,
+                      timeout: float = 300.0, sleep=time.sleep, clock=time.monotonic,
+                      message: str = "Authenticate your account at:") -> str:
+    """npm-profile's web flow: show ``url``, try a browser, poll ``done_url`` for ``{"token"}``.
+
+    202 means "not yet": wait ``retry-after`` seconds (1 when absent) and poll again.
+    """
+    notify(f"{message}\n{url}")
+    open_url(url)
+    deadline = clock() + timeout
+    while True:
+        status, headers, data = poll(done_url)
+        if status == 200:
+            if isinstance(data, Mapping) and data.get("token"):
+                return str(data["token"])
+            raise PystageError("EWEBAUTH", "invalid response from the web authentication endpoint")
+        if status != 202:
+            raise PystageError("EWEBAUTH", f"web authentication failed ({status})")
+        wait = _retry_after(headers, default=1.0)
+        if clock() + wait > deadline:
+            raise PystageError("ETIMEDOUT", "timed out waiting for web authentication",
+                               "finish in the browser sooner, or use --otp / --auth-type=legacy")
+        sleep(wait)
 
 
 def _retry_after(headers: Mapping[str, str], default: float) -> float:

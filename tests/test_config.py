@@ -210,7 +210,7 @@ def test_nerf_dart():
 def test_invalid_registry_is_a_clear_error(tree):
     cfg = load_config(cwd=tree.cwd, env=tree.env, cli={"registry": "not a url"})
     with pytest.raises(PystageError) as err:
-        cfg.registry
+        _ = cfg.registry
     assert err.value.code == "EINVALIDURL"
 
 

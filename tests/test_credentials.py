@@ -6,8 +6,6 @@ import base64
 import os
 import stat
 
-import pytest
-
 from pystage.config import load_config
 from pystage.credentials import (
     KEYRING_SERVICE,
