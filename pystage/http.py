@@ -31,7 +31,7 @@ OK = (200, 201, 202, 204)
 MASK = "***"
 _SECRET_PATTERNS = [
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+(:[^/\s@]*)?@"), r"\1" + MASK + "@"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + MASK),
+    (re.compile(r"(?i)\b(bearer|basic)\s+(?!realm\b)[A-Za-z0-9._~+/=-]{4,}"), r"\1 " + MASK),
     (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), "npm_" + MASK),
     (re.compile(r"(?i)(:_authToken|:_auth|:_password)\s*=\s*\S+"), r"\1=" + MASK),
     (re.compile(r"(?i)otpauth://\S+"), "otpauth://" + MASK),
@@ -331,6 +331,7 @@ class RegistryClient:
                 val = data.get(key)
                 if isinstance(val, str) and val:
                     return self.redactor(val)
+            return ""
         text = _snippet(resp.text if not _is_binary(resp) else "")
         return self.redactor(text)
 
