@@ -72,6 +72,11 @@ def parse_secret(text: str) -> str:
 
         try:
             otp = pyotp.parse_uri(text)
+        except ValueError as exc:
+            if "112 bits" in str(exc):
+                raise PystageError("EUSAGE", "the TOTP secret is too short (under 112 bits)") \
+                    from None
+            raise PystageError("EUSAGE", "not a valid otpauth:// URI") from None
         except Exception:
             raise PystageError("EUSAGE", "not a valid otpauth:// URI") from None
         if not isinstance(otp, pyotp.TOTP):
@@ -79,9 +84,11 @@ def parse_secret(text: str) -> str:
         text = otp.secret
     secret = "".join(text.split()).upper().rstrip("=")
     try:
-        base64.b32decode(secret + "=" * (-len(secret) % 8))
+        raw = base64.b32decode(secret + "=" * (-len(secret) % 8))
     except (binascii.Error, ValueError):
         raise PystageError("EUSAGE", "the TOTP secret is not valid base32") from None
+    if len(raw) < 14:  # pyotp (and RFC 4226) want at least 112 bits
+        raise PystageError("EUSAGE", "the TOTP secret is too short (under 112 bits)")
     return secret
 
 
