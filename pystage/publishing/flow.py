@@ -77,15 +77,18 @@ def stage_package(request: PublishRequest, client_for: Callable[[dict], object],
 
 
 def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
-    from pystage.packing import pack, read_manifest
+    from pystage.packing.manifest import read_manifest
 
     prepared = _read_directory(path, read_manifest)
     client = client_for(prepared.manifest)
     tag, access, default_tag = _tag_and_access(client, request)
     _local_checks(prepared.manifest, tag, access, default_tag, request.force)
     _run_script(path, "prepublishOnly", prepared.manifest, request)
+    from pystage.packing import pack
+
     with tempfile.TemporaryDirectory(prefix="pystage-publish-") as workdir:
-        packed = pack(path, workdir, ignore_scripts=request.ignore_scripts)
+        packed = pack(path, workdir, ignore_scripts=request.ignore_scripts,
+                      script_stdout=_script_stdout(request))
         tarball = packed.path
         # scripts may have rewritten package.json: send what is there now
         prepared = _read_directory(path, read_manifest, report=reporter)
@@ -213,7 +216,14 @@ def _run_script(path: str, event: str, manifest: dict, request: PublishRequest) 
         return
     from pystage.packing import run_script
 
-    run_script(path, event, manifest)
+    run_script(path, event, manifest, command="publish", stdout=_script_stdout(request))
+
+
+def _script_stdout(request: PublishRequest):
+    """Under --json, scripts print to stderr so stdout stays one JSON document."""
+    import sys
+
+    return sys.stderr if request.json else None
 
 
 __all__ = ["PublishRequest", "PublishOutcome", "stage_package"]
