@@ -1,0 +1,279 @@
+"""The registry's HTTP face: a Starlette app over ``service.Registry``.
+
+Handlers are thin: read the request (streaming big bodies to a spool file),
+call the service in a worker thread, answer JSON. Errors are
+``{"error": message}`` with the status npm expects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from pystage.registry import packument as docs
+from pystage.registry.config import RegistryConfig
+from pystage.registry.errors import RegistryError
+from pystage.registry.publishdoc import read_publish_document
+from pystage.registry.service import Registry
+
+SPOOL_WRITE = 1 << 20
+
+
+def create_app(config: RegistryConfig) -> Starlette:
+    registry = Registry(config)
+    return Starlette(routes=_routes(registry, config),
+                     exception_handlers={RegistryError: _registry_error, Exception: _crash})
+
+
+async def _registry_error(request: Request, exc: RegistryError) -> Response:
+    return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    traceback.print_exception(exc, file=sys.stderr)
+    return JSONResponse({"error": "internal registry error"}, status_code=500)
+
+
+# -- request helpers -----------------------------------------------------------------
+def _declared_length(request: Request, limit: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RegistryError(413, f"request body of {declared} bytes is over the limit of {limit}")
+
+
+async def _read_json(request: Request, limit: int):
+    _declared_length(request, limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise RegistryError(413, f"request body is over the limit of {limit} bytes")
+    try:
+        return json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryError(400, f"malformed JSON: {exc}") from None
+
+
+async def _spool(request: Request, config: RegistryConfig) -> str:
+    """Stream the body to a temp file under the storage directory, within the size limit."""
+    limit = config.max_body_bytes
+    _declared_length(request, limit)
+    fd, path = tempfile.mkstemp(dir=config.tmp_dir, prefix="body-", suffix=".json")
+    size = 0
+    pending = bytearray()
+    try:
+        with os.fdopen(fd, "wb") as spool:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise RegistryError(413, f"request body is over the limit of {limit} bytes")
+                pending += chunk
+                if len(pending) >= SPOOL_WRITE:
+                    await run_in_threadpool(spool.write, bytes(pending))
+                    pending.clear()
+            spool.write(pending)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def _otp(request: Request) -> str | None:
+    return request.headers.get("npm-otp") or None
+
+
+def _base_url(request: Request, config: RegistryConfig) -> str:
+    return config.public_url or str(request.base_url)
+
+
+def _split_package_path(path: str) -> tuple[str, list[str]]:
+    """'@s/x/-/x-1.0.0.tgz' -> ('@s/x', ['-', 'x-1.0.0.tgz'])."""
+    parts = path.strip("/").split("/")
+    take = 2 if parts[0].startswith("@") and len(parts) > 1 else 1
+    return "/".join(parts[:take]), parts[take:]
+
+
+# -- routes --------------------------------------------------------------------------
+def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
+    call = run_in_threadpool
+
+    async def user_of(request: Request):
+        return await call(registry.authenticate, request.headers.get("authorization"))
+
+    async def logged_in(request: Request):
+        return registry.require_user(await user_of(request))
+
+    async def ping(request: Request):
+        return JSONResponse({})
+
+    async def whoami(request: Request):
+        user = await logged_in(request)
+        return JSONResponse({"username": user.name})
+
+    async def couch_login(request: Request):
+        name = request.path_params["name"]
+        body = await _read_json(request, config.max_json_bytes)
+        if not isinstance(body, dict):
+            raise RegistryError(400, "the body must be a JSON object with name and password")
+        if body.get("name", name) != name:
+            raise RegistryError(400, "the body's name does not match the URL")
+        token, created = await call(registry.accounts.login, name, body.get("password"),
+                                    body.get("email"), _otp(request))
+        return JSONResponse({"ok": True, "id": f"org.couchdb.user:{name}", "token": token,
+                             "message": f'user "{name}" {"created" if created else "logged in"}'},
+                            status_code=201)
+
+    async def couch_user(request: Request):
+        user = await logged_in(request)
+        name = request.path_params["name"]
+        if user.name != name:
+            raise RegistryError(404, f'user "{name}" not found')
+        return JSONResponse({"_id": f"org.couchdb.user:{name}", "name": name,
+                             "email": user.email, "type": "user", "roles": []})
+
+    async def logout(request: Request):
+        if not await call(registry.accounts.revoke_token, request.path_params["token"]):
+            raise RegistryError(404, "token not found")
+        return JSONResponse({"ok": True})
+
+    async def web_login(request: Request):
+        # 404 makes npm fall back to the couch login it then prompts for.
+        raise RegistryError(404, "web login is not supported by this registry; "
+                                 "use npm login --auth-type=legacy")
+
+    async def profile(request: Request):
+        user = await logged_in(request)
+        if request.method == "GET":
+            return JSONResponse(await call(registry.accounts.profile, user))
+        body = await _read_json(request, config.max_json_bytes)
+        if not isinstance(body, dict):
+            raise RegistryError(400, "the body must be a JSON object")
+        return JSONResponse(await call(registry.accounts.update_profile, user, body, _otp(request)))
+
+    async def create_token(request: Request):
+        user = await logged_in(request)
+        body = await _read_json(request, config.max_json_bytes)
+        password = body.get("password") if isinstance(body, dict) else None
+        token = await call(registry.accounts.create_token, user, password, _otp(request))
+        return JSONResponse({"token": token, "key": token[-8:], "readonly": False,
+                             "cidr_whitelist": []}, status_code=201)
+
+    async def dist_tags(request: Request):
+        name = request.path_params["name"]
+        return JSONResponse(await call(registry.dist_tags, name))
+
+    async def dist_tag(request: Request):
+        user = await logged_in(request)
+        name, tag = request.path_params["name"], request.path_params["tag"]
+        if request.method == "DELETE":
+            tags = await call(registry.delete_dist_tag, user, name, tag, _otp(request))
+        else:
+            version = await _read_json(request, config.max_json_bytes)
+            tags = await call(registry.set_dist_tag, user, name, tag, version, _otp(request))
+        return JSONResponse({"ok": True, "dist-tags": tags}, status_code=201)
+
+    async def read_document(request: Request, name: str):
+        spool = await _spool(request, config)
+        try:
+            return await call(read_publish_document, spool, str(config.tmp_dir), name)
+        finally:
+            os.unlink(spool)
+
+    async def stage_publish(request: Request):
+        user = await logged_in(request)
+        name = request.path_params["name"]
+        await call(registry.check_may_stage, user, name)
+        doc = await read_document(request, name)
+        item = await call(registry.stage, user, doc)
+        return JSONResponse({"stageId": item["id"], **item,
+                             "message": f"{doc.name}@{doc.version} staged with tag {doc.tag}"},
+                            status_code=201)
+
+    async def stage_list(request: Request):
+        user = await logged_in(request)
+        query = request.query_params
+        try:
+            page = int(query.get("page", "0"))
+            per_page = int(query.get("perPage", "100"))
+        except ValueError:
+            raise RegistryError(400, "page and perPage must be integers") from None
+        return JSONResponse(await call(registry.list_stages, user, query.get("package") or None,
+                                       page, per_page))
+
+    async def stage_view(request: Request):
+        user = await logged_in(request)
+        stage_id = request.path_params["stage_id"]
+        if request.method == "DELETE":
+            await call(registry.reject, user, stage_id, _otp(request))
+            return Response(status_code=204)
+        return JSONResponse(await call(registry.stage_item, user, stage_id))
+
+    async def stage_tarball(request: Request):
+        user = await logged_in(request)
+        path, filename = await call(registry.stage_tarball, user, request.path_params["stage_id"])
+        return FileResponse(path, media_type="application/octet-stream", filename=filename)
+
+    async def stage_approve(request: Request):
+        user = await logged_in(request)
+        result = await call(registry.approve, user, request.path_params["stage_id"], _otp(request))
+        return JSONResponse(result)
+
+    async def package_route(request: Request):
+        name, rest = _split_package_path(request.path_params["path"])
+        if request.method == "PUT":
+            if rest:
+                raise RegistryError(405, "unpublishing and editing published metadata are not "
+                                         "supported by this registry")
+            user = await logged_in(request)
+            await call(registry.check_may_publish, user, name, _otp(request))
+            doc = await read_document(request, name)
+            await call(registry.publish, user, doc)
+            return JSONResponse({"ok": True, "id": name,
+                                 "message": f"{doc.name}@{doc.version} published"},
+                                status_code=201)
+        if len(rest) >= 2 and rest[0] == "-":
+            path = await call(registry.tarball_path, name, "/".join(rest[1:]))
+            return FileResponse(path, media_type="application/octet-stream")
+        pkg = await call(registry.package, name)
+        base = _base_url(request, config)
+        if not rest:
+            if docs.wants_abbreviated(request.headers.get("accept")):
+                return JSONResponse(docs.abbreviated_packument(pkg, base),
+                                    media_type=docs.ABBREVIATED_TYPE)
+            return JSONResponse(docs.full_packument(pkg, base))
+        if len(rest) == 1:
+            full = docs.full_packument(pkg, base)
+            version = pkg.tags.get(rest[0], rest[0])
+            if version in full["versions"]:
+                return JSONResponse(full["versions"][version])
+            raise RegistryError(404, f'version or tag "{rest[0]}" of "{name}" not found')
+        raise RegistryError(404, "not found")
+
+    return [
+        Route("/-/ping", ping),
+        Route("/-/whoami", whoami),
+        Route("/-/user/org.couchdb.user:{name}", couch_login, methods=["PUT"]),
+        Route("/-/user/org.couchdb.user:{name}/-rev/{rev}", couch_login, methods=["PUT"]),
+        Route("/-/user/org.couchdb.user:{name}", couch_user, methods=["GET"]),
+        Route("/-/user/token/{token}", logout, methods=["DELETE"]),
+        Route("/-/v1/login", web_login, methods=["POST"]),
+        Route("/-/npm/v1/user", profile, methods=["GET", "POST"]),
+        Route("/-/npm/v1/tokens", create_token, methods=["POST"]),
+        Route("/-/package/{name:path}/dist-tags", dist_tags, methods=["GET"]),
+        Route("/-/package/{name:path}/dist-tags/{tag}", dist_tag, methods=["PUT", "POST", "DELETE"]),
+        Route("/-/stage/package/{name:path}", stage_publish, methods=["POST"]),
+        Route("/-/stage", stage_list, methods=["GET"]),
+        Route("/-/stage/{stage_id}", stage_view, methods=["GET", "DELETE"]),
+        Route("/-/stage/{stage_id}/tarball", stage_tarball, methods=["GET"]),
+        Route("/-/stage/{stage_id}/approve", stage_approve, methods=["POST"]),
+        Route("/{path:path}", package_route, methods=["GET", "PUT"]),
+    ]

@@ -1,0 +1,134 @@
+"""The registry's SQLite database: schema, connections, transactions.
+
+WAL mode lets readers (packuments, stage views) run while one writer holds
+the lock; every write runs in ``BEGIN IMMEDIATE`` so concurrent writers queue
+instead of failing half-way. ``synchronous=FULL`` makes a commit durable
+before the response is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    email TEXT,
+    password_hash TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    tfa_mode TEXT,              -- NULL, 'auth-only' or 'auth-and-writes'
+    tfa_secret TEXT,
+    tfa_pending INTEGER NOT NULL DEFAULT 0,
+    recovery_codes TEXT NOT NULL DEFAULT '[]',  -- sha256 hex of unused codes
+    otp_failures INTEGER NOT NULL DEFAULT 0,
+    otp_locked_until REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY,  -- sha256 hex; the token itself is never stored
+    user TEXT NOT NULL REFERENCES users(name),
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS otp_used (
+    user TEXT NOT NULL,
+    step INTEGER NOT NULL,        -- TOTP time step already accepted once
+    PRIMARY KEY (user, step)
+);
+CREATE TABLE IF NOT EXISTS packages (
+    name TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS maintainers (
+    package TEXT NOT NULL REFERENCES packages(name),
+    user TEXT NOT NULL REFERENCES users(name),
+    PRIMARY KEY (package, user)
+);
+CREATE TABLE IF NOT EXISTS versions (
+    package TEXT NOT NULL REFERENCES packages(name),
+    version TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    tarball TEXT NOT NULL,
+    published TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (package, version)
+);
+CREATE TABLE IF NOT EXISTS dist_tags (
+    package TEXT NOT NULL REFERENCES packages(name),
+    tag TEXT NOT NULL,
+    version TEXT NOT NULL,
+    PRIMARY KEY (package, tag)
+);
+CREATE TABLE IF NOT EXISTS stages (
+    id TEXT PRIMARY KEY,
+    package TEXT NOT NULL REFERENCES packages(name),
+    version TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    access TEXT,
+    manifest TEXT NOT NULL,
+    tarball TEXT NOT NULL,
+    shasum TEXT NOT NULL,
+    integrity TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    actor_type TEXT NOT NULL,
+    created TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    UNIQUE (package, version)
+);
+CREATE INDEX IF NOT EXISTS stages_by_package ON stages(package, seq);
+CREATE TABLE IF NOT EXISTS resolved_stages (
+    id TEXT PRIMARY KEY,          -- lets a late approve/reject say what happened
+    package TEXT NOT NULL,
+    version TEXT NOT NULL,
+    outcome TEXT NOT NULL,        -- 'approved' or 'rejected'
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+class Database:
+    """One SQLite connection per thread, all to the same file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self.conn().executescript(SCHEMA)
+
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def write(self):
+        """A write transaction: committed on success, rolled back on any exception."""
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def read(self):
+        """A read transaction: one consistent snapshot for several queries."""
+        conn = self.conn()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")

@@ -1,0 +1,18 @@
+"""The one error type of the registry's service layer, rendered by the app as JSON."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """An HTTP error answer: ``{"error": message}`` with ``status`` and extra headers."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def otp_required(message: str) -> RegistryError:
+    # npm-registry-fetch turns a 401 whose www-authenticate names "otp" into EOTP.
+    return RegistryError(401, message, {"www-authenticate": "OTP"})

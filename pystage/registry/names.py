@@ -1,0 +1,60 @@
+"""What the registry accepts as a package name, a version and a dist-tag."""
+
+from __future__ import annotations
+
+import re
+
+# npm's rules for new package names (validate-npm-package-name): lowercase,
+# URL-safe, no leading dot or underscore, at most 214 characters, optional scope.
+_NAME = re.compile(r"^(?:@([a-z0-9-~][a-z0-9-._~]*)/)?([a-z0-9-~][a-z0-9-._~]*)$")
+_RESERVED = {"node_modules", "favicon.ico"}
+
+# semver.org's official regular expression (no leading "v", no "=").
+_SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+
+_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# A tag that could be read as a version or range would make `npm install name@tag`
+# ambiguous; npm refuses those on the client, and so does the registry.
+_RANGE_LIKE = re.compile(r"^(?:[vV=<>~^]|\d|[xX*]$)")
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,213}$")
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` is not a valid package name, or None when it is."""
+    if not isinstance(name, str) or not name:
+        return "package name must be a non-empty string"
+    if len(name) > 214:
+        return "package name must be at most 214 characters"
+    match = _NAME.match(name)
+    if not match:
+        return (f'invalid package name "{name}": use lowercase letters, digits and '
+                "- . _ ~, optionally with an @scope/ prefix, and no leading . or _")
+    if match.group(2) in _RESERVED:
+        return f'invalid package name "{name}": {match.group(2)} is reserved'
+    return None
+
+
+def is_valid_version(version: object) -> bool:
+    return isinstance(version, str) and len(version) <= 256 and bool(_SEMVER.match(version))
+
+
+def tag_problem(tag: object) -> str | None:
+    if not isinstance(tag, str) or not _TAG.match(tag) or len(tag) > 128:
+        return f"invalid dist-tag {tag!r}: use letters, digits, - . _"
+    if _RANGE_LIKE.match(tag):
+        return f'invalid dist-tag "{tag}": a tag must not look like a version or range'
+    return None
+
+
+def is_valid_username(name: object) -> bool:
+    return isinstance(name, str) and bool(_USERNAME.match(name))
+
+
+def tarball_basename(name: str) -> str:
+    """``@scope/pkg`` -> ``pkg``: the file name part npmjs uses in tarball URLs."""
+    return name.rsplit("/", 1)[-1]

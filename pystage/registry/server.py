@@ -1,0 +1,39 @@
+"""Bind the listening socket and run the registry under uvicorn until interrupted."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+from pystage.registry.config import RegistryConfig
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
+    """Serve until SIGINT/SIGTERM. ``announce`` gets one line with the bound URL."""
+    import uvicorn
+
+    from pystage.registry.app import create_app
+
+    app = create_app(config)  # opens storage before the port accepts anything
+    sock = bind(config.host, config.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    server = uvicorn.Server(uvicorn.Config(
+        app, log_level="warning", access_log=config.access_log, lifespan="off",
+        timeout_keep_alive=30, backlog=2048))
+    announce(f"pystage registry listening on http://{shown}:{port}/ (storage: {config.storage})")
+    server.run(sockets=[sock])

@@ -1,0 +1,335 @@
+"""The registry's operations over its storage: packages, publishing, staging.
+
+Plain synchronous methods, called by the HTTP app from worker threads; each
+either returns data or raises ``RegistryError``. Every state change is one
+SQLite transaction, and every tarball a row refers to was fsynced and renamed
+into place before that row was committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from pystage.registry.accounts import Accounts, User
+from pystage.registry.blobs import BlobStore
+from pystage.registry.config import RegistryConfig
+from pystage.registry.db import Database
+from pystage.registry.errors import RegistryError
+from pystage.registry.names import is_valid_version, name_problem, tag_problem, tarball_basename
+from pystage.registry.publishdoc import PublishDocument
+from pystage.registry.timefmt import now_iso
+
+STAGE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_PER_PAGE = 1000
+
+# Fault injection for the crash tests: when PYSTAGE_REGISTRY_PAUSE_AT names a
+# point below, the request stops there (inside or just after its transaction)
+# and says so on stderr, so a test can kill the process at exactly that moment.
+PAUSE_AT = os.environ.get("PYSTAGE_REGISTRY_PAUSE_AT", "")
+
+
+def pause_point(name: str) -> None:
+    if name and name == PAUSE_AT:
+        print(f"pystage registry: paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+@dataclass
+class PackageData:
+    name: str
+    created: str
+    modified: str
+    versions: list[tuple[str, dict, str]]  # (version, manifest, published), in publish order
+    tags: dict[str, str]
+    maintainers: list[tuple[str, str | None]]
+
+
+def _stage_item(row) -> dict:
+    return {"id": row["id"], "packageName": row["package"], "version": row["version"],
+            "tag": row["tag"], "createdAt": row["created"], "actor": row["actor"],
+            "actorType": row["actor_type"], "access": row["access"], "shasum": row["shasum"],
+            "integrity": row["integrity"]}
+
+
+class Registry:
+    def __init__(self, config: RegistryConfig) -> None:
+        self.config = config
+        config.storage.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db = Database(config.db_path)
+        self.blobs = BlobStore(config.tarball_dir, config.tmp_dir)
+        self.accounts = Accounts(self.db, config)
+        self.blobs.collect_garbage(self.db.conn())
+
+    # -- who is asking -----------------------------------------------------------
+    def authenticate(self, authorization: str | None) -> User | None:
+        if not authorization:
+            return None
+        scheme, _, credentials = authorization.partition(" ")
+        scheme = scheme.lower()
+        if scheme == "bearer" and credentials:
+            return self.accounts.user_for_token(credentials.strip())
+        if scheme == "basic" and credentials:
+            try:
+                name, _, password = base64.b64decode(credentials).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return None
+            return self.accounts.user_for_password(name, password)
+        return None
+
+    @staticmethod
+    def require_user(user: User | None) -> User:
+        if user is None:
+            raise RegistryError(401, "authentication required: log in first (npm login)")
+        return user
+
+    def is_maintainer(self, conn, package: str, user: User) -> bool:
+        return conn.execute("SELECT 1 FROM maintainers WHERE package = ? AND user = ?",
+                            (package, user.name)).fetchone() is not None
+
+    def _package_exists(self, conn, name: str) -> bool:
+        return conn.execute("SELECT 1 FROM packages WHERE name = ?", (name,)).fetchone() is not None
+
+    def _version_taken(self, conn, name: str, version: str) -> str | None:
+        if conn.execute("SELECT 1 FROM versions WHERE package = ? AND version = ?",
+                        (name, version)).fetchone():
+            return "published"
+        if conn.execute("SELECT 1 FROM stages WHERE package = ? AND version = ?",
+                        (name, version)).fetchone():
+            return "staged"
+        return None
+
+    @staticmethod
+    def _next_seq(conn, table: str) -> int:
+        return conn.execute(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}").fetchone()[0]
+
+    # -- reading packages --------------------------------------------------------
+    def package(self, name: str) -> PackageData:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM packages WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise RegistryError(404, f'package "{name}" not found')
+            versions = [(r["version"], json.loads(r["manifest"]), r["published"]) for r in
+                        conn.execute("SELECT version, manifest, published FROM versions "
+                                     "WHERE package = ? ORDER BY seq", (name,))]
+            tags = dict(conn.execute("SELECT tag, version FROM dist_tags WHERE package = ? "
+                                     "ORDER BY tag", (name,)).fetchall())
+            maintainers = [(r["name"], r["email"]) for r in conn.execute(
+                "SELECT users.name, users.email FROM maintainers JOIN users "
+                "ON users.name = maintainers.user WHERE package = ? ORDER BY users.name", (name,))]
+        return PackageData(name, row["created"], row["modified"], versions, tags, maintainers)
+
+    def tarball_path(self, name: str, filename: str) -> Path:
+        version = None
+        for prefix in (f"{tarball_basename(name)}-", f"{name}-"):
+            if filename.startswith(prefix) and filename.endswith(".tgz"):
+                version = filename[len(prefix):-len(".tgz")]
+                break
+        row = None
+        if version is not None:
+            row = self.db.conn().execute("SELECT tarball FROM versions WHERE package = ? "
+                                         "AND version = ?", (name, version)).fetchone()
+        if row is None:
+            raise RegistryError(404, f'tarball "{filename}" of package "{name}" not found')
+        return self.blobs.path(row["tarball"])
+
+    # -- publishing --------------------------------------------------------------
+    def check_may_publish(self, user: User, name: str, otp: str | None) -> None:
+        """Before reading a publish body: may ``user`` publish ``name`` at all?"""
+        problem = name_problem(name)
+        if problem:
+            raise RegistryError(400, problem)
+        conn = self.db.conn()
+        if self._package_exists(conn, name) and not self.is_maintainer(conn, name, user):
+            raise RegistryError(403, f'you do not have permission to publish "{name}"')
+        if user.needs_otp_for_writes:
+            self.accounts.check_otp(user.name, otp)
+
+    def publish(self, user: User, doc: PublishDocument) -> None:
+        blob = self.blobs.adopt(doc.tarball.path)
+        try:
+            stamp = now_iso()
+            with self.db.write() as conn:
+                if not self._package_exists(conn, doc.name):
+                    conn.execute("INSERT INTO packages (name, created, modified) VALUES (?, ?, ?)",
+                                 (doc.name, stamp, stamp))
+                    conn.execute("INSERT INTO maintainers (package, user) VALUES (?, ?)",
+                                 (doc.name, user.name))
+                elif not self.is_maintainer(conn, doc.name, user):
+                    raise RegistryError(403, f'you do not have permission to publish "{doc.name}"')
+                self._refuse_taken(conn, doc.name, doc.version)
+                self._insert_version(conn, doc.name, doc.version, doc.manifest, blob, doc.tag, stamp)
+        except BaseException:
+            self.blobs.remove(blob)
+            raise
+
+    def _refuse_taken(self, conn, name: str, version: str) -> None:
+        taken = self._version_taken(conn, name, version)
+        if taken:
+            raise RegistryError(409, f"{name}@{version} is already {taken}: "
+                                     "versions are unique across published and staged ones")
+
+    def _insert_version(self, conn, name, version, manifest: dict, blob: str, tag: str, stamp):
+        conn.execute("INSERT INTO versions (package, version, manifest, tarball, published, seq) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     (name, version, json.dumps(manifest), blob, stamp,
+                      self._next_seq(conn, "versions")))
+        conn.execute("INSERT INTO dist_tags (package, tag, version) VALUES (?, ?, ?) "
+                     "ON CONFLICT (package, tag) DO UPDATE SET version = excluded.version",
+                     (name, tag, version))
+        conn.execute("UPDATE packages SET modified = ? WHERE name = ?", (stamp, name))
+
+    # -- staging -----------------------------------------------------------------
+    def check_may_stage(self, user: User, name: str) -> None:
+        problem = name_problem(name)
+        if problem:
+            raise RegistryError(400, problem)
+        conn = self.db.conn()
+        if not self._package_exists(conn, name):
+            raise RegistryError(404, f'package "{name}" does not exist: staging needs an existing '
+                                     "package, so publish its first version normally")
+        if not self.is_maintainer(conn, name, user):
+            raise RegistryError(403, f'you do not have permission to publish "{name}"')
+
+    def stage(self, user: User, doc: PublishDocument) -> dict:
+        blob = self.blobs.adopt(doc.tarball.path)
+        try:
+            with self.db.write() as conn:
+                if not self.is_maintainer(conn, doc.name, user):
+                    raise RegistryError(403, f'you do not have permission to publish "{doc.name}"')
+                self._refuse_taken(conn, doc.name, doc.version)
+                stage_id = str(uuid.uuid4())
+                conn.execute(
+                    "INSERT INTO stages (id, package, version, tag, access, manifest, tarball, "
+                    "shasum, integrity, size, actor, actor_type, created, seq) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'user', ?, ?)",
+                    (stage_id, doc.name, doc.version, doc.tag, doc.access, json.dumps(doc.manifest),
+                     blob, doc.tarball.sha1_hex, doc.tarball.integrity, doc.tarball.length,
+                     user.name, now_iso(), self._next_seq(conn, "stages")))
+                pause_point("stage-before-commit")
+                row = conn.execute("SELECT * FROM stages WHERE id = ?", (stage_id,)).fetchone()
+        except BaseException:
+            self.blobs.remove(blob)
+            raise
+        return _stage_item(row)
+
+    def list_stages(self, user: User, package: str | None, page: int, per_page: int) -> dict:
+        if page < 0 or not 1 <= per_page <= MAX_PER_PAGE:
+            raise RegistryError(400, f"page must be >= 0 and perPage between 1 and {MAX_PER_PAGE}")
+        where, args = "maintainers.user = ?", [user.name]
+        if package is not None:
+            where, args = where + " AND stages.package = ?", args + [package]
+        source = f"FROM stages JOIN maintainers ON maintainers.package = stages.package WHERE {where}"
+        with self.db.read() as conn:
+            total = conn.execute(f"SELECT COUNT(*) {source}", args).fetchone()[0]
+            rows = conn.execute(f"SELECT stages.* {source} ORDER BY stages.seq LIMIT ? OFFSET ?",
+                                [*args, per_page, page * per_page]).fetchall()
+        return {"items": [_stage_item(r) for r in rows], "total": total, "page": page,
+                "perPage": per_page}
+
+    def _visible_stage(self, conn, user: User, stage_id: str):
+        """The stage row if ``user`` may see it; 404 (or 409 if it was resolved) otherwise."""
+        stage_id = stage_id.lower()
+        if not STAGE_ID.match(stage_id):
+            raise RegistryError(404, f'staged package "{stage_id}" not found')
+        row = conn.execute("SELECT * FROM stages WHERE id = ?", (stage_id,)).fetchone()
+        if row is not None and self.is_maintainer(conn, row["package"], user):
+            return row
+        if row is None:
+            done = conn.execute("SELECT * FROM resolved_stages WHERE id = ?", (stage_id,)).fetchone()
+            if done is not None and self.is_maintainer(conn, done["package"], user):
+                raise RegistryError(409, f"staged package {stage_id} "
+                                         f"({done['package']}@{done['version']}) was already "
+                                         f"{done['outcome']}")
+        raise RegistryError(404, f'staged package "{stage_id}" not found')
+
+    def stage_item(self, user: User, stage_id: str) -> dict:
+        return _stage_item(self._visible_stage(self.db.conn(), user, stage_id))
+
+    def stage_tarball(self, user: User, stage_id: str) -> tuple[Path, str]:
+        row = self._visible_stage(self.db.conn(), user, stage_id)
+        return self.blobs.path(row["tarball"]), f"{tarball_basename(row['package'])}-{row['version']}.tgz"
+
+    def approve(self, user: User, stage_id: str, otp: str | None) -> dict:
+        self._visible_stage(self.db.conn(), user, stage_id)
+        if user.has_2fa:
+            self.accounts.check_otp(user.name, otp)
+        stamp = now_iso()
+        with self.db.write() as conn:
+            # Re-read inside the write lock: a concurrent approve or reject may have won.
+            row = self._visible_stage(conn, user, stage_id)
+            name, version = row["package"], row["version"]
+            if conn.execute("SELECT 1 FROM versions WHERE package = ? AND version = ?",
+                            (name, version)).fetchone():
+                raise RegistryError(409, f"{name}@{version} is already published")
+            self._insert_version(conn, name, version, json.loads(row["manifest"]), row["tarball"],
+                                 row["tag"], stamp)
+            self._resolve(conn, row, "approved", user, stamp)
+            pause_point("approve-before-commit")
+        pause_point("approve-after-commit")
+        return {"ok": True, **_stage_item(row), "message": f"{name}@{version} published "
+                                                           f"with tag {row['tag']}"}
+
+    def reject(self, user: User, stage_id: str, otp: str | None) -> None:
+        self._visible_stage(self.db.conn(), user, stage_id)
+        if user.has_2fa:
+            self.accounts.check_otp(user.name, otp)
+        with self.db.write() as conn:
+            row = self._visible_stage(conn, user, stage_id)
+            self._resolve(conn, row, "rejected", user, now_iso())
+        self.blobs.remove(row["tarball"])
+
+    @staticmethod
+    def _resolve(conn, row, outcome: str, user: User, stamp: str) -> None:
+        conn.execute("DELETE FROM stages WHERE id = ?", (row["id"],))
+        conn.execute("INSERT INTO resolved_stages (id, package, version, outcome, actor, at) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     (row["id"], row["package"], row["version"], outcome, user.name, stamp))
+
+    # -- dist-tags ---------------------------------------------------------------
+    def dist_tags(self, name: str) -> dict:
+        return self.package(name).tags
+
+    def set_dist_tag(self, user: User, name: str, tag: str, version: object,
+                     otp: str | None) -> dict:
+        problem = tag_problem(tag)
+        if problem:
+            raise RegistryError(400, problem)
+        if not is_valid_version(version):
+            raise RegistryError(400, "the body must be a JSON string holding a published version")
+        self._check_tag_rights(user, name, otp)
+        with self.db.write() as conn:
+            if not conn.execute("SELECT 1 FROM versions WHERE package = ? AND version = ?",
+                                (name, version)).fetchone():
+                raise RegistryError(404, f"{name}@{version} is not published")
+            conn.execute("INSERT INTO dist_tags (package, tag, version) VALUES (?, ?, ?) "
+                         "ON CONFLICT (package, tag) DO UPDATE SET version = excluded.version",
+                         (name, tag, version))
+            conn.execute("UPDATE packages SET modified = ? WHERE name = ?", (now_iso(), name))
+        return self.dist_tags(name)
+
+    def delete_dist_tag(self, user: User, name: str, tag: str, otp: str | None) -> dict:
+        if tag == "latest":
+            raise RegistryError(400, 'the "latest" tag cannot be removed')
+        self._check_tag_rights(user, name, otp)
+        with self.db.write() as conn:
+            if conn.execute("DELETE FROM dist_tags WHERE package = ? AND tag = ?",
+                            (name, tag)).rowcount == 0:
+                raise RegistryError(404, f'package "{name}" has no dist-tag "{tag}"')
+        return self.dist_tags(name)
+
+    def _check_tag_rights(self, user: User, name: str, otp: str | None) -> None:
+        conn = self.db.conn()
+        if not self._package_exists(conn, name):
+            raise RegistryError(404, f'package "{name}" not found')
+        if not self.is_maintainer(conn, name, user):
+            raise RegistryError(403, f'you do not have permission to change tags of "{name}"')
+        if user.needs_otp_for_writes:
+            self.accounts.check_otp(user.name, otp)
