@@ -220,3 +220,14 @@ def test_embedded_otp_prompt_at_a_terminal(embedded, home, file_keyring_env):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
+
+
+def test_verbose_logs_requests_without_secrets(run_pystage, couch_registry, home):
+    couch_registry.state["tokens"].add(TOKEN)
+    reg = couch_registry.url
+    (home / ".npmrc").write_text(f"{reg.replace('http:', '')}:_authToken={TOKEN}\n")
+    r = run_pystage("whoami", "--registry", reg, "-v",
+                    env=isolated(home, {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}))
+    assert r.returncode == 0, r.stderr
+    assert f"pystage http GET 200 {reg}-/whoami" in r.stderr
+    assert TOKEN not in r.stderr
