@@ -33,7 +33,7 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     server = uvicorn.Server(uvicorn.Config(
-        app, log_level="warning", access_log=config.access_log, lifespan="off",
-        timeout_keep_alive=30, backlog=2048))
+        app, log_level="info" if config.access_log else "warning", access_log=config.access_log,
+        lifespan="off", timeout_keep_alive=30, backlog=2048))
     announce(f"pystage registry listening on http://{shown}:{port}/ (storage: {config.storage})")
     server.run(sockets=[sock])

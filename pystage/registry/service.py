@@ -234,15 +234,16 @@ class Registry:
         return {"items": [_stage_item(r) for r in rows], "total": total, "page": page,
                 "perPage": per_page}
 
-    def _visible_stage(self, conn, user: User, stage_id: str):
-        """The stage row if ``user`` may see it; 404 (or 409 if it was resolved) otherwise."""
+    def _visible_stage(self, conn, user: User, stage_id: str, acting: bool = False):
+        """The stage row if ``user`` may see it; 404 otherwise (409 when ``acting`` on a
+        stage that was already approved or rejected)."""
         stage_id = stage_id.lower()
         if not STAGE_ID.match(stage_id):
             raise RegistryError(404, f'staged package "{stage_id}" not found')
         row = conn.execute("SELECT * FROM stages WHERE id = ?", (stage_id,)).fetchone()
         if row is not None and self.is_maintainer(conn, row["package"], user):
             return row
-        if row is None:
+        if row is None and acting:
             done = conn.execute("SELECT * FROM resolved_stages WHERE id = ?", (stage_id,)).fetchone()
             if done is not None and self.is_maintainer(conn, done["package"], user):
                 raise RegistryError(409, f"staged package {stage_id} "
@@ -258,13 +259,13 @@ class Registry:
         return self.blobs.path(row["tarball"]), f"{tarball_basename(row['package'])}-{row['version']}.tgz"
 
     def approve(self, user: User, stage_id: str, otp: str | None) -> dict:
-        self._visible_stage(self.db.conn(), user, stage_id)
+        self._visible_stage(self.db.conn(), user, stage_id, acting=True)
         if user.has_2fa:
             self.accounts.check_otp(user.name, otp)
         stamp = now_iso()
         with self.db.write() as conn:
             # Re-read inside the write lock: a concurrent approve or reject may have won.
-            row = self._visible_stage(conn, user, stage_id)
+            row = self._visible_stage(conn, user, stage_id, acting=True)
             name, version = row["package"], row["version"]
             if conn.execute("SELECT 1 FROM versions WHERE package = ? AND version = ?",
                             (name, version)).fetchone():
@@ -278,11 +279,11 @@ class Registry:
                                                            f"with tag {row['tag']}"}
 
     def reject(self, user: User, stage_id: str, otp: str | None) -> None:
-        self._visible_stage(self.db.conn(), user, stage_id)
+        self._visible_stage(self.db.conn(), user, stage_id, acting=True)
         if user.has_2fa:
             self.accounts.check_otp(user.name, otp)
         with self.db.write() as conn:
-            row = self._visible_stage(conn, user, stage_id)
+            row = self._visible_stage(conn, user, stage_id, acting=True)
             self._resolve(conn, row, "rejected", user, now_iso())
         self.blobs.remove(row["tarball"])
 
