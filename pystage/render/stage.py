@@ -83,13 +83,16 @@ class StageRenderer:
 
         table = Table(box=None, pad_edge=False, header_style="bold")
         for column in ("id", "package", "version", "tag", "staged at", "staged by"):
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", no_wrap=column in ("id", "staged at"))
         for it in items:
             actor, actor_type = it.get("actor"), it.get("actorType")
             by = f"{actor} ({actor_type})" if actor and actor_type else (actor or "")
             table.add_row(*(_text(v) if v is not None else "" for v in (
                 it.get("id"), it.get("packageName"), it.get("version"), it.get("tag"),
                 it.get("createdAt"), by)))
+        # piped output is not cut to 80 columns: ids and names stay whole for scripts
+        if not self.out.is_terminal:
+            self.out.width = 10_000
         self.out.print(table)
         if not self.quiet:
             count = len(items)
