@@ -195,9 +195,11 @@ class _Walker:
             ".npmrc", "/package-lock.json", "/yarn.lock", "/pnpm-lock.yaml", "/bun.lockb",
         ]
         files = m.get("files")
-        if files:
-            for file in files if isinstance(files, list) else [files]:
-                file = str(file)
+        if _js_truthy(files):
+            # a string is iterated character by character, as JavaScript's for...of does
+            for file in files if isinstance(files, (list, str)) else []:
+                if not isinstance(file, str):
+                    continue
                 if file.startswith("./"):
                     file = file[1:]
                 if file.endswith("/*"):
@@ -216,10 +218,10 @@ class _Walker:
                     ignores.append(inverse)
                     ignores.append(inverse + "/**")
             self._inject("package.json", ["*"] + ignores)
-        if m.get("browser") and isinstance(m["browser"], str):
+        if _js_truthy(m.get("browser")) and isinstance(m["browser"], str):
             strict.append("!/" + m["browser"])
-        if m.get("main"):
-            strict.append("!/" + str(m["main"]))
+        if _js_truthy(m.get("main")) and isinstance(m["main"], str):
+            strict.append("!/" + m["main"])
         for target in (m.get("bin") or {}).values():
             strict.append("!/" + target)
         self._inject(STRICT_RULES, strict)
@@ -255,6 +257,13 @@ class _Walker:
             rel = os.path.relpath(walker.path, self.root)
             for file in bundled:
                 self.result.add(posixpath.normpath(posixpath.join(rel, file)))
+
+
+def _js_truthy(value) -> bool:
+    """JavaScript truthiness: empty arrays and objects are true, 0 and "" are not."""
+    if isinstance(value, (list, dict)):
+        return True
+    return bool(value)
 
 
 def _read_error(path: str, exc: OSError) -> PystageError:

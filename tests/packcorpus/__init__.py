@@ -426,3 +426,44 @@ def workspaces_ignored_names(t: Tree):
     t.write("index.spec.js", "s\n")
     t.write("sub/nested.js", "n\n")
     t.write("weird*name.js", "npm refuses * in names\n")
+
+
+@tree
+def files_empty_array(t: Tree):
+    t.pkg(files=[], main="main.js")
+    t.write("main.js", "m\n")
+    t.write("other.js", "o\n")
+    t.write("README", "r\n")
+    t.write("lib/README.md", "nested readme is not forced\n")
+
+
+@tree
+def linked_bundled_dep(t: Tree):
+    t.pkg(dependencies={"linked": "file:../linked-src"}, bundleDependencies=["linked"])
+    src = t.root.parent / (t.root.name + "-linked-src")
+    Tree(src).json("package.json", {"name": "linked", "version": "1.0.0"})
+    Tree(src).write("index.js", "l\n")
+    Tree(src).write(".npmignore", "ignored.js\n")
+    Tree(src).write("ignored.js", "i\n")
+    Tree(src).write(".npmrc", "x\n")
+    t.symlink("node_modules/linked", str(src))
+
+
+@tree
+def nested_node_modules_in_files_dir(t: Tree):
+    t.pkg(files=["lib"])
+    t.write("lib/index.js", "i\n")
+    t.write("lib/node_modules/vendored/x.js", "nested node_modules are not excluded\n")
+    t.write("node_modules/top/x.js", "root node_modules is\n")
+
+
+@tree
+def ignore_everything_then_include(t: Tree):
+    t.pkg()
+    t.write(".npmignore", "*\n!dist/\n!dist/**\n!*.md\n")
+    t.write("dist/a.js", "a\n")
+    t.write("dist/sub/b.js", "b\n")
+    t.write("src/a.ts", "a\n")
+    t.write("notes.md", "n\n")
+    t.write("sub/notes.md", "n\n")
+    t.write("LICENSE.txt", "l\n")
