@@ -182,12 +182,15 @@ class RegistryServer:
         user = User(name, password, response.json()["token"])
         if not tfa:
             return user
-        mode = tfa if isinstance(tfa, str) else "auth-and-writes"
+        return self.enrol_2fa(user, tfa if isinstance(tfa, str) else "auth-and-writes")
+
+    def enrol_2fa(self, user: User, mode: str = "auth-and-writes") -> User:
+        """Enrol TOTP two-factor as npm profile enable-2fa does; returns the user with its secret."""
         response = self.request("POST", "-/npm/v1/user", user,
-                                json={"tfa": {"mode": mode, "password": password}})
+                                json={"tfa": {"mode": mode, "password": user.password}})
         response.raise_for_status()
         secret = parse_qs(urlparse(response.json()["tfa"]).query)["secret"][0]
-        user = User(name, password, user.token, secret)
+        user = User(user.name, user.password, user.token, secret)
         response = self.request("POST", "-/npm/v1/user", user, json={"tfa": [self.totp_code(user)]})
         response.raise_for_status()
         return user
