@@ -21,13 +21,19 @@ BUNDLE_SPLIT = ("bundled files:", "own files:")
 
 
 def _npm_report(stderr: str) -> list[str]:
-    return [re.sub(r"^npm notice ?", "", line) for line in stderr.splitlines()
-            if line.startswith("npm notice")]
+    return [
+        re.sub(r"^npm notice ?", "", line)
+        for line in stderr.splitlines()
+        if line.startswith("npm notice")
+    ]
 
 
 def _comparable(lines: list[str]) -> list[str]:
-    return [line.strip() for line in lines
-            if line.strip() and not line.startswith(COMPRESSION_DETAILS + BUNDLE_SPLIT)]
+    return [
+        line.strip()
+        for line in lines
+        if line.strip() and not line.startswith(COMPRESSION_DETAILS + BUNDLE_SPLIT)
+    ]
 
 
 @requires_npm((11,))
@@ -35,10 +41,17 @@ def _comparable(lines: list[str]) -> list[str]:
 def test_human_report_matches_npm(name, tmp_path, npm_env, run_pystage):
     pkg = tmp_path / "pkg"
     CORPUS[name](Tree(pkg))
-    npm = subprocess.run([shutil.which("npm"), "pack", "--dry-run", "--ignore-scripts"], cwd=pkg,
-                         env=npm_env, capture_output=True, text=True, timeout=120)
-    ours = run_pystage("pack", "--dry-run", "--ignore-scripts", cwd=pkg,
-                       env={"PYTHONIOENCODING": "utf-8"})
+    npm = subprocess.run(
+        [shutil.which("npm"), "pack", "--dry-run", "--ignore-scripts"],
+        cwd=pkg,
+        env=npm_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    ours = run_pystage(
+        "pack", "--dry-run", "--ignore-scripts", cwd=pkg, env={"PYTHONIOENCODING": "utf-8"}
+    )
     assert ours.returncode == 0, ours.stderr
     assert ours.stdout == npm.stdout  # the file name, alone on stdout
     assert _comparable(ours.stderr.splitlines()) == _comparable(_npm_report(npm.stderr))
@@ -84,8 +97,19 @@ def test_json_output_describes_the_written_file(tmp_path, run_pystage):
     proc = run_pystage("pack", "--json", cwd=t.root)
     assert proc.returncode == 0, proc.stderr
     [item] = json.loads(proc.stdout)
-    assert list(item) == ["id", "name", "version", "size", "unpackedSize", "shasum", "integrity",
-                          "filename", "files", "entryCount", "bundled"]
+    assert list(item) == [
+        "id",
+        "name",
+        "version",
+        "size",
+        "unpackedSize",
+        "shasum",
+        "integrity",
+        "filename",
+        "files",
+        "entryCount",
+        "bundled",
+    ]
     data = (t.root / item["filename"]).read_bytes()
     assert item["size"] == len(data)
     assert item["shasum"] == hashlib.sha1(data).hexdigest()
@@ -101,9 +125,20 @@ def test_quiet_prints_only_the_file_name(tmp_path, run_pystage):
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "corpus-pkg-1.0.0.tgz\n", "")
 
 
-@pytest.mark.parametrize("n, text", [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (1250, "1.3 kB"),
-                                     (1150, "1.1 kB"), (999949, "999.9 kB"), (999950, "1.0 MB"),
-                                     (2_500_000, "2.5 MB"), (1_234_567_890, "1.2 GB")])
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (1250, "1.3 kB"),
+        (1150, "1.1 kB"),
+        (999949, "999.9 kB"),
+        (999950, "1.0 MB"),
+        (2_500_000, "2.5 MB"),
+        (1_234_567_890, "1.2 GB"),
+    ],
+)
 def test_format_bytes_rounds_like_javascript(n, text):
     assert format_bytes(n) == text
 

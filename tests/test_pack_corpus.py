@@ -53,15 +53,25 @@ def test_tree_packs_like_npm(name, tmp_path, request):
         npm_tar = gzip.decompress(npm_tgz)
         if os.environ.get("PYSTAGE_RECORD_PACK"):
             EXPECTATIONS.mkdir(parents=True, exist_ok=True)
-            expectation_file.write_text(json.dumps({
-                "tar_sha256": hashlib.sha256(npm_tar).hexdigest(),
-                "tar_length": len(npm_tar),
-                "npm_size": item["size"],
-                "json": _stable(item),
-            }, indent=2, ensure_ascii=False) + "\n")
+            expectation_file.write_text(
+                json.dumps(
+                    {
+                        "tar_sha256": hashlib.sha256(npm_tar).hexdigest(),
+                        "tar_length": len(npm_tar),
+                        "npm_size": item["size"],
+                        "json": _stable(item),
+                    },
+                    indent=2,
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         assert _stable(ours_json) == _stable(item)
         _assert_same_tar(ours_tar, npm_tar)
-        assert abs(result.size - item["size"]) <= max(0.01 * item["size"], 16), (result.size, item["size"])
+        assert abs(result.size - item["size"]) <= max(0.01 * item["size"], 16), (
+            result.size,
+            item["size"],
+        )
         assert result.size == len(result.path.read_bytes())
     else:
         if not expectation_file.exists():
@@ -76,8 +86,10 @@ def _assert_same_tar(ours: bytes, theirs: bytes) -> None:
     if ours == theirs:
         return
     for offset in range(0, max(len(ours), len(theirs)), 512):
-        a, b = ours[offset:offset + 512], theirs[offset:offset + 512]
+        a, b = ours[offset : offset + 512], theirs[offset : offset + 512]
         if a != b:
-            pytest.fail(f"tar streams differ at block {offset // 512} (byte {offset}):\n"
-                        f"pystage: {a[:300]!r}\nnpm:     {b[:300]!r}")
+            pytest.fail(
+                f"tar streams differ at block {offset // 512} (byte {offset}):\n"
+                f"pystage: {a[:300]!r}\nnpm:     {b[:300]!r}"
+            )
     pytest.fail(f"tar streams differ in length: {len(ours)} vs {len(theirs)}")

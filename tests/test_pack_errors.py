@@ -149,9 +149,14 @@ def test_ctrl_c_during_cli_pack_leaves_no_file(tmp_path):
         t.write(f"blob{i}.bin", os.urandom(8 << 20))
     dest = tmp_path / "out"
     dest.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "pystage", "pack", "--pack-destination", dest],
-                            cwd=t.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pystage", "pack", "--pack-destination", dest],
+        cwd=t.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     deadline = time.time() + 30
     while time.time() < deadline and not any(p.endswith(".tmp") for p in os.listdir(dest)):
         time.sleep(0.01)

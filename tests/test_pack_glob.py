@@ -15,21 +15,95 @@ from pystage.packing.collate import locale_compare
 from pystage.packing.glob import Rule, brace_expand
 
 PATTERNS = [
-    "*.js", "!*.js", "lib/**/*.js", "**/test", "/build", "build/", "/build/", "*.{log,tmp}",
-    "+(foo|bar).txt", "[ab].js", "[!ab].js", "?.md", "**/fixtures/**", "docs/**/*.draft",
-    "\\#hash.txt", "CAPS.TXT", "readme{,.*[^~$]}", "/readme{,.*[^~$]}", "!/license{,.*[^~$]}",
-    "a/../b", "**", "*", "dist/**", ".*.swp", "._*", "**/._*/**", "/.wafpickle-*",
-    "lib/*", "lib/**", "!dist/internal", "@(x|y)z", "*.d.ts", "**/*.test.js", "{a,b}/{c,d}",
-    "file{1..3}.txt", "x/**/y/**/z", "[[:digit:]]*", "*(ab)c",
+    "*.js",
+    "!*.js",
+    "lib/**/*.js",
+    "**/test",
+    "/build",
+    "build/",
+    "/build/",
+    "*.{log,tmp}",
+    "+(foo|bar).txt",
+    "[ab].js",
+    "[!ab].js",
+    "?.md",
+    "**/fixtures/**",
+    "docs/**/*.draft",
+    "\\#hash.txt",
+    "CAPS.TXT",
+    "readme{,.*[^~$]}",
+    "/readme{,.*[^~$]}",
+    "!/license{,.*[^~$]}",
+    "a/../b",
+    "**",
+    "*",
+    "dist/**",
+    ".*.swp",
+    "._*",
+    "**/._*/**",
+    "/.wafpickle-*",
+    "lib/*",
+    "lib/**",
+    "!dist/internal",
+    "@(x|y)z",
+    "*.d.ts",
+    "**/*.test.js",
+    "{a,b}/{c,d}",
+    "file{1..3}.txt",
+    "x/**/y/**/z",
+    "[[:digit:]]*",
+    "*(ab)c",
 ]
 PATHS = [
-    "a.js", "/a.js", "lib/a.js", "lib/deep/a.js", "test", "x/test", "x/test/", "build",
-    "/build", "build/", "/build/", "x/build/", "debug.log", "x.tmp", "foo.txt", "foobar.txt",
-    "a.js", "c.js", "x.md", "xy.md", "t/fixtures/f.json", "fixtures/g", "docs/a/b/c.draft",
-    "#hash.txt", "caps.txt", "README", "readme.md", "README.md~", "/LICENSE", "license.txt",
-    "b", ".x.swp", "._x", "q/._r/s", ".wafpickle-2", "lib/", "lib", "dist/internal/", "xz",
-    "index.d.ts", "a/b.test.js", "a/c", "b/d", "file2.txt", "x/1/y/2/z", "9lives", "ababc",
-    "", "lib/.hidden",
+    "a.js",
+    "/a.js",
+    "lib/a.js",
+    "lib/deep/a.js",
+    "test",
+    "x/test",
+    "x/test/",
+    "build",
+    "/build",
+    "build/",
+    "/build/",
+    "x/build/",
+    "debug.log",
+    "x.tmp",
+    "foo.txt",
+    "foobar.txt",
+    "a.js",
+    "c.js",
+    "x.md",
+    "xy.md",
+    "t/fixtures/f.json",
+    "fixtures/g",
+    "docs/a/b/c.draft",
+    "#hash.txt",
+    "caps.txt",
+    "README",
+    "readme.md",
+    "README.md~",
+    "/LICENSE",
+    "license.txt",
+    "b",
+    ".x.swp",
+    "._x",
+    "q/._r/s",
+    ".wafpickle-2",
+    "lib/",
+    "lib",
+    "dist/internal/",
+    "xz",
+    "index.d.ts",
+    "a/b.test.js",
+    "a/c",
+    "b/d",
+    "file2.txt",
+    "x/1/y/2/z",
+    "9lives",
+    "ababc",
+    "",
+    "lib/.hidden",
 ]  # "." and ".." never reach the matcher: readdir does not list them
 
 
@@ -47,8 +121,14 @@ def _minimatch_path():
 
 @functools.lru_cache
 def _node(script: str, data: str) -> object:
-    out = subprocess.run([shutil.which("node"), "-e", script], input=data, capture_output=True,
-                         text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [shutil.which("node"), "-e", script],
+        input=data,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -74,7 +154,7 @@ console.log(JSON.stringify(out));
 """
     expected = _node(script, json.dumps(cases))
     mismatches = []
-    for (p, f, partial), (match, negate, relative) in zip(cases, expected):
+    for (p, f, partial), (match, negate, relative) in zip(cases, expected, strict=True):
         rule = Rule(p)
         ours = (rule.match(f, partial), rule.negate, rule.is_relative)
         if ours != (match, negate, relative):
@@ -90,9 +170,47 @@ def test_brace_expansion():
     assert brace_expand("readme{,.*[^~$]}") == ["readme", "readme.*[^~$]"]
 
 
-NAMES = ["a", "A", "b", "B", "_a", "-a", ".a", "a.b", "a-b", "a_b", "a b", "1", "10", "2",
-         "a1", "a10", "a2", "é", "e", "E", "f", "Z", "z", "~", "@", "$", "#", "ab", "aB", "Ab",
-         "readme.md", "README.md", "café", "cafe", "caff", "日本", "x.JS", "x.js", "a.d.ts"]
+NAMES = [
+    "a",
+    "A",
+    "b",
+    "B",
+    "_a",
+    "-a",
+    ".a",
+    "a.b",
+    "a-b",
+    "a_b",
+    "a b",
+    "1",
+    "10",
+    "2",
+    "a1",
+    "a10",
+    "a2",
+    "é",
+    "e",
+    "E",
+    "f",
+    "Z",
+    "z",
+    "~",
+    "@",
+    "$",
+    "#",
+    "ab",
+    "aB",
+    "Ab",
+    "readme.md",
+    "README.md",
+    "café",
+    "cafe",
+    "caff",
+    "日本",
+    "x.JS",
+    "x.js",
+    "a.d.ts",
+]
 
 
 @needs_node

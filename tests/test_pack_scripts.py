@@ -11,21 +11,29 @@ from packcorpus import Tree
 from pystage.errors import PystageError
 from pystage.packing import pack
 
-RECORD = "echo $npm_lifecycle_event:$npm_package_name:$npm_package_version:" \
-         "$npm_package_config_port:$npm_package_engines_node:$npm_package_bin_tool:" \
-         "$(basename $npm_package_json):$npm_command >> log.txt"
+RECORD = (
+    "echo $npm_lifecycle_event:$npm_package_name:$npm_package_version:"
+    "$npm_package_config_port:$npm_package_engines_node:$npm_package_bin_tool:"
+    "$(basename $npm_package_json):$npm_command >> log.txt"
+)
 
 
 def _scripted(root):
     t = Tree(root)
-    t.pkg(name="scripted", config={"port": 8080}, engines={"node": ">=18"},
-          bin={"tool": "tool.js"},
-          scripts={"prepack": RECORD + "; echo generated > gen.js",
-                   "prepare": RECORD + "; echo 'script:'$npm_lifecycle_script >> log.txt",
-                   "postpack": RECORD + "; test -f gen.js && echo saw-gen >> log.txt",
-                   "preprepack": "echo pre-hooks-are-not-lifecycle >> log.txt",
-                   "prepublishOnly": "echo publish-only >> log.txt",
-                   "pack": "echo not-an-event >> log.txt"})
+    t.pkg(
+        name="scripted",
+        config={"port": 8080},
+        engines={"node": ">=18"},
+        bin={"tool": "tool.js"},
+        scripts={
+            "prepack": RECORD + "; echo generated > gen.js",
+            "prepare": RECORD + "; echo 'script:'$npm_lifecycle_script >> log.txt",
+            "postpack": RECORD + "; test -f gen.js && echo saw-gen >> log.txt",
+            "preprepack": "echo pre-hooks-are-not-lifecycle >> log.txt",
+            "prepublishOnly": "echo publish-only >> log.txt",
+            "pack": "echo not-an-event >> log.txt",
+        },
+    )
     t.write("tool.js", "#!/usr/bin/env node\n")
     return t
 
@@ -41,10 +49,37 @@ def test_scripts_run_like_npm(tmp_path, npm_pack):
     result = pack(ours, out)
     assert (ours / "log.txt").read_text() == (theirs / "log.txt").read_text()
     lines = (ours / "log.txt").read_text().splitlines()
-    assert [line.split(":")[0] for line in lines] == ["prepack", "prepare", "script", "postpack", "saw-gen"]
+    assert [line.split(":")[0] for line in lines] == [
+        "prepack",
+        "prepare",
+        "script",
+        "postpack",
+        "saw-gen",
+    ]
     # the file made by prepack is packed, by both
     assert "gen.js" in {f.path for f in result.files}
     assert {f["path"] for f in item["files"]} == {f.path for f in result.files}
+
+
+def test_scripts_order_and_environment(tmp_path):
+    """What npm 11.19 records for the same package (see test_scripts_run_like_npm)."""
+    pkg = tmp_path / "pkg"
+    _scripted(pkg)
+    pack(pkg, tmp_path)
+    assert (pkg / "log.txt").read_text().splitlines() == [
+        "prepack:scripted:1.0.0:8080:>=18:tool.js:package.json:pack",
+        "prepare:scripted:1.0.0:8080:>=18:tool.js:package.json:pack",
+        "script:" + RECORD + "; echo 'script:'$npm_lifecycle_script >> log.txt",
+        "postpack:scripted:1.0.0:8080:>=18:tool.js:package.json:pack",
+        "saw-gen",
+    ]
+
+
+def test_command_is_visible_to_scripts(tmp_path):
+    t = Tree(tmp_path / "pkg")
+    t.pkg(scripts={"prepack": "echo $npm_command > cmd.txt"})
+    pack(t.root, tmp_path, dry_run=True, command="publish")
+    assert (t.root / "cmd.txt").read_text() == "publish\n"
 
 
 def test_ignore_scripts_runs_nothing(tmp_path):

@@ -10,11 +10,16 @@ from pystage.cli.options import get_options, global_options
 @click.command("pack")
 @global_options
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("--pack-destination", metavar="DIR", default=None,
-              help="Directory to write the tarball to (default: the current directory).")
+@click.option(
+    "--pack-destination",
+    metavar="DIR",
+    default=None,
+    help="Directory to write the tarball to (default: the current directory).",
+)
 @click.option("--dry-run", is_flag=True, help="Report what would be packed; write nothing.")
-@click.option("--ignore-scripts", is_flag=True,
-              help="Do not run the prepack, prepare and postpack scripts.")
+@click.option(
+    "--ignore-scripts", is_flag=True, help="Do not run the prepack, prepare and postpack scripts."
+)
 def command(directory, pack_destination, dry_run, ignore_scripts):
     """Create a tarball from a package directory, byte for byte as `npm pack` does."""
     import sys
@@ -24,9 +29,14 @@ def command(directory, pack_destination, dry_run, ignore_scripts):
     from pystage.render.pack import render_pack_report
 
     opts = get_options()
-    result = pack(directory, pack_destination, dry_run=dry_run, ignore_scripts=ignore_scripts,
-                  # keep stdout clean for the JSON document
-                  script_stdout=sys.stderr.fileno() if opts.json else None)
+    result = pack(
+        directory,
+        pack_destination,
+        dry_run=dry_run,
+        ignore_scripts=ignore_scripts,
+        # keep stdout clean for the JSON document
+        script_stdout=sys.stderr.fileno() if opts.json else None,
+    )
     if opts.json:
         print_json([result.to_npm_json()])
         return

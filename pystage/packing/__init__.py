@@ -20,8 +20,15 @@ from pystage.packing.packlist import packlist
 from pystage.packing.scripts import run_script
 from pystage.packing.tarball import TarEntry, compress_to, tar_stream
 
-__all__ = ["PackResult", "PackedFile", "pack", "read_manifest", "run_script", "packlist",
-           "contents_order"]
+__all__ = [
+    "PackResult",
+    "PackedFile",
+    "pack",
+    "read_manifest",
+    "run_script",
+    "packlist",
+    "contents_order",
+]
 
 PackedFile = TarEntry
 
@@ -83,15 +90,25 @@ def _bundled_names(entries: Iterable[PackedFile]) -> list[str]:
     return names
 
 
-def pack(pkg_dir, destination=None, *, dry_run: bool = False, ignore_scripts: bool = False,
-         events: tuple[str, ...] = ("prepack", "prepare", "postpack"),
-         on_progress: Callable[[str], None] | None = None, script_stdout=None) -> PackResult:
+def pack(
+    pkg_dir,
+    destination=None,
+    *,
+    dry_run: bool = False,
+    ignore_scripts: bool = False,
+    events: tuple[str, ...] = ("prepack", "prepare", "postpack"),
+    on_progress: Callable[[str], None] | None = None,
+    script_stdout=None,
+    command: str = "pack",
+) -> PackResult:
     """Pack ``pkg_dir`` into ``destination`` (default: the current directory).
 
     ``events`` names the lifecycle scripts to run, in order; those before the
     tarball is made are every event except ``postpack``, which runs after it
     is written (npm's order). ``dry_run`` builds and measures the tarball
-    without writing it.
+    without writing it. ``command`` is what scripts see as ``$npm_command``
+    ("publish" when packing for a publish); ``script_stdout`` redirects their
+    standard output (a file object or descriptor).
     """
     pkg_dir = Path(pkg_dir).resolve()
     if not pkg_dir.is_dir():
@@ -107,7 +124,9 @@ def pack(pkg_dir, destination=None, *, dry_run: bool = False, ignore_scripts: bo
     if not ignore_scripts:
         for event in before:
             env = {"npm_package_resolved": str(pkg_dir)} if event == "prepare" else None
-            run_script(pkg_dir, event, manifest, extra_env=env, stdout=script_stdout)
+            run_script(
+                pkg_dir, event, manifest, extra_env=env, stdout=script_stdout, command=command
+            )
 
     # scripts may have rewritten package.json: the walk reads it afresh, as pacote does
     fresh = read_manifest(pkg_dir) if not ignore_scripts and before else manifest
@@ -128,15 +147,33 @@ def pack(pkg_dir, destination=None, *, dry_run: bool = False, ignore_scripts: bo
 
     integrity = "sha512-" + base64.b64encode(compressed.sha512).decode("ascii")
     if not ignore_scripts and "postpack" in events:
-        run_script(pkg_dir, "postpack", manifest, stdout=script_stdout, extra_env={
-            "npm_package_from": str(pkg_dir), "npm_package_resolved": str(pkg_dir),
-            "npm_package_integrity": integrity})
+        run_script(
+            pkg_dir,
+            "postpack",
+            manifest,
+            stdout=script_stdout,
+            command=command,
+            extra_env={
+                "npm_package_from": str(pkg_dir),
+                "npm_package_resolved": str(pkg_dir),
+                "npm_package_integrity": integrity,
+            },
+        )
 
     return PackResult(
-        name=name, version=version, manifest=manifest, filename=filename, path=path,
-        files=contents_order(entries), size=compressed.size,
-        unpacked_size=sum(e.size for e in entries), shasum=compressed.sha1,
-        integrity=integrity, bundled=_bundled_names(entries), entry_count=len(entries))
+        name=name,
+        version=version,
+        manifest=manifest,
+        filename=filename,
+        path=path,
+        files=contents_order(entries),
+        size=compressed.size,
+        unpacked_size=sum(e.size for e in entries),
+        shasum=compressed.sha1,
+        integrity=integrity,
+        bundled=_bundled_names(entries),
+        entry_count=len(entries),
+    )
 
 
 def _check_destination(dest_dir: Path) -> None:

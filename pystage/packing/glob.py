@@ -28,7 +28,7 @@ def _expand(s: str) -> list[str]:
     if start is None:
         return [s]
     open_i, close_i = start
-    pre, body, post = s[:open_i], s[open_i + 1:close_i], s[close_i + 1:]
+    pre, body, post = s[:open_i], s[open_i + 1 : close_i], s[close_i + 1 :]
     options = _split_top_commas(body)
     if len(options) == 1:
         rng = _RANGE.match(body)
@@ -64,7 +64,7 @@ def _find_brace(s: str):
                 elif s[j] == "}":
                     depth -= 1
                     if depth == 0:
-                        body = s[i + 1:j]
+                        body = s[i + 1 : j]
                         if len(_split_top_commas(body)) > 1 or _RANGE.match(body):
                             return i, j
                         break
@@ -78,7 +78,7 @@ def _split_top_commas(body: str) -> list[str]:
     while i < len(body):
         c = body[i]
         if c == "\\" and i + 1 < len(body):
-            cur += body[i:i + 2]
+            cur += body[i : i + 2]
             i += 2
             continue
         if c == "{":
@@ -101,8 +101,12 @@ def _range(m: re.Match) -> list[str]:
     inc = inc or 1
     if a.lstrip("-").isdigit() and b.lstrip("-").isdigit():
         x, y = int(a), int(b)
-        width = max(len(a), len(b)) if (a.lstrip("-").startswith("0") and len(a.lstrip("-")) > 1) or (
-            b.lstrip("-").startswith("0") and len(b.lstrip("-")) > 1) else 0
+        width = (
+            max(len(a), len(b))
+            if (a.lstrip("-").startswith("0") and len(a.lstrip("-")) > 1)
+            or (b.lstrip("-").startswith("0") and len(b.lstrip("-")) > 1)
+            else 0
+        )
         seq = range(x, y + 1, inc) if x <= y else range(x, y - 1, -inc)
         return [str(n).zfill(width) if width else str(n) for n in seq]
     if len(a) == 1 and len(b) == 1 and not a.isdigit() and not b.isdigit():
@@ -129,7 +133,7 @@ def _class_to_regex(glob: str, pos: int):
         if c == "[" and glob.startswith("[:", i):
             end = glob.find(":]", i)
             if end != -1:
-                items.append(_POSIX.get(glob[i:end + 2], ""))
+                items.append(_POSIX.get(glob[i : end + 2], ""))
                 i = end + 2
                 continue
         if c == "\\" and i + 1 < len(glob):
@@ -150,9 +154,17 @@ def _class_to_regex(glob: str, pos: int):
 
 
 _POSIX = {
-    "[:alnum:]": r"^\W_", "[:alpha:]": r"^\W\d_", "[:digit:]": r"\d", "[:lower:]": "a-z",
-    "[:upper:]": "A-Z", "[:space:]": r"\s", "[:xdigit:]": "A-Fa-f0-9", "[:word:]": r"\w",
-    "[:ascii:]": r"\x00-\x7f", "[:blank:]": r" \t", "[:punct:]": r"!-/:-@\[-`{-~",
+    "[:alnum:]": r"^\W_",
+    "[:alpha:]": r"^\W\d_",
+    "[:digit:]": r"\d",
+    "[:lower:]": "a-z",
+    "[:upper:]": "A-Z",
+    "[:space:]": r"\s",
+    "[:xdigit:]": "A-Fa-f0-9",
+    "[:word:]": r"\w",
+    "[:ascii:]": r"\x00-\x7f",
+    "[:blank:]": r" \t",
+    "[:punct:]": r"!-/:-@\[-`{-~",
 }
 
 
@@ -168,9 +180,9 @@ def _segment_regex(seg: str) -> tuple[str, bool]:
         if c in "+@!?*" and i + 1 < len(seg) and seg[i + 1] == "(":
             close = _matching_paren(seg, i + 1)
             if close is not None:
-                alts = [_segment_regex(a)[0] for a in _split_pipes(seg[i + 2:close])]
+                alts = [_segment_regex(a)[0] for a in _split_pipes(seg[i + 2 : close])]
                 inner = "(?:" + "|".join(alts) + ")"
-                rest = _segment_regex(seg[close + 1:])[0]
+                rest = _segment_regex(seg[close + 1 :])[0]
                 magic = True
                 if c == "!":
                     out.append(f"(?:(?!{inner}{rest}$)[^/]*?)")
@@ -222,7 +234,7 @@ def _split_pipes(s: str) -> list[str]:
     while i < len(s):
         c = s[i]
         if c == "\\" and i + 1 < len(s):
-            cur += s[i:i + 2]
+            cur += s[i : i + 2]
             i += 2
             continue
         depth += (c == "(") - (c == ")")
@@ -244,7 +256,11 @@ class _Segment:
         if re.fullmatch(r"\*+", seg):
             source = "[^/]+"
         # with dot:true a leading wildcard still never matches "." or ".."
-        guard = "(?!\\.\\.?$)" if seg[:1] in ("*", "?", "[") or seg[:2] in {"+(", "@(", "!(", "?(", "*("} else ""
+        guard = (
+            "(?!\\.\\.?$)"
+            if seg[:1] in ("*", "?", "[") or seg[:2] in {"+(", "@(", "!(", "?(", "*("}
+            else ""
+        )
         self.regex = re.compile(guard + source, re.IGNORECASE | re.DOTALL)
 
     def test(self, f: str) -> bool:

@@ -26,8 +26,11 @@ def read_manifest(pkg_dir) -> dict:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise PystageError("ENOENT", f"no package.json found in {Path(pkg_dir)}",
-                           "run this in a package directory, or pass one: pystage pack DIR") from None
+        raise PystageError(
+            "ENOENT",
+            f"no package.json found in {Path(pkg_dir)}",
+            "run this in a package directory, or pass one: pystage pack DIR",
+        ) from None
     except IsADirectoryError:
         raise PystageError("EISDIR", f"{path} is a directory, not a file") from None
     except PermissionError:
@@ -36,11 +39,16 @@ def read_manifest(pkg_dir) -> dict:
         text = raw.decode("utf-8-sig")
         manifest = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PystageError("EJSONPARSE", f"invalid package.json in {Path(pkg_dir)}: {exc}",
-                           "package.json must be actual JSON, not just JavaScript") from None
+        raise PystageError(
+            "EJSONPARSE",
+            f"invalid package.json in {Path(pkg_dir)}: {exc}",
+            "package.json must be actual JSON, not just JavaScript",
+        ) from None
     if not isinstance(manifest, dict):
-        raise PystageError("EJSONPARSE", f"invalid package.json in {Path(pkg_dir)}: "
-                           "the top level must be an object")
+        raise PystageError(
+            "EJSONPARSE",
+            f"invalid package.json in {Path(pkg_dir)}: the top level must be an object",
+        )
     check_name(manifest.get("name"))
     check_version(manifest.get("version"))
     return manifest
@@ -49,13 +57,16 @@ def read_manifest(pkg_dir) -> dict:
 def check_name(name) -> None:
     """validate-npm-package-name's rules for new packages."""
     if name is None or name == "":
-        raise PystageError("EINVALIDPACKAGENAME", "package.json has no \"name\"",
-                           "add a name such as \"my-package\" or \"@scope/my-package\"")
+        raise PystageError(
+            "EINVALIDPACKAGENAME",
+            'package.json has no "name"',
+            'add a name such as "my-package" or "@scope/my-package"',
+        )
     if not isinstance(name, str):
         raise PystageError("EINVALIDPACKAGENAME", "package name must be a string")
     problem = _name_problem(name)
     if problem:
-        raise PystageError("EINVALIDPACKAGENAME", f"invalid package name \"{name}\": {problem}")
+        raise PystageError("EINVALIDPACKAGENAME", f'invalid package name "{name}": {problem}')
 
 
 def _name_problem(name: str) -> str | None:
@@ -70,7 +81,7 @@ def _name_problem(name: str) -> str | None:
     if name != name.lower():
         return "name can no longer contain capital letters"
     if re.search(r"[~'!()*]", name.split("/")[-1]):
-        return "name can no longer contain special characters (\"~'!()*\")"
+        return 'name can no longer contain special characters ("~\'!()*")'
     m = _SCOPED.match(name)
     if not m:
         return "name can only contain URL-friendly characters"
@@ -87,11 +98,15 @@ def _name_problem(name: str) -> str | None:
 
 def check_version(version) -> None:
     if version is None or version == "":
-        raise PystageError("EBADSEMVER", "package.json has no \"version\"",
-                           "add a version such as \"1.0.0\"")
+        raise PystageError(
+            "EBADSEMVER", 'package.json has no "version"', 'add a version such as "1.0.0"'
+        )
     if not isinstance(version, str) or not _SEMVER.match(version):
-        raise PystageError("EBADSEMVER", f"invalid version {version!r} in package.json",
-                           "use a semantic version such as \"1.0.0\"")
+        raise PystageError(
+            "EBADSEMVER",
+            f"invalid version {version!r} in package.json",
+            'use a semantic version such as "1.0.0"',
+        )
 
 
 def tarball_filename(name: str, version: str) -> str:

@@ -22,10 +22,28 @@ DEFAULT_RULES = "<npm-packlist default rules>"
 STRICT_RULES = "<npm-packlist strict rules>"
 
 DEFAULTS = [
-    ".npmignore", ".gitignore", "**/.git", "**/.svn", "**/.hg", "**/CVS",
-    "**/.git/**", "**/.svn/**", "**/.hg/**", "**/CVS/**", "/.lock-wscript",
-    "/.wafpickle-*", "/build/config.gypi", "npm-debug.log", "**/.npmrc", ".*.swp",
-    ".DS_Store", "**/.DS_Store/**", "._*", "**/._*/**", "*.orig", "/archived-packages/**",
+    ".npmignore",
+    ".gitignore",
+    "**/.git",
+    "**/.svn",
+    "**/.hg",
+    "**/CVS",
+    "**/.git/**",
+    "**/.svn/**",
+    "**/.hg/**",
+    "**/CVS/**",
+    "/.lock-wscript",
+    "/.wafpickle-*",
+    "/build/config.gypi",
+    "npm-debug.log",
+    "**/.npmrc",
+    ".*.swp",
+    ".DS_Store",
+    "**/.DS_Store/**",
+    "._*",
+    "**/._*/**",
+    "*.orig",
+    "/archived-packages/**",
 ]
 STRICT_DEFAULTS = ["/.git"]
 ROOT_IGNORE_FILES = [DEFAULT_RULES, "package.json", ".npmignore", ".gitignore", STRICT_RULES]
@@ -35,8 +53,14 @@ CHILD_IGNORE_FILES = [DEFAULT_RULES, ".npmignore", ".gitignore", STRICT_RULES]
 class Package:
     """A package directory as the walk needs it (arborist's tree node, reduced)."""
 
-    def __init__(self, path: Path, manifest: dict, is_root: bool, is_link: bool = False,
-                 parent: Package | None = None):
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict,
+        is_root: bool,
+        is_link: bool = False,
+        parent: Package | None = None,
+    ):
         self.path = path
         self.manifest = manifest
         self.is_root = is_root
@@ -59,8 +83,13 @@ class Package:
                     manifest = {}
                 from pystage.packing.manifest import normalize_for_pack
 
-                return Package(candidate, normalize_for_pack(manifest, candidate), False,
-                               is_link=candidate.is_symlink(), parent=node)
+                return Package(
+                    candidate,
+                    normalize_for_pack(manifest, candidate),
+                    False,
+                    is_link=candidate.is_symlink(),
+                    parent=node,
+                )
             node = node.parent
         return None
 
@@ -74,10 +103,19 @@ class Package:
 
 
 class _Walker:
-    def __init__(self, path: str, package: Package, *, parent: _Walker | None = None,
-                 ignore_files: list[str], is_package: bool = False, exact=None,
-                 required_files: list[str] | None = None, seen: set | None = None,
-                 result: set | None = None):
+    def __init__(
+        self,
+        path: str,
+        package: Package,
+        *,
+        parent: _Walker | None = None,
+        ignore_files: list[str],
+        is_package: bool = False,
+        exact=None,
+        required_files: list[str] | None = None,
+        seen: set | None = None,
+        result: set | None = None,
+    ):
         self.path = path
         self.basename = posixpath.basename(path)
         self.package = package
@@ -144,7 +182,7 @@ class _Walker:
                 raise _read_error(abs_path, exc) from None
             if statmod.S_ISREG(st.st_mode):
                 if pass_file:
-                    self.result.add(abs_path[len(self.root) + 1:])
+                    self.result.add(abs_path[len(self.root) + 1 :])
             elif statmod.S_ISDIR(st.st_mode) and pass_dir:
                 exact = pass_file or self.filter_entry(entry + "/")
                 self._child(entry, exact).walk()
@@ -156,14 +194,23 @@ class _Walker:
             norm = posixpath.normpath(file)
             if posixpath.dirname(norm) == posixpath.normpath(entry):
                 required.append(posixpath.basename(norm))
-        return _Walker(self.path + "/" + entry, self.package, parent=self,
-                       ignore_files=CHILD_IGNORE_FILES, exact=exact, required_files=required)
+        return _Walker(
+            self.path + "/" + entry,
+            self.package,
+            parent=self,
+            ignore_files=CHILD_IGNORE_FILES,
+            exact=exact,
+            required_files=required,
+        )
 
-    def filter_entry(self, entry: str, partial: bool = False, entry_basename: str | None = None) -> bool:
+    def filter_entry(
+        self, entry: str, partial: bool = False, entry_basename: str | None = None
+    ) -> bool:
         included = True
         if self.parent is not None:
-            included = self.parent.filter_entry(self.basename + "/" + entry, partial,
-                                                entry_basename or entry)
+            included = self.parent.filter_entry(
+                self.basename + "/" + entry, partial, entry_basename or entry
+            )
             if not included and not self.exact:
                 return False
         for name in self.ignore_files:
@@ -172,14 +219,33 @@ class _Walker:
                     continue
                 relative = entry_basename is not None and rule.is_relative
                 match = (
-                    rule.match("/" + entry) or rule.match(entry)
-                    or (partial and (
-                        rule.match("/" + entry + "/") or rule.match(entry + "/")
-                        or (rule.negate and (rule.match("/" + entry, True) or rule.match(entry, True)))
-                        or (relative and (
-                            rule.match("/" + entry_basename + "/") or rule.match(entry_basename + "/")
-                            or (rule.negate and (rule.match("/" + entry_basename, True)
-                                                 or rule.match(entry_basename, True)))))))
+                    rule.match("/" + entry)
+                    or rule.match(entry)
+                    or (
+                        partial
+                        and (
+                            rule.match("/" + entry + "/")
+                            or rule.match(entry + "/")
+                            or (
+                                rule.negate
+                                and (rule.match("/" + entry, True) or rule.match(entry, True))
+                            )
+                            or (
+                                relative
+                                and (
+                                    rule.match("/" + entry_basename + "/")
+                                    or rule.match(entry_basename + "/")
+                                    or (
+                                        rule.negate
+                                        and (
+                                            rule.match("/" + entry_basename, True)
+                                            or rule.match(entry_basename, True)
+                                        )
+                                    )
+                                )
+                            )
+                        )
+                    )
                 )
                 if match:
                     included = rule.negate
@@ -190,9 +256,18 @@ class _Walker:
         m = self.package.manifest
         ignores: list[str] = []
         strict = STRICT_DEFAULTS + [
-            "!/package.json", "!/readme{,.*[^~$]}", "!/copying{,.*[^~$]}",
-            "!/license{,.*[^~$]}", "!/licence{,.*[^~$]}", "/.git", "/node_modules",
-            ".npmrc", "/package-lock.json", "/yarn.lock", "/pnpm-lock.yaml", "/bun.lockb",
+            "!/package.json",
+            "!/readme{,.*[^~$]}",
+            "!/copying{,.*[^~$]}",
+            "!/license{,.*[^~$]}",
+            "!/licence{,.*[^~$]}",
+            "/.git",
+            "/node_modules",
+            ".npmrc",
+            "/package-lock.json",
+            "/yarn.lock",
+            "/pnpm-lock.yaml",
+            "/bun.lockb",
         ]
         files = m.get("files")
         if _js_truthy(files):
@@ -236,8 +311,9 @@ class _Walker:
         if self.package.is_root:
             to_bundle = m.get("bundleDependencies") or []
         else:
-            to_bundle = list((m.get("dependencies") or {}).keys()) + \
-                list((m.get("optionalDependencies") or {}).keys())
+            to_bundle = list((m.get("dependencies") or {}).keys()) + list(
+                (m.get("optionalDependencies") or {}).keys()
+            )
         for dep in to_bundle:
             if not isinstance(dep, str) or not self.package.edge_allows_bundling(dep):
                 continue
@@ -251,8 +327,9 @@ class _Walker:
             if node.is_link:
                 ignore_files += [".npmignore", ".gitignore"]
             ignore_files.append(STRICT_RULES)
-            walker = _Walker(str(node.path), node, ignore_files=ignore_files, is_package=True,
-                             seen=self.seen)
+            walker = _Walker(
+                str(node.path), node, ignore_files=ignore_files, is_package=True, seen=self.seen
+            )
             bundled = walker.walk()
             rel = os.path.relpath(walker.path, self.root)
             for file in bundled:

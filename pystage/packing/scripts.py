@@ -45,8 +45,15 @@ def _path_with_bins(pkg_dir: Path, path: str) -> str:
     return os.pathsep.join(dirs + ([path] if path else []))
 
 
-def run_script(pkg_dir, event: str, manifest: dict, *, extra_env: dict | None = None,
-               command: str = "pack", stdout=None) -> None:
+def run_script(
+    pkg_dir,
+    event: str,
+    manifest: dict,
+    *,
+    extra_env: dict | None = None,
+    command: str = "pack",
+    stdout=None,
+) -> None:
     """Run ``scripts[event]`` in pkg_dir (no-op when absent); ELIFECYCLE when it fails."""
     scripts = manifest.get("scripts")
     cmd = scripts.get(event) if isinstance(scripts, dict) else None
@@ -55,14 +62,16 @@ def run_script(pkg_dir, event: str, manifest: dict, *, extra_env: dict | None = 
     pkg_dir = Path(pkg_dir).resolve()
     env = {**os.environ, **{k: v for k, v in (extra_env or {}).items() if v is not None}}
     env.update(package_env(manifest))
-    env.update({
-        "npm_package_json": str(pkg_dir / "package.json"),
-        "npm_lifecycle_event": event,
-        "npm_lifecycle_script": cmd,
-        "npm_command": command,
-        "npm_config_user_agent": f"pystage/{__version__} python/{sys.version.split()[0]}",
-        "INIT_CWD": os.getcwd(),
-    })
+    env.update(
+        {
+            "npm_package_json": str(pkg_dir / "package.json"),
+            "npm_lifecycle_event": event,
+            "npm_lifecycle_script": cmd,
+            "npm_command": command,
+            "npm_config_user_agent": f"pystage/{__version__} python/{sys.version.split()[0]}",
+            "INIT_CWD": os.getcwd(),
+        }
+    )
     env.setdefault("npm_execpath", sys.argv[0] if sys.argv and sys.argv[0] else "pystage")
     env["PATH"] = _path_with_bins(pkg_dir, os.environ.get("PATH", ""))
     pkgid = f"{manifest.get('name', '')}@{manifest.get('version', '')}"
@@ -72,8 +81,12 @@ def run_script(pkg_dir, event: str, manifest: dict, *, extra_env: dict | None = 
     try:
         proc = subprocess.run(["sh", "-c", cmd], cwd=pkg_dir, env=env, stdout=stdout)
     except OSError as exc:
-        raise PystageError("ELIFECYCLE", f"{pkgid} {event}: cannot start sh: {exc.strerror}") from None
+        raise PystageError(
+            "ELIFECYCLE", f"{pkgid} {event}: cannot start sh: {exc.strerror}"
+        ) from None
     if proc.returncode != 0:
-        raise PystageError("ELIFECYCLE", f"{pkgid} {event} script failed with exit code "
-                           f"{proc.returncode}: {cmd}",
-                           "run with --ignore-scripts to skip lifecycle scripts")
+        raise PystageError(
+            "ELIFECYCLE",
+            f"{pkgid} {event} script failed with exit code {proc.returncode}: {cmd}",
+            "run with --ignore-scripts to skip lifecycle scripts",
+        )

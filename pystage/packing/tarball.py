@@ -37,6 +37,7 @@ class TarEntry:
 
 # -- JavaScript string semantics (node-tar measures with UTF-16 lengths) -----
 
+
 def _js_len(s: str) -> int:
     return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
@@ -60,7 +61,7 @@ def _write_str(buf: bytearray, off: int, size: int, s: str | None) -> bool:
         while cut > 0 and (data[cut] & 0xC0) == 0x80:
             cut -= 1
         data = data[:cut]
-    buf[off:off + len(data)] = data
+    buf[off : off + len(data)] = data
     return _js_len(s) != len(_utf8(s)) or _js_len(s) > size
 
 
@@ -71,11 +72,11 @@ def _write_num(buf: bytearray, off: int, size: int, num: int | None) -> bool:
         if num < 0:
             raise PystageError("EINVAL", "negative number in a tar header")
         buf[off] = 0x80
-        buf[off + 1:off + size] = num.to_bytes(size - 1, "big")
+        buf[off + 1 : off + size] = num.to_bytes(size - 1, "big")
         return True
     digits = format(int(num), "o")
     text = digits + "\0" if len(digits) == size - 1 else digits.rjust(size - 2, "0") + " \0"
-    buf[off:off + size] = text.encode("ascii")
+    buf[off : off + size] = text.encode("ascii")
     return False
 
 
@@ -97,9 +98,17 @@ def _split_prefix(p: str, prefix_size: int):
     return _js_slice(p, path_size - 1), "", True
 
 
-def encode_header(*, path: str, mode: int | None, size: int, mtime: int | None, typeflag: str,
-                  linkpath: str | None = None, uname: str | None = None,
-                  gname: str | None = None) -> tuple[bytes, bool]:
+def encode_header(
+    *,
+    path: str,
+    mode: int | None,
+    size: int,
+    mtime: int | None,
+    typeflag: str,
+    linkpath: str | None = None,
+    uname: str | None = None,
+    gname: str | None = None,
+) -> tuple[bytes, bool]:
     """A 512-byte ustar header as node-tar's Header.encode writes it (no uid/gid/atime/ctime)."""
     buf = bytearray(512)
     name, prefix, need_pax = _split_prefix(path, 155)
@@ -127,7 +136,7 @@ def _pax_record(key: str, value) -> str:
     body = f" {key}={value}\n"
     n = len(_utf8(body))
     digits = len(str(n))
-    if n + digits >= 10 ** digits:
+    if n + digits >= 10**digits:
         digits += 1
     return f"{digits + n}{body}"
 
@@ -140,8 +149,15 @@ def encode_pax(path: str, size: int, mtime: int, linkpath: str | None = None) ->
     body += _pax_record("mtime", mtime) + _pax_record("size", size)
     data = _utf8(body)
     header, _ = encode_header(
-        path=_js_slice("PaxHeader/" + posixpath.basename(path), 99), mode=0o644, size=len(data),
-        mtime=mtime, typeflag="x", linkpath="", uname="", gname="")
+        path=_js_slice("PaxHeader/" + posixpath.basename(path), 99),
+        mode=0o644,
+        size=len(data),
+        mtime=mtime,
+        typeflag="x",
+        linkpath="",
+        uname="",
+        gname="",
+    )
     return header + data + bytes(-len(data) % 512)
 
 
@@ -160,8 +176,9 @@ def is_package_bin(manifest: dict, path: str) -> bool:
     return any(v == stripped for v in bins.values())
 
 
-def tar_stream(pkg_dir, files: Iterable[str], manifest: dict,
-               entries: list[TarEntry] | None = None) -> Iterator[bytes]:
+def tar_stream(
+    pkg_dir, files: Iterable[str], manifest: dict, entries: list[TarEntry] | None = None
+) -> Iterator[bytes]:
     """Yield the uncompressed tar of ``files`` (packlist paths) under ``package/``."""
     cwd = os.path.abspath(str(pkg_dir))
     link_cache: dict[tuple[int, int], str] = {}
@@ -170,8 +187,10 @@ def tar_stream(pkg_dir, files: Iterable[str], manifest: dict,
         try:
             st = os.lstat(absolute)
         except OSError as exc:
-            raise PystageError("ENOENT" if isinstance(exc, FileNotFoundError) else "EACCES",
-                               f"cannot read {absolute}: {exc.strerror}") from None
+            raise PystageError(
+                "ENOENT" if isinstance(exc, FileNotFoundError) else "EACCES",
+                f"cannot read {absolute}: {exc.strerror}",
+            ) from None
         mode = st.st_mode
         if is_package_bin(manifest, rel):
             mode |= 0o111
@@ -187,13 +206,19 @@ def tar_stream(pkg_dir, files: Iterable[str], manifest: dict,
                 linkpath = PREFIX + os.path.relpath(target, cwd).replace(os.sep, "/")
             else:
                 link_cache[key] = absolute
-        header, need_pax = encode_header(path=entry_path, mode=_portable_mode(mode), size=size,
-                                         mtime=NPM_MTIME, typeflag=typeflag, linkpath=linkpath)
+        header, need_pax = encode_header(
+            path=entry_path,
+            mode=_portable_mode(mode),
+            size=size,
+            mtime=NPM_MTIME,
+            typeflag=typeflag,
+            linkpath=linkpath,
+        )
         if need_pax:
             yield encode_pax(entry_path, size, NPM_MTIME, linkpath)
         yield header
         if entries is not None:
-            entries.append(TarEntry(entry_path[len(PREFIX):], size, _portable_mode(mode)))
+            entries.append(TarEntry(entry_path[len(PREFIX) :], size, _portable_mode(mode)))
         if size:
             yield from _file_body(absolute, size)
     yield bytes(1024)
@@ -214,7 +239,9 @@ def _file_body(absolute: str, size: int) -> Iterator[bytes]:
     except IsADirectoryError:
         raise PystageError("EISDIR", f"cannot read {absolute}: is a directory") from None
     except FileNotFoundError:
-        raise PystageError("ENOENT", f"cannot read {absolute}: it disappeared while packing") from None
+        raise PystageError(
+            "ENOENT", f"cannot read {absolute}: it disappeared while packing"
+        ) from None
     pad = -size % 512
     if pad:
         yield bytes(pad)

@@ -14,7 +14,11 @@ def format_bytes(n: int, space: bool = True) -> str:
     sp = " " if space else ""
     if n < 1000:
         return f"{n}{sp}B"
-    for limit, div, unit in ((999950, 1000, "kB"), (999950000, 1000000, "MB"), (None, 1000000000, "GB")):
+    for limit, div, unit in (
+        (999950, 1000, "kB"),
+        (999950000, 1000000, "MB"),
+        (None, 1000000000, "GB"),
+    ):
         if limit is None or n < limit:
             # JavaScript's toFixed rounds the exact binary value half-up
             value = Decimal(n / div).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
@@ -31,7 +35,11 @@ def render_pack_report(result, *, color: bool | None = None, title: str | None =
     from rich.text import Text
 
     console = stdout_console(color, stderr=True)
-    icon = "📦 " if (getattr(sys.stderr, "encoding", "") or "").lower().startswith("utf") else "package:"
+    icon = (
+        "📦 "
+        if (getattr(sys.stderr, "encoding", "") or "").lower().startswith("utf")
+        else "package:"
+    )
     console.print()
     console.print(Text(f"{icon} {title or result.name + '@' + result.version}", style="bold"))
     own = [f for f in result.files if not f.path.startswith("node_modules/")]
@@ -39,7 +47,7 @@ def render_pack_report(result, *, color: bool | None = None, title: str | None =
         console.print(Text("Tarball Contents", style="bold cyan"))
         sizes = [format_bytes(f.size, False) for f in own]
         width = max((len(s) for s in sizes), default=0)
-        for size, f in zip(sizes, own):
+        for size, f in zip(sizes, own, strict=True):
             line = Text(size.rjust(width), style="green")
             line.append(" " + f.path)
             console.print(line, overflow="ignore", crop=False)
@@ -58,9 +66,11 @@ def render_pack_report(result, *, color: bool | None = None, title: str | None =
         ("integrity", short_integrity(result.integrity)),
     ]
     if result.bundled:
-        details += [("bundled deps", str(len(result.bundled))),
-                    ("bundled files", str(result.entry_count - len(own))),
-                    ("own files", str(len(own)))]
+        details += [
+            ("bundled deps", str(len(result.bundled))),
+            ("bundled files", str(result.entry_count - len(own))),
+            ("own files", str(len(own))),
+        ]
     details.append(("total files", str(result.entry_count)))
     for key, value in details:
         line = Text(f"{key}: ", style="bold")

@@ -57,8 +57,18 @@ def minimal(t: Tree):
 def readme_license_variants(t: Tree):
     t.pkg(files=["index.js"])
     t.write("index.js", "module.exports = 1\n")
-    for name in ["README.md", "readme.txt", "LICENSE", "LICENCE.md", "COPYING",
-                 "license~", "README.md~", "Readme.markdown", "notes.txt", "CHANGELOG.md"]:
+    for name in [
+        "README.md",
+        "readme.txt",
+        "LICENSE",
+        "LICENCE.md",
+        "COPYING",
+        "license~",
+        "README.md~",
+        "Readme.markdown",
+        "notes.txt",
+        "CHANGELOG.md",
+    ]:
         t.write(name, f"{name}\n")
 
 
@@ -174,12 +184,33 @@ def npmignore_negation(t: Tree):
 def always_excluded(t: Tree):
     t.pkg()
     t.write("index.js", "x\n")
-    for rel in [".git/config", ".svn/entries", ".hg/store", "CVS/Root", "lib/.git/x",
-                "node_modules/dep/index.js", "node_modules/dep/package.json", ".npmrc",
-                "lib/.npmrc", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
-                ".DS_Store", "lib/.DS_Store", "._resource", "a.js.orig", ".a.js.swp",
-                "npm-debug.log", "build/config.gypi", ".lock-wscript", ".wafpickle-7",
-                "archived-packages/old.tgz", "lib/package-lock.json", "lib/yarn.lock"]:
+    for rel in [
+        ".git/config",
+        ".svn/entries",
+        ".hg/store",
+        "CVS/Root",
+        "lib/.git/x",
+        "node_modules/dep/index.js",
+        "node_modules/dep/package.json",
+        ".npmrc",
+        "lib/.npmrc",
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lockb",
+        ".DS_Store",
+        "lib/.DS_Store",
+        "._resource",
+        "a.js.orig",
+        ".a.js.swp",
+        "npm-debug.log",
+        "build/config.gypi",
+        ".lock-wscript",
+        ".wafpickle-7",
+        "archived-packages/old.tgz",
+        "lib/package-lock.json",
+        "lib/yarn.lock",
+    ]:
         t.write(rel, "junk\n")
     t.write(".gitignore", "ignored-by-git\n")
     t.write("ignored-by-git", "g\n")
@@ -187,8 +218,12 @@ def always_excluded(t: Tree):
 
 @tree
 def main_bin_browser_forced(t: Tree):
-    t.pkg(files=["lib"], main="index.js", browser="browser.js",
-          bin={"run": "cli/run.js", "other": "./cli/other.js"})
+    t.pkg(
+        files=["lib"],
+        main="index.js",
+        browser="browser.js",
+        bin={"run": "cli/run.js", "other": "./cli/other.js"},
+    )
     t.write("lib/a.js", "a\n")
     t.write("index.js", "main\n")
     t.write("browser.js", "browser\n")
@@ -228,12 +263,16 @@ def directories_bin(t: Tree):
 
 @tree
 def bundled_deps(t: Tree):
-    t.pkg(dependencies={"a": "^1.0.0", "@s/b": "^1.0.0", "c": "^1.0.0"},
-          devDependencies={"dev-only": "^1.0.0"},
-          bundleDependencies=["a", "@s/b", "dev-only", "missing"])
+    t.pkg(
+        dependencies={"a": "^1.0.0", "@s/b": "^1.0.0", "c": "^1.0.0"},
+        devDependencies={"dev-only": "^1.0.0"},
+        bundleDependencies=["a", "@s/b", "dev-only", "missing"],
+    )
     t.write("index.js", "x\n")
-    t.json("node_modules/a/package.json", {"name": "a", "version": "1.0.0",
-                                           "dependencies": {"d": "*"}, "files": ["lib"]})
+    t.json(
+        "node_modules/a/package.json",
+        {"name": "a", "version": "1.0.0", "dependencies": {"d": "*"}, "files": ["lib"]},
+    )
     t.write("node_modules/a/lib/a.js", "a\n")
     t.write("node_modules/a/test/skip.js", "files excludes this\n")
     t.write("node_modules/a/.npmignore", "lib\n")
@@ -241,7 +280,9 @@ def bundled_deps(t: Tree):
     t.write("node_modules/@s/b/index.js", "b\n")
     t.write("node_modules/@s/b/.gitignore", "index.js\n")
     t.write("node_modules/@s/b/node_modules/nested/index.js", "not a dependency of b\n")
-    t.json("node_modules/@s/b/node_modules/nested/package.json", {"name": "nested", "version": "1.0.0"})
+    t.json(
+        "node_modules/@s/b/node_modules/nested/package.json", {"name": "nested", "version": "1.0.0"}
+    )
     t.json("node_modules/c/package.json", {"name": "c", "version": "1.0.0"})
     t.write("node_modules/c/index.js", "not bundled\n")
     t.json("node_modules/d/package.json", {"name": "d", "version": "2.0.0"})
@@ -303,19 +344,50 @@ def unicode_names(t: Tree):
 @tree
 def sorting(t: Tree):
     t.pkg()
-    for name in ["b.js", "a.js", "A.js", "B.JS", "_under.js", "-dash.js", "1.js", "10.js",
-                 "2.js", "Z.md", "z.md", "a.d.ts", "a.ts", "Makefile", "makefile.am",
-                 ".eslintrc", ".eslintrc.json", "lib/b.js", "lib/B.js", "lib/a-b.js",
-                 "lib/a_b.js", "lib/a.b.js", "x.tar.gz", "x.gz", "noext", "@at.js",
-                 "@scope/inner.js", "~tilde.js", "a b.js"]:
+    for name in [
+        "b.js",
+        "a.js",
+        "A.js",
+        "B.JS",
+        "_under.js",
+        "-dash.js",
+        "1.js",
+        "10.js",
+        "2.js",
+        "Z.md",
+        "z.md",
+        "a.d.ts",
+        "a.ts",
+        "Makefile",
+        "makefile.am",
+        ".eslintrc",
+        ".eslintrc.json",
+        "lib/b.js",
+        "lib/B.js",
+        "lib/a-b.js",
+        "lib/a_b.js",
+        "lib/a.b.js",
+        "x.tar.gz",
+        "x.gz",
+        "noext",
+        "@at.js",
+        "@scope/inner.js",
+        "~tilde.js",
+        "a b.js",
+    ]:
         t.write(name, name + "\n")
 
 
 @tree
 def typescript_library(t: Tree):
-    t.pkg(name="@acme/ts-lib", main="dist/index.js", types="dist/index.d.ts",
-          files=["dist"], scripts={"build": "tsc"},
-          devDependencies={"typescript": "^5.0.0"})
+    t.pkg(
+        name="@acme/ts-lib",
+        main="dist/index.js",
+        types="dist/index.d.ts",
+        files=["dist"],
+        scripts={"build": "tsc"},
+        devDependencies={"typescript": "^5.0.0"},
+    )
     t.write("tsconfig.json", '{"compilerOptions": {"outDir": "dist"}}\n')
     t.write("src/index.ts", "export const x = 1\n")
     t.write("src/util/math.ts", "export const add = (a: number, b: number) => a + b\n")
@@ -332,9 +404,14 @@ def typescript_library(t: Tree):
 
 @tree
 def cli_with_bins(t: Tree):
-    t.pkg(name="acme-cli", bin={"acme": "bin/acme.js", "acme-init": "bin/init.js"},
-          man=["./man/acme.1"], main="lib/index.js",
-          engines={"node": ">=18"}, dependencies={"chalk": "^5"})
+    t.pkg(
+        name="acme-cli",
+        bin={"acme": "bin/acme.js", "acme-init": "bin/init.js"},
+        man=["./man/acme.1"],
+        main="lib/index.js",
+        engines={"node": ">=18"},
+        dependencies={"chalk": "^5"},
+    )
     t.write("bin/acme.js", "#!/usr/bin/env node\nrequire('../lib')\n", 0o755)
     t.write("bin/init.js", "#!/usr/bin/env node\n", 0o644)
     t.write("lib/index.js", "module.exports = {}\n")
@@ -363,8 +440,10 @@ def larger_files(t: Tree):
 
     rnd = random.Random(1234)
     words = ["const", "function", "return", "module", "exports", "require", "let", "=>"]
-    t.write("lib/big.js", "\n".join(" ".join(rnd.choice(words) for _ in range(12))
-                                    for _ in range(40000)) + "\n")
+    t.write(
+        "lib/big.js",
+        "\n".join(" ".join(rnd.choice(words) for _ in range(12)) for _ in range(40000)) + "\n",
+    )
     t.write("assets/blob.bin", bytes(rnd.getrandbits(8) for _ in range(200_000)))
     t.write("exact-512.txt", "x" * 512)
     t.write("empty.txt", "")
@@ -373,12 +452,31 @@ def larger_files(t: Tree):
 @tree
 def glob_features(t: Tree):
     t.pkg()
-    t.write(".npmignore", "*.{log,tmp}\n+(foo|bar).txt\n[ab].js\n?.md\n**/fixtures/**\n"
-                          "docs/**/*.draft\n!important.log\n\\#hash.txt\nCAPS.TXT\n")
-    for name in ["x.log", "x.tmp", "important.log", "foo.txt", "bar.txt", "foobar.txt",
-                 "a.js", "b.js", "c.js", "x.md", "xy.md", "test/fixtures/f.json",
-                 "fixtures/g.json", "docs/a/b/c.draft", "docs/top.draft", "#hash.txt",
-                 "caps.txt", "keep.js"]:
+    t.write(
+        ".npmignore",
+        "*.{log,tmp}\n+(foo|bar).txt\n[ab].js\n?.md\n**/fixtures/**\n"
+        "docs/**/*.draft\n!important.log\n\\#hash.txt\nCAPS.TXT\n",
+    )
+    for name in [
+        "x.log",
+        "x.tmp",
+        "important.log",
+        "foo.txt",
+        "bar.txt",
+        "foobar.txt",
+        "a.js",
+        "b.js",
+        "c.js",
+        "x.md",
+        "xy.md",
+        "test/fixtures/f.json",
+        "fixtures/g.json",
+        "docs/a/b/c.draft",
+        "docs/top.draft",
+        "#hash.txt",
+        "caps.txt",
+        "keep.js",
+    ]:
         t.write(name, name + "\n")
 
 
@@ -396,8 +494,10 @@ def files_with_nested_npmignore(t: Tree):
 @tree
 def gitignore_syntax(t: Tree):
     t.pkg()
-    t.write(".gitignore", "# comment\r\n/only-root.txt\r\ntrailing/\r\n  \r\n*.cache\r\n"
-                          "deep/**/gone.js\r\n")
+    t.write(
+        ".gitignore",
+        "# comment\r\n/only-root.txt\r\ntrailing/\r\n  \r\n*.cache\r\ndeep/**/gone.js\r\n",
+    )
     t.write("only-root.txt", "r\n")
     t.write("sub/only-root.txt", "kept\n")
     t.write("trailing/x.js", "x\n")
@@ -409,8 +509,11 @@ def gitignore_syntax(t: Tree):
 
 @tree
 def scoped_with_files_file_entries(t: Tree):
-    t.pkg(name="@my-org/thing", version="2.0.0-beta.1", files=["index.js", "lib/util.js",
-                                                               "lib/sub/deep.js"])
+    t.pkg(
+        name="@my-org/thing",
+        version="2.0.0-beta.1",
+        files=["index.js", "lib/util.js", "lib/sub/deep.js"],
+    )
     t.write("index.js", "i\n")
     t.write("lib/util.js", "u\n")
     t.write("lib/other.js", "o\n")
