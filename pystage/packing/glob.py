@@ -294,6 +294,8 @@ class Rule:
         self.empty = pattern == ""
         self.glob_parts: list[list[str]] = []
         self.set: list[list] = []
+        self._memo: dict[tuple[str, bool], bool] = {}
+        self.is_relative = False
         if self.comment or self.empty:
             return
         seen = []
@@ -303,31 +305,47 @@ class Rule:
         self.glob_parts = [_levels_one(re.split(r"/+", s)) for s in seen]
         for parts in self.glob_parts:
             self.set.append([_compile_part(p) for p in parts])
+        self.is_relative = self._is_relative()
 
     def match(self, path: str, partial: bool = False) -> bool:
+        key = (path, partial)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = self._match(path, partial)
+        return hit
+
+    def _match(self, path: str, partial: bool) -> bool:
         if self.comment:
             return False
         if self.empty:
             return path == ""
         if path == "/" and partial:
             return True
-        ff = re.split(r"/+", path)
-        filename = ff[-1]
-        if not filename:
-            for seg in reversed(ff[:-1]):
-                if seg:
-                    filename = seg
-                    break
+        ff, filename = _split_path(path)
         for pattern in self.set:
             file = [filename] if len(pattern) == 1 else ff
             if _match_one(file, 0, pattern, 0, partial):
                 return True
         return False
 
-    @property
-    def is_relative(self) -> bool:
+    def _is_relative(self) -> bool:
         """ignore-walk's test for a rule that may match a basename at any depth."""
         return any(len(p) <= (1 if p[-1] else 2) for p in self.glob_parts)
+
+
+_SLASHES = re.compile(r"/+")
+
+
+@lru_cache(maxsize=65536)
+def _split_path(path: str) -> tuple[list[str], str]:
+    ff = _SLASHES.split(path)
+    filename = ff[-1]
+    if not filename:
+        for seg in reversed(ff[:-1]):
+            if seg:
+                filename = seg
+                break
+    return ff, filename
 
 
 def _compile_part(part: str):
@@ -374,12 +392,16 @@ def _match_one(file: list[str], fi: int, pattern: list, pi: int, partial: bool) 
     return fi == fl - 1 and file[fi] == ""
 
 
-def parse_rules(text: str) -> list[Rule]:
-    """Rules of one ignore file: one per non-blank, non-comment line, trimmed."""
+@lru_cache(maxsize=1024)
+def parse_rules(text: str) -> tuple[Rule, ...]:
+    """Rules of one ignore file: one per non-blank, non-comment line, trimmed.
+
+    Cached by text: every directory re-reads npm's default rules, and a rule
+    remembers its answers, so sharing the objects makes the walk fast."""
     rules = []
     for line in re.split(r"\r?\n", text):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         rules.append(Rule(stripped))
-    return rules
+    return tuple(rules)

@@ -127,7 +127,7 @@ class _Walker:
         self.exact = exact
         self.required_files = list(required_files or [])
         self.seen = seen if seen is not None else set()
-        self.rules: dict[str, list[Rule] | None] = {}
+        self.rules: dict[str, tuple[Rule, ...] | None] = {}
         self._inject(DEFAULT_RULES, DEFAULTS)
         if not is_package:
             self._inject(STRICT_RULES, STRICT_DEFAULTS + [f"!{f}" for f in self.required_files])
