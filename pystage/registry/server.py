@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 from collections.abc import Callable
 
@@ -36,4 +37,16 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
         app, log_level="info" if config.access_log else "warning", access_log=config.access_log,
         lifespan="off", timeout_keep_alive=30, backlog=2048))
     announce(f"pystage registry listening on http://{shown}:{port}/ (storage: {config.storage})")
-    server.run(sockets=[sock])
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal;
+    # with SIGTERM mapped to KeyboardInterrupt both end here as a clean exit.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
