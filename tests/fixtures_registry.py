@@ -36,8 +36,12 @@ class User:
     totp_secret: str | None = None
 
 
-def make_tarball(name: str, version: str, files: dict[str, str | bytes] | None = None,
-                 manifest: dict | None = None) -> bytes:
+def make_tarball(
+    name: str,
+    version: str,
+    files: dict[str, str | bytes] | None = None,
+    manifest: dict | None = None,
+) -> bytes:
     """A gzip tarball as npm packs it: ``package/`` prefix, package.json first."""
     package_json = {"name": name, "version": version, **(manifest or {})}
     entries = {"package.json": json.dumps(package_json, indent=2) + "\n", **(files or {})}
@@ -53,23 +57,44 @@ def make_tarball(name: str, version: str, files: dict[str, str | bytes] | None =
     return raw.getvalue()
 
 
-def publish_document(registry_url: str, name: str, version: str, tarball: bytes,
-                     tag: str = "latest", access: str | None = None,
-                     manifest: dict | None = None) -> dict:
+def publish_document(
+    registry_url: str,
+    name: str,
+    version: str,
+    tarball: bytes,
+    tag: str = "latest",
+    access: str | None = None,
+    manifest: dict | None = None,
+) -> dict:
     """The body npm PUTs (or POSTs to /-/stage/package/...) for ``tarball``."""
     file_name = f"{name}-{version}.tgz"
     sha512 = base64.b64encode(hashlib.sha512(tarball).digest()).decode()
     version_manifest = {
-        "name": name, "version": version, **(manifest or {}),
-        "_id": f"{name}@{version}", "readme": "ERROR: No README data found!",
-        "dist": {"integrity": f"sha512-{sha512}", "shasum": hashlib.sha1(tarball).hexdigest(),
-                 "tarball": f"{registry_url}{name}/-/{file_name}"},
+        "name": name,
+        "version": version,
+        **(manifest or {}),
+        "_id": f"{name}@{version}",
+        "readme": "ERROR: No README data found!",
+        "dist": {
+            "integrity": f"sha512-{sha512}",
+            "shasum": hashlib.sha1(tarball).hexdigest(),
+            "tarball": f"{registry_url}{name}/-/{file_name}",
+        },
     }
-    return {"_id": name, "name": name, "dist-tags": {tag: version},
-            "versions": {version: version_manifest}, "access": access,
-            "_attachments": {file_name: {"content_type": "application/octet-stream",
-                                         "data": base64.b64encode(tarball).decode(),
-                                         "length": len(tarball)}}}
+    return {
+        "_id": name,
+        "name": name,
+        "dist-tags": {tag: version},
+        "versions": {version: version_manifest},
+        "access": access,
+        "_attachments": {
+            file_name: {
+                "content_type": "application/octet-stream",
+                "data": base64.b64encode(tarball).decode(),
+                "length": len(tarball),
+            }
+        },
+    }
 
 
 def escaped(name: str) -> str:
@@ -79,9 +104,17 @@ def escaped(name: str) -> str:
 class RegistryServer:
     """A running ``pystage registry serve`` subprocess and helpers to drive it."""
 
-    def __init__(self, storage: Path, *, host: str = "127.0.0.1", port: int = 0,
-                 open_registration: bool = True, extra_args: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None, timeout: float = 30) -> None:
+    def __init__(
+        self,
+        storage: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        open_registration: bool = True,
+        extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> None:
         import requests
 
         self.storage = Path(storage)
@@ -101,14 +134,25 @@ class RegistryServer:
     # -- process -------------------------------------------------------------
     def _start(self, env: dict[str, str] | None = None) -> None:
         self.storage.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "pystage", "registry", "serve",
-                "--listen", f"{self.host}:{self.port}", "--storage", str(self.storage),
-                *(["--open-registration"] if self.open_registration else []), *self.extra_args]
+        args = [
+            sys.executable,
+            "-m",
+            "pystage",
+            "registry",
+            "serve",
+            "--listen",
+            f"{self.host}:{self.port}",
+            "--storage",
+            str(self.storage),
+            *(["--open-registration"] if self.open_registration else []),
+            *self.extra_args,
+        ]
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         offset = log.tell()
         full_env = {**os.environ, **self.env, **(env or {})}
-        self.process = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                        env=full_env)
+        self.process = subprocess.Popen(
+            args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=full_env
+        )
         log.close()
         deadline = time.monotonic() + self.timeout
         while True:
@@ -161,23 +205,39 @@ class RegistryServer:
         self._start(env)
 
     # -- HTTP ----------------------------------------------------------------
-    def request(self, method: str, path: str, user: User | None = None, otp: str | None = None,
-                **kwargs):
+    def request(
+        self, method: str, path: str, user: User | None = None, otp: str | None = None, **kwargs
+    ):
         headers = dict(kwargs.pop("headers", {}))
         if user is not None:
             headers["authorization"] = f"Bearer {user.token}"
         if otp is not None:
             headers["npm-otp"] = otp
-        return self.http.request(method, self.url + path.lstrip("/"), headers=headers,
-                                 timeout=kwargs.pop("timeout", 60), **kwargs)
+        return self.http.request(
+            method,
+            self.url + path.lstrip("/"),
+            headers=headers,
+            timeout=kwargs.pop("timeout", 60),
+            **kwargs,
+        )
 
-    def add_user(self, name: str = "alice", password: str = "correct horse",
-                 tfa: bool | str = False) -> User:
+    def add_user(
+        self, name: str = "alice", password: str = "correct horse", tfa: bool | str = False
+    ) -> User:
         """Create a user; with ``tfa`` (True or a mode) also enrol TOTP two-factor."""
-        response = self.request("PUT", f"-/user/org.couchdb.user:{name}",
-                                json={"_id": f"org.couchdb.user:{name}", "name": name,
-                                      "password": password, "email": f"{name}@example.com",
-                                      "type": "user", "roles": [], "date": "2024-01-01T00:00:00Z"})
+        response = self.request(
+            "PUT",
+            f"-/user/org.couchdb.user:{name}",
+            json={
+                "_id": f"org.couchdb.user:{name}",
+                "name": name,
+                "password": password,
+                "email": f"{name}@example.com",
+                "type": "user",
+                "roles": [],
+                "date": "2024-01-01T00:00:00Z",
+            },
+        )
         response.raise_for_status()
         user = User(name, password, response.json()["token"])
         if not tfa:
@@ -186,8 +246,9 @@ class RegistryServer:
 
     def enrol_2fa(self, user: User, mode: str = "auth-and-writes") -> User:
         """Enrol TOTP two-factor as npm profile enable-2fa does; returns the user with its secret."""
-        response = self.request("POST", "-/npm/v1/user", user,
-                                json={"tfa": {"mode": mode, "password": user.password}})
+        response = self.request(
+            "POST", "-/npm/v1/user", user, json={"tfa": {"mode": mode, "password": user.password}}
+        )
         response.raise_for_status()
         secret = parse_qs(urlparse(response.json()["tfa"]).query)["secret"][0]
         user = User(user.name, user.password, user.token, secret)
@@ -213,25 +274,47 @@ class RegistryServer:
                     return totp.at(step * TOTP_PERIOD)
             time.sleep(left + 0.05)
 
-    def publish(self, user: User, name: str, version: str, files: dict | None = None,
-                tag: str = "latest", manifest: dict | None = None, otp: str | None = None):
+    def publish(
+        self,
+        user: User,
+        name: str,
+        version: str,
+        files: dict | None = None,
+        tag: str = "latest",
+        manifest: dict | None = None,
+        otp: str | None = None,
+    ):
         """A normal ``PUT /<name>`` publish; returns the response (raises on failure)."""
         tarball = make_tarball(name, version, files, manifest)
         if otp is None and user.totp_secret:
             otp = self.totp_code(user)
-        response = self.request("PUT", escaped(name), user, otp=otp,
-                                json=publish_document(self.url, name, version, tarball, tag,
-                                                      manifest=manifest))
+        response = self.request(
+            "PUT",
+            escaped(name),
+            user,
+            otp=otp,
+            json=publish_document(self.url, name, version, tarball, tag, manifest=manifest),
+        )
         response.raise_for_status()
         return response
 
-    def stage(self, user: User, name: str, version: str, files: dict | None = None,
-              tag: str = "latest", manifest: dict | None = None) -> str:
+    def stage(
+        self,
+        user: User,
+        name: str,
+        version: str,
+        files: dict | None = None,
+        tag: str = "latest",
+        manifest: dict | None = None,
+    ) -> str:
         """Stage a version over HTTP; returns its stage id (raises on failure)."""
         tarball = make_tarball(name, version, files, manifest)
-        response = self.request("POST", f"-/stage/package/{escaped(name)}", user,
-                                json=publish_document(self.url, name, version, tarball, tag,
-                                                      manifest=manifest))
+        response = self.request(
+            "POST",
+            f"-/stage/package/{escaped(name)}",
+            user,
+            json=publish_document(self.url, name, version, tarball, tag, manifest=manifest),
+        )
         response.raise_for_status()
         return response.json()["stageId"]
 

@@ -19,7 +19,10 @@ def reg(registry_server):
 
 
 def _is_otp_challenge(response):
-    return response.status_code == 401 and "otp" in response.headers.get("www-authenticate", "").lower()
+    return (
+        response.status_code == 401
+        and "otp" in response.headers.get("www-authenticate", "").lower()
+    )
 
 
 def _versions(reg):
@@ -44,21 +47,30 @@ def test_approve_and_reject_need_an_otp(reg):
     assert _versions(reg) == {"1.0.0"}
     assert reg.request("GET", f"-/stage/{reg.stage_id}", reg.alice).status_code == 200
 
-    ok = reg.request("POST", f"-/stage/{reg.stage_id}/approve", reg.alice, otp=reg.totp_code(reg.alice))
+    ok = reg.request(
+        "POST", f"-/stage/{reg.stage_id}/approve", reg.alice, otp=reg.totp_code(reg.alice)
+    )
     assert ok.status_code == 200, ok.text
     assert _versions(reg) == {"1.0.0", "1.1.0"}
 
     other = reg.stage(reg.alice, "pkg", "1.2.0")  # staging itself never asks for an OTP
     assert _is_otp_challenge(reg.request("DELETE", f"-/stage/{other}", reg.alice))
     assert reg.request("GET", f"-/stage/{other}", reg.alice).status_code == 200
-    assert reg.request("DELETE", f"-/stage/{other}", reg.alice,
-                       otp=reg.totp_code(reg.alice)).status_code == 204
+    assert (
+        reg.request(
+            "DELETE", f"-/stage/{other}", reg.alice, otp=reg.totp_code(reg.alice)
+        ).status_code
+        == 204
+    )
 
 
 def test_a_code_is_accepted_only_once(reg):
     second = reg.stage(reg.alice, "pkg", "1.2.0")
     code = reg.totp_code(reg.alice)
-    assert reg.request("POST", f"-/stage/{reg.stage_id}/approve", reg.alice, otp=code).status_code == 200
+    assert (
+        reg.request("POST", f"-/stage/{reg.stage_id}/approve", reg.alice, otp=code).status_code
+        == 200
+    )
     replay = reg.request("POST", f"-/stage/{second}/approve", reg.alice, otp=code)
     assert _is_otp_challenge(replay)
     assert "1.2.0" not in _versions(reg)
@@ -67,14 +79,20 @@ def test_a_code_is_accepted_only_once(reg):
 def test_codes_far_from_now_are_refused(reg):
     totp = pyotp.TOTP(reg.alice.totp_secret)
     for skew in (-3, 3):
-        response = reg.request("POST", f"-/stage/{reg.stage_id}/approve", reg.alice,
-                               otp=totp.at(time.time() + skew * 30))
+        response = reg.request(
+            "POST",
+            f"-/stage/{reg.stage_id}/approve",
+            reg.alice,
+            otp=totp.at(time.time() + skew * 30),
+        )
         assert _is_otp_challenge(response)
     assert _versions(reg) == {"1.0.0"}
 
 
 def test_repeated_wrong_codes_lock_the_account(tmp_path):
-    server = start_registry(tmp_path / "r", extra_args=("--otp-max-failures", "3", "--otp-lockout", "120"))
+    server = start_registry(
+        tmp_path / "r", extra_args=("--otp-max-failures", "3", "--otp-lockout", "120")
+    )
     try:
         alice = server.add_user("alice", tfa=True)
         server.publish(alice, "pkg", "1.0.0")
@@ -110,17 +128,28 @@ def test_auth_and_writes_mode_asks_on_publish(reg):
     body = publish_document(reg.url, "pkg", "2.0.0", make_tarball("pkg", "2.0.0"))
     assert _is_otp_challenge(reg.request("PUT", "pkg", reg.alice, json=body))
     assert "2.0.0" not in _versions(reg)
-    assert reg.request("PUT", "pkg", reg.alice, json=body, otp=reg.totp_code(reg.alice)).status_code == 201
+    assert (
+        reg.request("PUT", "pkg", reg.alice, json=body, otp=reg.totp_code(reg.alice)).status_code
+        == 201
+    )
 
 
 def test_enrolment_with_recovery_codes_and_disable(registry_server):
     reg = registry_server
     carol = reg.add_user("carol")
-    start = reg.request("POST", "-/npm/v1/user", carol, json={"tfa": {"mode": "auth-and-writes",
-                                                                      "password": "wrong"}})
+    start = reg.request(
+        "POST",
+        "-/npm/v1/user",
+        carol,
+        json={"tfa": {"mode": "auth-and-writes", "password": "wrong"}},
+    )
     assert start.status_code == 403
-    start = reg.request("POST", "-/npm/v1/user", carol, json={"tfa": {"mode": "auth-and-writes",
-                                                                      "password": carol.password}})
+    start = reg.request(
+        "POST",
+        "-/npm/v1/user",
+        carol,
+        json={"tfa": {"mode": "auth-and-writes", "password": carol.password}},
+    )
     uri = start.json()["tfa"]
     assert uri.startswith("otpauth://totp/")
     assert reg.request("GET", "-/npm/v1/user", carol).json()["tfa"]["pending"] is True
@@ -137,7 +166,8 @@ def test_enrolment_with_recovery_codes_and_disable(registry_server):
 
     disable = {"tfa": {"mode": "disable", "password": carol.password}}
     assert _is_otp_challenge(reg.request("POST", "-/npm/v1/user", carol, json=disable))
-    assert reg.request("POST", "-/npm/v1/user", carol, json=disable,
-                       otp=recovery[1]).json() == {"tfa": False}
+    assert reg.request("POST", "-/npm/v1/user", carol, json=disable, otp=recovery[1]).json() == {
+        "tfa": False
+    }
     stage_id = reg.stage(carol, "cpkg", "1.1.0")
     assert reg.request("POST", f"-/stage/{stage_id}/approve", carol).status_code == 200

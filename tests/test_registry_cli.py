@@ -12,9 +12,14 @@ import requests
 
 
 def _serve(*args, env=None, cwd=None):
-    return subprocess.Popen([sys.executable, "-m", "pystage", "registry", "serve", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})}, cwd=cwd)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pystage", "registry", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
 
 
 def _listening_url(process):
@@ -33,20 +38,24 @@ def test_serves_until_interrupted_in_default_storage(tmp_path, stop_signal):
         assert (data_home / "pystage" / "registry" / "registry.db").is_file()
         assert (data_home / "pystage" / "registry" / "tarballs").is_dir()
         # registration is closed unless asked for
-        response = requests.put(url + "-/user/org.couchdb.user:eve",
-                                json={"name": "eve", "password": "pw"}, timeout=10)
+        response = requests.put(
+            url + "-/user/org.couchdb.user:eve", json={"name": "eve", "password": "pw"}, timeout=10
+        )
         assert response.status_code == 403
     finally:
         process.send_signal(stop_signal)
         assert process.wait(timeout=15) == 0
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--listen", "127.0.0.1:notaport"], "not a host:port"),
-    (["--listen", "127.0.0.1:70000"], "port out of range"),
-    (["--max-body-size", "lots"], "not a size"),
-    (["--public-url", "ftp://x"], "--public-url"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--listen", "127.0.0.1:notaport"], "not a host:port"),
+        (["--listen", "127.0.0.1:70000"], "port out of range"),
+        (["--max-body-size", "lots"], "not a size"),
+        (["--public-url", "ftp://x"], "--public-url"),
+    ],
+)
 def test_bad_options_are_usage_errors(run_pystage, tmp_path, args, message):
     result = run_pystage("registry", "serve", "--storage", tmp_path / "s", *args)
     assert result.returncode == 2
@@ -59,8 +68,9 @@ def test_address_in_use_is_a_clear_error(run_pystage, tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_pystage("registry", "serve", "--storage", tmp_path / "s",
-                             "--listen", f"127.0.0.1:{port}")
+        result = run_pystage(
+            "registry", "serve", "--storage", tmp_path / "s", "--listen", f"127.0.0.1:{port}"
+        )
     assert result.returncode != 0
     assert "EADDRINUSE" in result.stderr and "Traceback" not in result.stderr
 
@@ -71,8 +81,14 @@ def test_registry_is_listed_and_help_is_fast(run_pystage):
     assert result.returncode == 0 and "--open-registration" in result.stdout
     assert time.monotonic() - started < 10
     # the client's start-up never imports the server stack
-    probe = subprocess.run([sys.executable, "-c",
-                            "import sys, pystage.cli.main, pystage.cli.registry;"
-                            "print(any(m.split('.')[0] in ('starlette', 'uvicorn') for m in sys.modules))"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pystage.cli.main, pystage.cli.registry;"
+            "print(any(m.split('.')[0] in ('starlette', 'uvicorn') for m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert probe.stdout.strip() == "False"

@@ -102,7 +102,10 @@ def test_killed_during_approve_restarts_consistent(tmp_path, point):
         if point == "approve-before-commit":  # nothing happened
             assert list(doc["versions"]) == ["1.0.0"] and doc["dist-tags"] == {"latest": "1.0.0"}
             assert [i["id"] for i in staged["items"]] == [stage_id]
-            assert server.request("GET", f"-/stage/{stage_id}/tarball", alice).content == staged_tarball
+            assert (
+                server.request("GET", f"-/stage/{stage_id}/tarball", alice).content
+                == staged_tarball
+            )
             assert server.request("POST", f"-/stage/{stage_id}/approve", alice).status_code == 200
             doc, staged = _state(server, alice, "pkg")
         # whichever way, it ends published exactly once, with its tarball, and no stage left
@@ -115,7 +118,9 @@ def test_killed_during_approve_restarts_consistent(tmp_path, point):
 
 
 def test_killed_while_staging_leaves_no_stage_and_no_orphan_file(tmp_path):
-    server = start_registry(tmp_path / "r", env={"PYSTAGE_REGISTRY_PAUSE_AT": "stage-before-commit"})
+    server = start_registry(
+        tmp_path / "r", env={"PYSTAGE_REGISTRY_PAUSE_AT": "stage-before-commit"}
+    )
     try:
         alice = server.add_user("alice")
         server.publish(alice, "pkg", "1.0.0")
@@ -168,9 +173,20 @@ def test_100mb_stage_body_is_streamed_with_bounded_memory(registry_server):
         sha512.update(chunk)
     integrity = "sha512-" + base64.b64encode(sha512.digest()).decode()
     size = chunk_size * chunks
-    head = {"_id": "big", "name": "big", "dist-tags": {"latest": "2.0.0"}, "access": None,
-            "versions": {"2.0.0": {"name": "big", "version": "2.0.0", "_id": "big@2.0.0",
-                                   "dist": {"integrity": integrity, "shasum": sha1.hexdigest()}}}}
+    head = {
+        "_id": "big",
+        "name": "big",
+        "dist-tags": {"latest": "2.0.0"},
+        "access": None,
+        "versions": {
+            "2.0.0": {
+                "name": "big",
+                "version": "2.0.0",
+                "_id": "big@2.0.0",
+                "dist": {"integrity": integrity, "shasum": sha1.hexdigest()},
+            }
+        },
+    }
 
     def body():  # chunked transfer encoding: the server never learns the size up front
         yield json.dumps(head)[:-1].encode() + b', "_attachments": {"big-2.0.0.tgz": {"data": "'
@@ -183,9 +199,13 @@ def test_100mb_stage_body_is_streamed_with_bounded_memory(registry_server):
     assert response.status_code == 201, response.text
     assert response.json()["integrity"] == integrity
     growth_mib = (_peak_rss_kib(reg.process.pid) - baseline) / 1024
-    assert growth_mib < 60, f"server memory grew by {growth_mib:.0f} MiB for a {size >> 20} MiB tarball"
+    assert growth_mib < 60, (
+        f"server memory grew by {growth_mib:.0f} MiB for a {size >> 20} MiB tarball"
+    )
 
-    download = reg.request("GET", f"-/stage/{response.json()['stageId']}/tarball", alice, stream=True)
+    download = reg.request(
+        "GET", f"-/stage/{response.json()['stageId']}/tarball", alice, stream=True
+    )
     received = hashlib.sha512()
     for piece in download.iter_content(1 << 20):
         received.update(piece)

@@ -30,14 +30,19 @@ def test_ping_and_packuments(reg):
     assert dist["tarball"] == f"{reg.url}@demo/pkg/-/pkg-1.0.0.tgz"
     assert set(full["time"]) == {"created", "modified", "1.0.0"}
 
-    short = reg.request("GET", "@demo/pkg", headers={"accept": "application/vnd.npm.install-v1+json"})
+    short = reg.request(
+        "GET", "@demo/pkg", headers={"accept": "application/vnd.npm.install-v1+json"}
+    )
     assert short.headers["content-type"].startswith("application/vnd.npm.install-v1+json")
     assert "readme" not in short.json()["versions"]["1.0.0"]
     assert short.json()["versions"]["1.0.0"]["dist"] == dist
 
-    tarball = reg.request("GET", dist["tarball"][len(reg.url):])
+    tarball = reg.request("GET", dist["tarball"][len(reg.url) :])
     assert tarball.status_code == 200
-    assert "sha512-" + base64.b64encode(hashlib.sha512(tarball.content).digest()).decode() == dist["integrity"]
+    assert (
+        "sha512-" + base64.b64encode(hashlib.sha512(tarball.content).digest()).decode()
+        == dist["integrity"]
+    )
     assert reg.request("GET", "@demo/pkg/latest").json()["version"] == "1.0.0"
     assert reg.request("GET", "nope").status_code == 404
 
@@ -45,7 +50,9 @@ def test_ping_and_packuments(reg):
 def test_tarball_urls_follow_the_host_used_or_public_url(tmp_path):
     from fixtures_registry import start_registry
 
-    server = start_registry(tmp_path / "r", extra_args=("--public-url", "https://npm.example.com/base"))
+    server = start_registry(
+        tmp_path / "r", extra_args=("--public-url", "https://npm.example.com/base")
+    )
     try:
         alice = server.add_user("alice")
         server.publish(alice, "pkg", "1.0.0")
@@ -101,7 +108,10 @@ def test_versions_are_unique_across_published_and_staged(reg):
     alice = reg.alice
     tarball = make_tarball("@demo/pkg", "1.0.0")
     body = publish_document(reg.url, "@demo/pkg", "1.0.0", tarball)
-    assert reg.request("POST", f"-/stage/package/{escaped('@demo/pkg')}", alice, json=body).status_code == 409
+    assert (
+        reg.request("POST", f"-/stage/package/{escaped('@demo/pkg')}", alice, json=body).status_code
+        == 409
+    )
     assert reg.request("PUT", escaped("@demo/pkg"), alice, json=body).status_code == 409
     reg.stage(alice, "@demo/pkg", "1.2.0")
     body = publish_document(reg.url, "@demo/pkg", "1.2.0", make_tarball("@demo/pkg", "1.2.0"))
@@ -121,15 +131,27 @@ def test_staging_a_package_that_does_not_exist_is_refused(reg):
 def test_only_maintainers_see_or_act_on_staged_versions(reg):
     stage_id = reg.stage(reg.alice, "@demo/pkg", "1.3.0")
     bob = reg.add_user("bob")
-    for method, path in [("GET", f"-/stage/{stage_id}"), ("GET", f"-/stage/{stage_id}/tarball"),
-                         ("POST", f"-/stage/{stage_id}/approve"), ("DELETE", f"-/stage/{stage_id}")]:
+    for method, path in [
+        ("GET", f"-/stage/{stage_id}"),
+        ("GET", f"-/stage/{stage_id}/tarball"),
+        ("POST", f"-/stage/{stage_id}/approve"),
+        ("DELETE", f"-/stage/{stage_id}"),
+    ]:
         response = reg.request(method, path, bob)
         assert response.status_code == 404, (method, path, response.text)
         assert reg.request(method, path).status_code == 401  # anonymous
-    assert reg.request("GET", "-/stage", bob).json() == {"items": [], "total": 0, "page": 0, "perPage": 100}
+    assert reg.request("GET", "-/stage", bob).json() == {
+        "items": [],
+        "total": 0,
+        "page": 0,
+        "perPage": 100,
+    }
     assert reg.request("GET", "-/stage", reg.alice).json()["total"] == 1
     body = publish_document(reg.url, "@demo/pkg", "1.4.0", make_tarball("@demo/pkg", "1.4.0"))
-    assert reg.request("POST", f"-/stage/package/{escaped('@demo/pkg')}", bob, json=body).status_code == 403
+    assert (
+        reg.request("POST", f"-/stage/package/{escaped('@demo/pkg')}", bob, json=body).status_code
+        == 403
+    )
     assert reg.request("PUT", escaped("@demo/pkg"), bob, json=body).status_code == 403
     assert reg.request("GET", f"-/stage/{stage_id}", reg.alice).status_code == 200
 
@@ -167,17 +189,28 @@ def _bad_bodies(url):
     return {
         "malformed JSON": json.dumps(good).encode()[:-5],
         "does not match the URL": edit(lambda b: b.update(name="@demo/other")),
-        "semantic version": edit(lambda b: b.update(versions={"4.0": {**b["versions"][version], "version": "4.0"}},
-                                                   **{"dist-tags": {"latest": "4.0"}})),
+        "semantic version": edit(
+            lambda b: b.update(
+                versions={"4.0": {**b["versions"][version], "version": "4.0"}},
+                **{"dist-tags": {"latest": "4.0"}},
+            )
+        ),
         "length": edit(lambda b: b["_attachments"][att].update(length=3)),
-        "integrity mismatch": edit(lambda b: b["versions"][version]["dist"].update(
-            integrity="sha512-" + base64.b64encode(b"x" * 64).decode())),
+        "integrity mismatch": edit(
+            lambda b: b["versions"][version]["dist"].update(
+                integrity="sha512-" + base64.b64encode(b"x" * 64).decode()
+            )
+        ),
         "shasum mismatch": edit(lambda b: b["versions"][version]["dist"].update(shasum="0" * 40)),
         "not valid base64": edit(lambda b: b["_attachments"][att].update(data="@@@@")),
         "exactly one tarball": edit(lambda b: b["_attachments"].update({"extra.tgz": {}})),
         "exactly one version": edit(lambda b: b.update(versions={})),
         "dist-tag": edit(lambda b: b.update(**{"dist-tags": {"1.x": version}})),
-        "gzip": edit(lambda b: b["_attachments"][att].update(data=base64.b64encode(b"plain").decode(), length=5)),
+        "gzip": edit(
+            lambda b: b["_attachments"][att].update(
+                data=base64.b64encode(b"plain").decode(), length=5
+            )
+        ),
     }
 
 
@@ -185,15 +218,25 @@ def _bad_bodies(url):
 def test_bad_publish_bodies_get_400_and_change_nothing(reg, problem):
     body = _bad_bodies(reg.url)[problem]
     stage_id = reg.stage(reg.alice, "@demo/pkg", "1.5.0")  # something to stay untouched
-    before = (reg.request("GET", "@demo/pkg").json(), reg.request("GET", "-/stage", reg.alice).json(),
-              _files(reg.storage))
-    for method, path in [("PUT", escaped("@demo/pkg")), ("POST", f"-/stage/package/{escaped('@demo/pkg')}")]:
-        response = reg.request(method, path, reg.alice, data=body,
-                               headers={"content-type": "application/json"})
+    before = (
+        reg.request("GET", "@demo/pkg").json(),
+        reg.request("GET", "-/stage", reg.alice).json(),
+        _files(reg.storage),
+    )
+    for method, path in [
+        ("PUT", escaped("@demo/pkg")),
+        ("POST", f"-/stage/package/{escaped('@demo/pkg')}"),
+    ]:
+        response = reg.request(
+            method, path, reg.alice, data=body, headers={"content-type": "application/json"}
+        )
         assert response.status_code == 400, (problem, response.text)
         assert problem in response.json()["error"]
-    after = (reg.request("GET", "@demo/pkg").json(), reg.request("GET", "-/stage", reg.alice).json(),
-             _files(reg.storage))
+    after = (
+        reg.request("GET", "@demo/pkg").json(),
+        reg.request("GET", "-/stage", reg.alice).json(),
+        _files(reg.storage),
+    )
     assert after == before
     assert reg.request("GET", f"-/stage/{stage_id}", reg.alice).status_code == 200
 
@@ -221,7 +264,7 @@ def test_body_size_limit(tmp_path):
         def chunks():  # no content-length: the limit must hold while streaming
             data = json.dumps(body).encode()
             for i in range(0, len(data), 4096):
-                yield data[i:i + 4096]
+                yield data[i : i + 4096]
 
         response = server.request("PUT", "small", alice, data=chunks())
         assert response.status_code == 413
@@ -238,7 +281,9 @@ def test_login_rules(tmp_path):
     try:
         body = {"name": "carol", "password": "pw", "type": "user", "roles": []}
         response = server.request("PUT", "-/user/org.couchdb.user:carol", json=body)
-        assert response.status_code == 403 and "registration is disabled" in response.json()["error"]
+        assert (
+            response.status_code == 403 and "registration is disabled" in response.json()["error"]
+        )
     finally:
         server.stop()
     server = start_registry(tmp_path / "r", open_registration=True)
@@ -246,7 +291,9 @@ def test_login_rules(tmp_path):
         first = server.request("PUT", "-/user/org.couchdb.user:carol", json=body)
         assert first.status_code == 201
         token = first.json()["token"]
-        wrong = server.request("PUT", "-/user/org.couchdb.user:carol", json={**body, "password": "no"})
+        wrong = server.request(
+            "PUT", "-/user/org.couchdb.user:carol", json={**body, "password": "no"}
+        )
         assert wrong.status_code == 401 and "www-authenticate" not in wrong.headers
         again = server.request("PUT", "-/user/org.couchdb.user:carol", json=body)
         assert again.status_code == 201 and again.json()["token"] != token
@@ -255,7 +302,9 @@ def test_login_rules(tmp_path):
         assert server.request("DELETE", f"-/user/token/{token}", headers=auth).status_code == 200
         assert server.request("GET", "-/whoami", headers=auth).status_code == 401
         basic = base64.b64encode(b"carol:pw").decode()
-        assert server.request("GET", "-/whoami", headers={"authorization": f"Basic {basic}"}).json() == {"username": "carol"}
+        assert server.request(
+            "GET", "-/whoami", headers={"authorization": f"Basic {basic}"}
+        ).json() == {"username": "carol"}
     finally:
         server.stop()
     # registration closed, but an existing user may still log in

@@ -16,11 +16,16 @@ def _read(text, tmp_path):
     return read_document(io.BytesIO(data), str(tmp_path))
 
 
-@pytest.mark.parametrize("value", [
-    {}, [], {"a": [1, -2.5, 3e10, True, False, None, "x"]},
-    {"nested": {"deep": [{"k": "v\u00e9\n\t\"\\/"}]}, "emoji": "\U0001F600"},
-    {"esc": "\\u00e9 \\ud83d\\ude00", "num": 0, "neg": -0.0},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        [],
+        {"a": [1, -2.5, 3e10, True, False, None, "x"]},
+        {"nested": {"deep": [{"k": 'v\u00e9\n\t"\\/'}]}, "emoji": "\U0001f600"},
+        {"esc": "\\u00e9 \\ud83d\\ude00", "num": 0, "neg": -0.0},
+    ],
+)
 def test_plain_documents_parse_like_json(value, tmp_path):
     text = json.dumps(value, ensure_ascii=False)
     assert _read(text, tmp_path)[0] == json.loads(text)
@@ -33,8 +38,12 @@ def test_attachment_is_decoded_to_a_file_with_hashes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(js, "CHUNK", 7)  # force every boundary case through the buffer
     payload = os.urandom(10_001)
-    doc = {"name": "x", "_attachments": {"x-1.0.0.tgz": {
-        "data": base64.b64encode(payload).decode(), "length": len(payload)}}}
+    doc = {
+        "name": "x",
+        "_attachments": {
+            "x-1.0.0.tgz": {"data": base64.b64encode(payload).decode(), "length": len(payload)}
+        },
+    }
     document, attachments = _read(json.dumps(doc), tmp_path)
     attachment = attachments["x-1.0.0.tgz"]
     assert document["_attachments"]["x-1.0.0.tgz"]["length"] == len(payload)
@@ -42,7 +51,10 @@ def test_attachment_is_decoded_to_a_file_with_hashes(tmp_path, monkeypatch):
         assert f.read() == payload
     assert attachment.length == len(payload)
     assert attachment.sha1_hex == hashlib.sha1(payload).hexdigest()
-    assert attachment.integrity == "sha512-" + base64.b64encode(hashlib.sha512(payload).digest()).decode()
+    assert (
+        attachment.integrity
+        == "sha512-" + base64.b64encode(hashlib.sha512(payload).digest()).decode()
+    )
 
 
 def test_escaped_slashes_in_base64_are_accepted(tmp_path):
@@ -54,20 +66,23 @@ def test_escaped_slashes_in_base64_are_accepted(tmp_path):
         assert f.read() == payload
 
 
-@pytest.mark.parametrize("text,message", [
-    ('{"a": 1', "malformed JSON"),
-    ('{"a": 1} x', "after the document"),
-    ('{"a" 1}', "':'"),
-    ("{'a': 1}", "string key"),
-    ('{"a": tru}', "unexpected character"),
-    ('{"a": "x\x01"}', "control character"),
-    ('["unterminated', "unterminated"),
-    ("[" * 100 + "]" * 100, "nesting"),
-    ('{"_attachments": {"a.tgz": {"data": "AAA"}}}', "multiple of 4"),
-    ('{"_attachments": {"a.tgz": {"data": "AA!A"}}}', "not valid base64"),
-    ('{"_attachments": {"a.tgz": {"data": "AA==AAAA"}}}', "padding"),
-    ('', "end of input"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('{"a": 1', "malformed JSON"),
+        ('{"a": 1} x', "after the document"),
+        ('{"a" 1}', "':'"),
+        ("{'a': 1}", "string key"),
+        ('{"a": tru}', "unexpected character"),
+        ('{"a": "x\x01"}', "control character"),
+        ('["unterminated', "unterminated"),
+        ("[" * 100 + "]" * 100, "nesting"),
+        ('{"_attachments": {"a.tgz": {"data": "AAA"}}}', "multiple of 4"),
+        ('{"_attachments": {"a.tgz": {"data": "AA!A"}}}', "not valid base64"),
+        ('{"_attachments": {"a.tgz": {"data": "AA==AAAA"}}}', "padding"),
+        ("", "end of input"),
+    ],
+)
 def test_malformed_input_is_a_clear_error_and_leaves_no_file(text, message, tmp_path):
     with pytest.raises(JSONStreamError, match=message):
         _read(text, tmp_path)
@@ -85,5 +100,8 @@ def test_padding_split_across_reads_is_still_refused(tmp_path, monkeypatch):
 
 def test_metadata_is_bounded(tmp_path):
     with pytest.raises(JSONStreamError, match="too large"):
-        read_document(io.BytesIO(json.dumps({"readme": "x" * 5000}).encode()), str(tmp_path),
-                      max_metadata=1000)
+        read_document(
+            io.BytesIO(json.dumps({"readme": "x" * 5000}).encode()),
+            str(tmp_path),
+            max_metadata=1000,
+        )

@@ -16,14 +16,26 @@ class Npm:
     def __init__(self, tmp_path, registry):
         self.npmrc = tmp_path / "npmrc"
         registry.write_npmrc(self.npmrc)
-        self.env = {**os.environ, "npm_config_userconfig": str(self.npmrc),
-                    "npm_config_cache": str(tmp_path / "npm-cache"),
-                    "npm_config_update_notifier": "false", "npm_config_audit": "false",
-                    "npm_config_fund": "false", "NO_COLOR": "1"}
+        self.env = {
+            **os.environ,
+            "npm_config_userconfig": str(self.npmrc),
+            "npm_config_cache": str(tmp_path / "npm-cache"),
+            "npm_config_update_notifier": "false",
+            "npm_config_audit": "false",
+            "npm_config_fund": "false",
+            "NO_COLOR": "1",
+        }
 
     def run(self, *args, cwd):
-        return subprocess.run(["npm", *args], cwd=cwd, env=self.env, capture_output=True,
-                              text=True, timeout=180, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            ["npm", *args],
+            cwd=cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+        )
 
     def ok(self, *args, cwd):
         result = self.run(*args, cwd=cwd)
@@ -33,14 +45,16 @@ class Npm:
     def interactive(self, *args, cwd):
         import pexpect
 
-        return pexpect.spawn("npm", list(args), cwd=str(cwd), env=self.env, encoding="utf-8",
-                             timeout=60)
+        return pexpect.spawn(
+            "npm", list(args), cwd=str(cwd), env=self.env, encoding="utf-8", timeout=60
+        )
 
 
 def _package(directory, version):
     directory.mkdir(exist_ok=True)
-    (directory / "package.json").write_text(json.dumps(
-        {"name": "@demo/hello", "version": version, "main": "index.js"}))
+    (directory / "package.json").write_text(
+        json.dumps({"name": "@demo/hello", "version": version, "main": "index.js"})
+    )
     (directory / "index.js").write_text(f"module.exports = '{version}'\n")
     return directory
 
@@ -93,13 +107,16 @@ def test_npm_adduser_publish_2fa_stage_approve_install_reject(tmp_path, registry
 
     listing = npm.ok("stage", "list", "--json", cwd=work)
     items = json.loads(listing.stdout)
-    assert [(i["id"], i["packageName"], i["version"], i["tag"]) for i in items] == \
-        [(stage_id, "@demo/hello", "1.1.0", "latest")]
+    assert [(i["id"], i["packageName"], i["version"], i["tag"]) for i in items] == [
+        (stage_id, "@demo/hello", "1.1.0", "latest")
+    ]
     view = npm.ok("stage", "view", stage_id, cwd=work).stdout
     assert "package name: @demo/hello" in view and "staged by: alice (user)" in view
     npm.ok("stage", "download", stage_id, cwd=work)
     downloaded = work / f"demo-hello-1.1.0-{stage_id}.tgz"
-    assert downloaded.read_bytes() == reg.request("GET", f"-/stage/{stage_id}/tarball", alice).content
+    assert (
+        downloaded.read_bytes() == reg.request("GET", f"-/stage/{stage_id}/tarball", alice).content
+    )
 
     refused = npm.run("stage", "approve", stage_id, cwd=work)
     assert refused.returncode != 0

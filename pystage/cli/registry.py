@@ -16,23 +16,55 @@ def command():
 
 @command.command("serve")
 @global_options
-@click.option("--listen", default="127.0.0.1:4873", show_default=True, metavar="HOST:PORT",
-              help="Address to listen on (port 0 picks a free one).")
-@click.option("--storage", metavar="DIR",
-              help="Where the database and tarballs live (default: per-user data directory).")
-@click.option("--open-registration", is_flag=True,
-              help="Let anyone create an account with npm adduser.")
-@click.option("--public-url", metavar="URL",
-              help="Base URL for tarball links when behind a proxy.")
-@click.option("--max-body-size", default="512MiB", show_default=True, metavar="SIZE",
-              help="Largest accepted publish body (e.g. 200MB).")
-@click.option("--otp-max-failures", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Wrong one-time passwords in a row before the account is locked.")
-@click.option("--otp-lockout", type=click.IntRange(min=1), default=300, show_default=True,
-              metavar="SECONDS", help="How long a locked account refuses one-time passwords.")
+@click.option(
+    "--listen",
+    default="127.0.0.1:4873",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Address to listen on (port 0 picks a free one).",
+)
+@click.option(
+    "--storage",
+    metavar="DIR",
+    help="Where the database and tarballs live (default: per-user data directory).",
+)
+@click.option(
+    "--open-registration", is_flag=True, help="Let anyone create an account with npm adduser."
+)
+@click.option("--public-url", metavar="URL", help="Base URL for tarball links when behind a proxy.")
+@click.option(
+    "--max-body-size",
+    default="512MiB",
+    show_default=True,
+    metavar="SIZE",
+    help="Largest accepted publish body (e.g. 200MB).",
+)
+@click.option(
+    "--otp-max-failures",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Wrong one-time passwords in a row before the account is locked.",
+)
+@click.option(
+    "--otp-lockout",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a locked account refuses one-time passwords.",
+)
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
-def serve(listen, storage, open_registration, public_url, max_body_size, otp_max_failures,
-          otp_lockout, access_log):
+def serve(
+    listen,
+    storage,
+    open_registration,
+    public_url,
+    max_body_size,
+    otp_max_failures,
+    otp_lockout,
+    access_log,
+):
     """Serve the registry until interrupted; GET /-/ping answers once it is ready."""
     from pathlib import Path
 
@@ -54,24 +86,39 @@ def serve(listen, storage, open_registration, public_url, max_body_size, otp_max
         public_url = public_url.rstrip("/") + "/"
     config = RegistryConfig(
         storage=Path(storage).expanduser().resolve() if storage else default_storage_dir(),
-        host=host, port=port, public_url=public_url, open_registration=open_registration,
-        max_body_bytes=max_body, otp_max_failures=otp_max_failures,
-        otp_lockout_seconds=otp_lockout, access_log=access_log)
+        host=host,
+        port=port,
+        public_url=public_url,
+        open_registration=open_registration,
+        max_body_bytes=max_body,
+        otp_max_failures=otp_max_failures,
+        otp_lockout_seconds=otp_lockout,
+        access_log=access_log,
+    )
     try:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ModuleNotFoundError as exc:
-        raise PystageError("EMISSINGDEP", f"the registry needs {exc.name}, which is not installed",
-                           "install the extra: pip install 'pystage[registry]'") from None
+        raise PystageError(
+            "EMISSINGDEP",
+            f"the registry needs {exc.name}, which is not installed",
+            "install the extra: pip install 'pystage[registry]'",
+        ) from None
     from pystage.registry.server import serve as run
 
     try:
         run(config, announce=lambda line: click.echo(line, err=False))
     except PermissionError as exc:
-        raise PystageError("EACCES", f"cannot use storage {config.storage}: {exc.strerror}") from None
+        raise PystageError(
+            "EACCES", f"cannot use storage {config.storage}: {exc.strerror}"
+        ) from None
     except OSError as exc:
         if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
-            raise PystageError("EADDRINUSE", f"cannot listen on {listen}: address already in use") from None
+            raise PystageError(
+                "EADDRINUSE", f"cannot listen on {listen}: address already in use"
+            ) from None
         if exc.errno in (99, 49, -2, -3):
-            raise PystageError("EADDRNOTAVAIL", f"cannot listen on {listen}: {exc.strerror}") from None
+            raise PystageError(
+                "EADDRNOTAVAIL", f"cannot listen on {listen}: {exc.strerror}"
+            ) from None
         raise PystageError("EIO", f"registry failed: {exc}") from None

@@ -30,8 +30,10 @@ SPOOL_WRITE = 1 << 20
 
 def create_app(config: RegistryConfig) -> Starlette:
     registry = Registry(config)
-    return Starlette(routes=_routes(registry, config),
-                     exception_handlers={RegistryError: _registry_error, Exception: _crash})
+    return Starlette(
+        routes=_routes(registry, config),
+        exception_handlers={RegistryError: _registry_error, Exception: _crash},
+    )
 
 
 async def _registry_error(request: Request, exc: RegistryError) -> Response:
@@ -126,19 +128,33 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
             raise RegistryError(400, "the body must be a JSON object with name and password")
         if body.get("name", name) != name:
             raise RegistryError(400, "the body's name does not match the URL")
-        token, created = await call(registry.accounts.login, name, body.get("password"),
-                                    body.get("email"), _otp(request))
-        return JSONResponse({"ok": True, "id": f"org.couchdb.user:{name}", "token": token,
-                             "message": f'user "{name}" {"created" if created else "logged in"}'},
-                            status_code=201)
+        token, created = await call(
+            registry.accounts.login, name, body.get("password"), body.get("email"), _otp(request)
+        )
+        return JSONResponse(
+            {
+                "ok": True,
+                "id": f"org.couchdb.user:{name}",
+                "token": token,
+                "message": f'user "{name}" {"created" if created else "logged in"}',
+            },
+            status_code=201,
+        )
 
     async def couch_user(request: Request):
         user = await logged_in(request)
         name = request.path_params["name"]
         if user.name != name:
             raise RegistryError(404, f'user "{name}" not found')
-        return JSONResponse({"_id": f"org.couchdb.user:{name}", "name": name,
-                             "email": user.email, "type": "user", "roles": []})
+        return JSONResponse(
+            {
+                "_id": f"org.couchdb.user:{name}",
+                "name": name,
+                "email": user.email,
+                "type": "user",
+                "roles": [],
+            }
+        )
 
     async def logout(request: Request):
         if not await call(registry.accounts.revoke_token, request.path_params["token"]):
@@ -147,8 +163,9 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
 
     async def web_login(request: Request):
         # 404 makes npm fall back to the couch login it then prompts for.
-        raise RegistryError(404, "web login is not supported by this registry; "
-                                 "use npm login --auth-type=legacy")
+        raise RegistryError(
+            404, "web login is not supported by this registry; use npm login --auth-type=legacy"
+        )
 
     async def profile(request: Request):
         user = await logged_in(request)
@@ -164,8 +181,10 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         body = await _read_json(request, config.max_json_bytes)
         password = body.get("password") if isinstance(body, dict) else None
         token = await call(registry.accounts.create_token, user, password, _otp(request))
-        return JSONResponse({"token": token, "key": token[-8:], "readonly": False,
-                             "cidr_whitelist": []}, status_code=201)
+        return JSONResponse(
+            {"token": token, "key": token[-8:], "readonly": False, "cidr_whitelist": []},
+            status_code=201,
+        )
 
     async def dist_tags(request: Request):
         name = request.path_params["name"]
@@ -194,9 +213,14 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         await call(registry.check_may_stage, user, name)
         doc = await read_document(request, name)
         item = await call(registry.stage, user, doc)
-        return JSONResponse({"stageId": item["id"], **item,
-                             "message": f"{doc.name}@{doc.version} staged with tag {doc.tag}"},
-                            status_code=201)
+        return JSONResponse(
+            {
+                "stageId": item["id"],
+                **item,
+                "message": f"{doc.name}@{doc.version} staged with tag {doc.tag}",
+            },
+            status_code=201,
+        )
 
     async def stage_list(request: Request):
         user = await logged_in(request)
@@ -206,8 +230,9 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
             per_page = int(query.get("perPage", "100"))
         except ValueError:
             raise RegistryError(400, "page and perPage must be integers") from None
-        return JSONResponse(await call(registry.list_stages, user, query.get("package") or None,
-                                       page, per_page))
+        return JSONResponse(
+            await call(registry.list_stages, user, query.get("package") or None, page, per_page)
+        )
 
     async def stage_view(request: Request):
         user = await logged_in(request)
@@ -231,15 +256,19 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         name, rest = _split_package_path(request.path_params["path"])
         if request.method == "PUT":
             if rest:
-                raise RegistryError(405, "unpublishing and editing published metadata are not "
-                                         "supported by this registry")
+                raise RegistryError(
+                    405,
+                    "unpublishing and editing published metadata are not "
+                    "supported by this registry",
+                )
             user = await logged_in(request)
             await call(registry.check_may_publish, user, name, _otp(request))
             doc = await read_document(request, name)
             await call(registry.publish, user, doc)
-            return JSONResponse({"ok": True, "id": name,
-                                 "message": f"{doc.name}@{doc.version} published"},
-                                status_code=201)
+            return JSONResponse(
+                {"ok": True, "id": name, "message": f"{doc.name}@{doc.version} published"},
+                status_code=201,
+            )
         if len(rest) >= 2 and rest[0] == "-":
             path = await call(registry.tarball_path, name, "/".join(rest[1:]))
             return FileResponse(path, media_type="application/octet-stream")
@@ -247,8 +276,9 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         base = _base_url(request, config)
         if not rest:
             if docs.wants_abbreviated(request.headers.get("accept")):
-                return JSONResponse(docs.abbreviated_packument(pkg, base),
-                                    media_type=docs.ABBREVIATED_TYPE)
+                return JSONResponse(
+                    docs.abbreviated_packument(pkg, base), media_type=docs.ABBREVIATED_TYPE
+                )
             return JSONResponse(docs.full_packument(pkg, base))
         if len(rest) == 1:
             full = docs.full_packument(pkg, base)
@@ -269,7 +299,9 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         Route("/-/npm/v1/user", profile, methods=["GET", "POST"]),
         Route("/-/npm/v1/tokens", create_token, methods=["POST"]),
         Route("/-/package/{name:path}/dist-tags", dist_tags, methods=["GET"]),
-        Route("/-/package/{name:path}/dist-tags/{tag}", dist_tag, methods=["PUT", "POST", "DELETE"]),
+        Route(
+            "/-/package/{name:path}/dist-tags/{tag}", dist_tag, methods=["PUT", "POST", "DELETE"]
+        ),
         Route("/-/stage/package/{name:path}", stage_publish, methods=["POST"]),
         Route("/-/stage", stage_list, methods=["GET"]),
         Route("/-/stage/{stage_id}", stage_view, methods=["GET", "DELETE"]),

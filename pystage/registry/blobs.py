@@ -42,8 +42,10 @@ class BlobStore:
         """Delete temp files and tarballs no row refers to. Only before serving."""
         for leftover in self.tmp_dir.iterdir():
             leftover.unlink(missing_ok=True)
-        referenced = {row[0] for row in conn.execute(
-            "SELECT tarball FROM versions UNION SELECT tarball FROM stages")}
+        referenced = {
+            row[0]
+            for row in conn.execute("SELECT tarball FROM versions UNION SELECT tarball FROM stages")
+        }
         removed = 0
         for blob in self.dir.iterdir():
             if blob.name not in referenced:

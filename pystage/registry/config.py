@@ -51,11 +51,22 @@ def default_storage_dir() -> Path:
 
 def parse_size(text: str) -> int:
     """'512MB', '1GiB', '1048576' -> bytes."""
-    units = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2,
-             "mib": 1024**2, "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+    units = {
+        "": 1,
+        "b": 1,
+        "k": 1024,
+        "kb": 1024,
+        "kib": 1024,
+        "m": 1024**2,
+        "mb": 1024**2,
+        "mib": 1024**2,
+        "g": 1024**3,
+        "gb": 1024**3,
+        "gib": 1024**3,
+    }
     cleaned = text.strip().lower()
     number = cleaned.rstrip("kmgib")
-    unit = cleaned[len(number):]
+    unit = cleaned[len(number) :]
     try:
         value = float(number)
     except ValueError:

@@ -78,12 +78,18 @@ class _Base64File:
 
     def finish(self) -> DecodedAttachment:
         if self._rest:
-            raise JSONStreamError("attachment data is not valid base64: its length is not a multiple of 4")
+            raise JSONStreamError(
+                "attachment data is not valid base64: its length is not a multiple of 4"
+            )
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        return DecodedAttachment(self.path, self.length, self._sha1.hexdigest(),
-                                 base64.b64encode(self._sha512.digest()).decode("ascii"))
+        return DecodedAttachment(
+            self.path,
+            self.length,
+            self._sha1.hexdigest(),
+            base64.b64encode(self._sha512.digest()).decode("ascii"),
+        )
 
     def discard(self) -> None:
         if not self._file.closed:
@@ -110,7 +116,7 @@ class _Reader:
             if not data:
                 self._eof = True
                 break
-            self._buf = self._buf[self._pos:] + data
+            self._buf = self._buf[self._pos :] + data
             self._pos = 0
         return len(self._buf) - self._pos >= need
 
@@ -214,7 +220,7 @@ class _Reader:
                 raise self._error("unterminated string")
             end = _PLAIN_RUN.match(self._buf, self._pos).end()
             if end > self._pos:
-                on_text(self._buf[self._pos:end])
+                on_text(self._buf[self._pos : end])
                 self._pos = end
             if end == len(self._buf):
                 continue
@@ -229,7 +235,7 @@ class _Reader:
             size = 6 if self._buf[self._pos + 1] == 0x75 else 2  # \uXXXX or \n etc.
             if not self._fill(size):
                 raise self._error("unterminated string")
-            on_escape(self._buf[self._pos:self._pos + size])
+            on_escape(self._buf[self._pos : self._pos + size])
             self._pos += size
 
     def _string(self) -> str:
@@ -238,7 +244,9 @@ class _Reader:
         raw = b"".join(parts)
         self._metadata_budget -= len(raw)
         if self._metadata_budget < 0:
-            raise JSONStreamError("the document's metadata (everything but the tarball) is too large")
+            raise JSONStreamError(
+                "the document's metadata (everything but the tarball) is too large"
+            )
         try:
             return json.loads(b'"' + raw + b'"')
         except (ValueError, UnicodeDecodeError) as exc:

@@ -32,8 +32,10 @@ def name_problem(name: object) -> str | None:
         return "package name must be at most 214 characters"
     match = _NAME.match(name)
     if not match:
-        return (f'invalid package name "{name}": use lowercase letters, digits and '
-                "- . _ ~, optionally with an @scope/ prefix, and no leading . or _")
+        return (
+            f'invalid package name "{name}": use lowercase letters, digits and '
+            "- . _ ~, optionally with an @scope/ prefix, and no leading . or _"
+        )
     if match.group(2) in _RESERVED:
         return f'invalid package name "{name}": {match.group(2)} is reserved'
     return None

@@ -9,10 +9,28 @@ ABBREVIATED_TYPE = "application/vnd.npm.install-v1+json"
 
 # The fields an installer needs (what npmjs keeps in the abbreviated form).
 _ABBREVIATED_FIELDS = (
-    "name", "version", "deprecated", "dependencies", "optionalDependencies",
-    "devDependencies", "bundleDependencies", "bundledDependencies", "peerDependencies",
-    "peerDependenciesMeta", "acceptDependencies", "bin", "directories", "dist", "engines",
-    "_hasShrinkwrap", "hasInstallScript", "cpu", "os", "libc", "funding", "license",
+    "name",
+    "version",
+    "deprecated",
+    "dependencies",
+    "optionalDependencies",
+    "devDependencies",
+    "bundleDependencies",
+    "bundledDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "acceptDependencies",
+    "bin",
+    "directories",
+    "dist",
+    "engines",
+    "_hasShrinkwrap",
+    "hasInstallScript",
+    "cpu",
+    "os",
+    "libc",
+    "funding",
+    "license",
 )
 _INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")
 
@@ -22,8 +40,10 @@ def tarball_url(base_url: str, name: str, version: str) -> str:
 
 
 def _with_tarball(manifest: dict, base_url: str) -> dict:
-    dist = {**manifest.get("dist", {}),
-            "tarball": tarball_url(base_url, manifest["name"], manifest["version"])}
+    dist = {
+        **manifest.get("dist", {}),
+        "tarball": tarball_url(base_url, manifest["name"], manifest["version"]),
+    }
     return {**manifest, "dist": dist}
 
 
@@ -54,8 +74,7 @@ def abbreviated_packument(pkg: PackageData, base_url: str) -> dict:
         if isinstance(scripts, dict) and any(s in scripts for s in _INSTALL_SCRIPTS):
             short["hasInstallScript"] = True
         versions[version] = _with_tarball(short, base_url)
-    return {"name": pkg.name, "modified": pkg.modified, "dist-tags": pkg.tags,
-            "versions": versions}
+    return {"name": pkg.name, "modified": pkg.modified, "dist-tags": pkg.tags, "versions": versions}
 
 
 def wants_abbreviated(accept: str | None) -> bool:

@@ -48,7 +48,9 @@ def _bad(message: str) -> RegistryError:
     return RegistryError(400, message)
 
 
-def _check(doc: object, attachments: dict[str, DecodedAttachment], url_name: str) -> PublishDocument:
+def _check(
+    doc: object, attachments: dict[str, DecodedAttachment], url_name: str
+) -> PublishDocument:
     if not isinstance(doc, dict):
         raise _bad("the publish document must be a JSON object")
     name = doc.get("name")
@@ -61,7 +63,7 @@ def _check(doc: object, attachments: dict[str, DecodedAttachment], url_name: str
     versions = doc.get("versions")
     if not isinstance(versions, dict) or len(versions) != 1:
         raise _bad("the publish document must carry exactly one version")
-    (version, manifest), = versions.items()
+    ((version, manifest),) = versions.items()
     if not is_valid_version(version):
         raise _bad(f'invalid version "{version}": it must be a semantic version such as 1.2.3')
     if not isinstance(manifest, dict):
@@ -72,7 +74,7 @@ def _check(doc: object, attachments: dict[str, DecodedAttachment], url_name: str
     tags = doc.get("dist-tags")
     if not isinstance(tags, dict) or len(tags) != 1:
         raise _bad('"dist-tags" must name exactly one tag for the published version')
-    (tag, tagged), = tags.items()
+    ((tag, tagged),) = tags.items()
     problem = tag_problem(tag)
     if problem:
         raise _bad(problem)
@@ -91,8 +93,9 @@ def _check(doc: object, attachments: dict[str, DecodedAttachment], url_name: str
     return PublishDocument(name, version, tag, access, manifest, tarball)
 
 
-def _check_attachment(entries: object, decoded: dict[str, DecodedAttachment],
-                      name: str, version: str) -> DecodedAttachment:
+def _check_attachment(
+    entries: object, decoded: dict[str, DecodedAttachment], name: str, version: str
+) -> DecodedAttachment:
     expected = f"{name}-{version}.tgz"
     if not isinstance(entries, dict) or list(entries) != [expected]:
         raise _bad(f'"_attachments" must hold exactly one tarball, named "{expected}"')
@@ -104,8 +107,10 @@ def _check_attachment(entries: object, decoded: dict[str, DecodedAttachment],
     if type(length) is not int:
         raise _bad(f'attachment "{expected}" must give its "length" in bytes')
     if length != tarball.length:
-        raise _bad(f'attachment "{expected}" says length {length} but its data '
-                   f"decodes to {tarball.length} bytes")
+        raise _bad(
+            f'attachment "{expected}" says length {length} but its data '
+            f"decodes to {tarball.length} bytes"
+        )
     with open(tarball.path, "rb") as f:
         if f.read(2) != b"\x1f\x8b":
             raise _bad(f'attachment "{expected}" is not a gzip-compressed tarball')
@@ -118,12 +123,15 @@ def _check_dist(manifest: dict, tarball: DecodedAttachment, version: str) -> Non
         raise _bad(f'"dist" of {version} must be an object')
     claimed = dist.get("integrity")
     if claimed is not None and tarball.integrity not in str(claimed).split():
-        raise _bad(f"integrity mismatch: the manifest claims {claimed} but the tarball "
-                   f"is {tarball.integrity}")
+        raise _bad(
+            f"integrity mismatch: the manifest claims {claimed} but the tarball "
+            f"is {tarball.integrity}"
+        )
     shasum = dist.get("shasum")
     if shasum is not None and shasum != tarball.sha1_hex:
-        raise _bad(f"shasum mismatch: the manifest claims {shasum} but the tarball "
-                   f"is {tarball.sha1_hex}")
+        raise _bad(
+            f"shasum mismatch: the manifest claims {shasum} but the tarball is {tarball.sha1_hex}"
+        )
     dist = {k: v for k, v in dist.items() if k != "tarball"}  # rebuilt for each reader
     dist.update(integrity=tarball.integrity, shasum=tarball.sha1_hex)
     manifest["dist"] = dist

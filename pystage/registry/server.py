@@ -33,9 +33,16 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
     sock = bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    server = uvicorn.Server(uvicorn.Config(
-        app, log_level="info" if config.access_log else "warning", access_log=config.access_log,
-        lifespan="off", timeout_keep_alive=30, backlog=2048))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="info" if config.access_log else "warning",
+            access_log=config.access_log,
+            lifespan="off",
+            timeout_keep_alive=30,
+            backlog=2048,
+        )
+    )
     announce(f"pystage registry listening on http://{shown}:{port}/ (storage: {config.storage})")
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal;
     # with SIGTERM mapped to KeyboardInterrupt both end here as a clean exit.

@@ -53,10 +53,18 @@ class PackageData:
 
 
 def _stage_item(row) -> dict:
-    return {"id": row["id"], "packageName": row["package"], "version": row["version"],
-            "tag": row["tag"], "createdAt": row["created"], "actor": row["actor"],
-            "actorType": row["actor_type"], "access": row["access"], "shasum": row["shasum"],
-            "integrity": row["integrity"]}
+    return {
+        "id": row["id"],
+        "packageName": row["package"],
+        "version": row["version"],
+        "tag": row["tag"],
+        "createdAt": row["created"],
+        "actor": row["actor"],
+        "actorType": row["actor_type"],
+        "access": row["access"],
+        "shasum": row["shasum"],
+        "integrity": row["integrity"],
+    }
 
 
 class Registry:
@@ -91,18 +99,24 @@ class Registry:
         return user
 
     def is_maintainer(self, conn, package: str, user: User) -> bool:
-        return conn.execute("SELECT 1 FROM maintainers WHERE package = ? AND user = ?",
-                            (package, user.name)).fetchone() is not None
+        return (
+            conn.execute(
+                "SELECT 1 FROM maintainers WHERE package = ? AND user = ?", (package, user.name)
+            ).fetchone()
+            is not None
+        )
 
     def _package_exists(self, conn, name: str) -> bool:
         return conn.execute("SELECT 1 FROM packages WHERE name = ?", (name,)).fetchone() is not None
 
     def _version_taken(self, conn, name: str, version: str) -> str | None:
-        if conn.execute("SELECT 1 FROM versions WHERE package = ? AND version = ?",
-                        (name, version)).fetchone():
+        if conn.execute(
+            "SELECT 1 FROM versions WHERE package = ? AND version = ?", (name, version)
+        ).fetchone():
             return "published"
-        if conn.execute("SELECT 1 FROM stages WHERE package = ? AND version = ?",
-                        (name, version)).fetchone():
+        if conn.execute(
+            "SELECT 1 FROM stages WHERE package = ? AND version = ?", (name, version)
+        ).fetchone():
             return "staged"
         return None
 
@@ -116,26 +130,45 @@ class Registry:
             row = conn.execute("SELECT * FROM packages WHERE name = ?", (name,)).fetchone()
             if row is None:
                 raise RegistryError(404, f'package "{name}" not found')
-            versions = [(r["version"], json.loads(r["manifest"]), r["published"]) for r in
-                        conn.execute("SELECT version, manifest, published FROM versions "
-                                     "WHERE package = ? ORDER BY seq", (name,))]
-            tags = dict(conn.execute("SELECT tag, version FROM dist_tags WHERE package = ? "
-                                     "ORDER BY tag", (name,)).fetchall())
-            maintainers = [(r["name"], r["email"]) for r in conn.execute(
-                "SELECT users.name, users.email FROM maintainers JOIN users "
-                "ON users.name = maintainers.user WHERE package = ? ORDER BY users.name", (name,))]
+            versions = [
+                (r["version"], json.loads(r["manifest"]), r["published"])
+                for r in conn.execute(
+                    "SELECT version, manifest, published FROM versions "
+                    "WHERE package = ? ORDER BY seq",
+                    (name,),
+                )
+            ]
+            tags = dict(
+                conn.execute(
+                    "SELECT tag, version FROM dist_tags WHERE package = ? ORDER BY tag", (name,)
+                ).fetchall()
+            )
+            maintainers = [
+                (r["name"], r["email"])
+                for r in conn.execute(
+                    "SELECT users.name, users.email FROM maintainers JOIN users "
+                    "ON users.name = maintainers.user WHERE package = ? ORDER BY users.name",
+                    (name,),
+                )
+            ]
         return PackageData(name, row["created"], row["modified"], versions, tags, maintainers)
 
     def tarball_path(self, name: str, filename: str) -> Path:
         version = None
         for prefix in (f"{tarball_basename(name)}-", f"{name}-"):
             if filename.startswith(prefix) and filename.endswith(".tgz"):
-                version = filename[len(prefix):-len(".tgz")]
+                version = filename[len(prefix) : -len(".tgz")]
                 break
         row = None
         if version is not None:
-            row = self.db.conn().execute("SELECT tarball FROM versions WHERE package = ? "
-                                         "AND version = ?", (name, version)).fetchone()
+            row = (
+                self.db.conn()
+                .execute(
+                    "SELECT tarball FROM versions WHERE package = ? AND version = ?",
+                    (name, version),
+                )
+                .fetchone()
+            )
         if row is None:
             raise RegistryError(404, f'tarball "{filename}" of package "{name}" not found')
         return self.blobs.path(row["tarball"])
@@ -158,14 +191,20 @@ class Registry:
             stamp = now_iso()
             with self.db.write() as conn:
                 if not self._package_exists(conn, doc.name):
-                    conn.execute("INSERT INTO packages (name, created, modified) VALUES (?, ?, ?)",
-                                 (doc.name, stamp, stamp))
-                    conn.execute("INSERT INTO maintainers (package, user) VALUES (?, ?)",
-                                 (doc.name, user.name))
+                    conn.execute(
+                        "INSERT INTO packages (name, created, modified) VALUES (?, ?, ?)",
+                        (doc.name, stamp, stamp),
+                    )
+                    conn.execute(
+                        "INSERT INTO maintainers (package, user) VALUES (?, ?)",
+                        (doc.name, user.name),
+                    )
                 elif not self.is_maintainer(conn, doc.name, user):
                     raise RegistryError(403, f'you do not have permission to publish "{doc.name}"')
                 self._refuse_taken(conn, doc.name, doc.version)
-                self._insert_version(conn, doc.name, doc.version, doc.manifest, blob, doc.tag, stamp)
+                self._insert_version(
+                    conn, doc.name, doc.version, doc.manifest, blob, doc.tag, stamp
+                )
         except BaseException:
             self.blobs.remove(blob)
             raise
@@ -173,17 +212,23 @@ class Registry:
     def _refuse_taken(self, conn, name: str, version: str) -> None:
         taken = self._version_taken(conn, name, version)
         if taken:
-            raise RegistryError(409, f"{name}@{version} is already {taken}: "
-                                     "versions are unique across published and staged ones")
+            raise RegistryError(
+                409,
+                f"{name}@{version} is already {taken}: "
+                "versions are unique across published and staged ones",
+            )
 
     def _insert_version(self, conn, name, version, manifest: dict, blob: str, tag: str, stamp):
-        conn.execute("INSERT INTO versions (package, version, manifest, tarball, published, seq) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     (name, version, json.dumps(manifest), blob, stamp,
-                      self._next_seq(conn, "versions")))
-        conn.execute("INSERT INTO dist_tags (package, tag, version) VALUES (?, ?, ?) "
-                     "ON CONFLICT (package, tag) DO UPDATE SET version = excluded.version",
-                     (name, tag, version))
+        conn.execute(
+            "INSERT INTO versions (package, version, manifest, tarball, published, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (name, version, json.dumps(manifest), blob, stamp, self._next_seq(conn, "versions")),
+        )
+        conn.execute(
+            "INSERT INTO dist_tags (package, tag, version) VALUES (?, ?, ?) "
+            "ON CONFLICT (package, tag) DO UPDATE SET version = excluded.version",
+            (name, tag, version),
+        )
         conn.execute("UPDATE packages SET modified = ? WHERE name = ?", (stamp, name))
 
     # -- staging -----------------------------------------------------------------
@@ -193,8 +238,11 @@ class Registry:
             raise RegistryError(400, problem)
         conn = self.db.conn()
         if not self._package_exists(conn, name):
-            raise RegistryError(404, f'package "{name}" does not exist: staging needs an existing '
-                                     "package, so publish its first version normally")
+            raise RegistryError(
+                404,
+                f'package "{name}" does not exist: staging needs an existing '
+                "package, so publish its first version normally",
+            )
         if not self.is_maintainer(conn, name, user):
             raise RegistryError(403, f'you do not have permission to publish "{name}"')
 
@@ -210,9 +258,22 @@ class Registry:
                     "INSERT INTO stages (id, package, version, tag, access, manifest, tarball, "
                     "shasum, integrity, size, actor, actor_type, created, seq) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'user', ?, ?)",
-                    (stage_id, doc.name, doc.version, doc.tag, doc.access, json.dumps(doc.manifest),
-                     blob, doc.tarball.sha1_hex, doc.tarball.integrity, doc.tarball.length,
-                     user.name, now_iso(), self._next_seq(conn, "stages")))
+                    (
+                        stage_id,
+                        doc.name,
+                        doc.version,
+                        doc.tag,
+                        doc.access,
+                        json.dumps(doc.manifest),
+                        blob,
+                        doc.tarball.sha1_hex,
+                        doc.tarball.integrity,
+                        doc.tarball.length,
+                        user.name,
+                        now_iso(),
+                        self._next_seq(conn, "stages"),
+                    ),
+                )
                 pause_point("stage-before-commit")
                 row = conn.execute("SELECT * FROM stages WHERE id = ?", (stage_id,)).fetchone()
         except BaseException:
@@ -226,13 +287,21 @@ class Registry:
         where, args = "maintainers.user = ?", [user.name]
         if package is not None:
             where, args = where + " AND stages.package = ?", args + [package]
-        source = f"FROM stages JOIN maintainers ON maintainers.package = stages.package WHERE {where}"
+        source = (
+            f"FROM stages JOIN maintainers ON maintainers.package = stages.package WHERE {where}"
+        )
         with self.db.read() as conn:
             total = conn.execute(f"SELECT COUNT(*) {source}", args).fetchone()[0]
-            rows = conn.execute(f"SELECT stages.* {source} ORDER BY stages.seq LIMIT ? OFFSET ?",
-                                [*args, per_page, page * per_page]).fetchall()
-        return {"items": [_stage_item(r) for r in rows], "total": total, "page": page,
-                "perPage": per_page}
+            rows = conn.execute(
+                f"SELECT stages.* {source} ORDER BY stages.seq LIMIT ? OFFSET ?",
+                [*args, per_page, page * per_page],
+            ).fetchall()
+        return {
+            "items": [_stage_item(r) for r in rows],
+            "total": total,
+            "page": page,
+            "perPage": per_page,
+        }
 
     def _visible_stage(self, conn, user: User, stage_id: str, acting: bool = False):
         """The stage row if ``user`` may see it; 404 otherwise (409 when ``acting`` on a
@@ -244,11 +313,16 @@ class Registry:
         if row is not None and self.is_maintainer(conn, row["package"], user):
             return row
         if row is None and acting:
-            done = conn.execute("SELECT * FROM resolved_stages WHERE id = ?", (stage_id,)).fetchone()
+            done = conn.execute(
+                "SELECT * FROM resolved_stages WHERE id = ?", (stage_id,)
+            ).fetchone()
             if done is not None and self.is_maintainer(conn, done["package"], user):
-                raise RegistryError(409, f"staged package {stage_id} "
-                                         f"({done['package']}@{done['version']}) was already "
-                                         f"{done['outcome']}")
+                raise RegistryError(
+                    409,
+                    f"staged package {stage_id} "
+                    f"({done['package']}@{done['version']}) was already "
+                    f"{done['outcome']}",
+                )
         raise RegistryError(404, f'staged package "{stage_id}" not found')
 
     def stage_item(self, user: User, stage_id: str) -> dict:
@@ -256,7 +330,9 @@ class Registry:
 
     def stage_tarball(self, user: User, stage_id: str) -> tuple[Path, str]:
         row = self._visible_stage(self.db.conn(), user, stage_id)
-        return self.blobs.path(row["tarball"]), f"{tarball_basename(row['package'])}-{row['version']}.tgz"
+        return self.blobs.path(
+            row["tarball"]
+        ), f"{tarball_basename(row['package'])}-{row['version']}.tgz"
 
     def approve(self, user: User, stage_id: str, otp: str | None) -> dict:
         self._visible_stage(self.db.conn(), user, stage_id, acting=True)
@@ -267,16 +343,21 @@ class Registry:
             # Re-read inside the write lock: a concurrent approve or reject may have won.
             row = self._visible_stage(conn, user, stage_id, acting=True)
             name, version = row["package"], row["version"]
-            if conn.execute("SELECT 1 FROM versions WHERE package = ? AND version = ?",
-                            (name, version)).fetchone():
+            if conn.execute(
+                "SELECT 1 FROM versions WHERE package = ? AND version = ?", (name, version)
+            ).fetchone():
                 raise RegistryError(409, f"{name}@{version} is already published")
-            self._insert_version(conn, name, version, json.loads(row["manifest"]), row["tarball"],
-                                 row["tag"], stamp)
+            self._insert_version(
+                conn, name, version, json.loads(row["manifest"]), row["tarball"], row["tag"], stamp
+            )
             self._resolve(conn, row, "approved", user, stamp)
             pause_point("approve-before-commit")
         pause_point("approve-after-commit")
-        return {"ok": True, **_stage_item(row), "message": f"{name}@{version} published "
-                                                           f"with tag {row['tag']}"}
+        return {
+            "ok": True,
+            **_stage_item(row),
+            "message": f"{name}@{version} published with tag {row['tag']}",
+        }
 
     def reject(self, user: User, stage_id: str, otp: str | None) -> None:
         self._visible_stage(self.db.conn(), user, stage_id, acting=True)
@@ -290,16 +371,19 @@ class Registry:
     @staticmethod
     def _resolve(conn, row, outcome: str, user: User, stamp: str) -> None:
         conn.execute("DELETE FROM stages WHERE id = ?", (row["id"],))
-        conn.execute("INSERT INTO resolved_stages (id, package, version, outcome, actor, at) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     (row["id"], row["package"], row["version"], outcome, user.name, stamp))
+        conn.execute(
+            "INSERT INTO resolved_stages (id, package, version, outcome, actor, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (row["id"], row["package"], row["version"], outcome, user.name, stamp),
+        )
 
     # -- dist-tags ---------------------------------------------------------------
     def dist_tags(self, name: str) -> dict:
         return self.package(name).tags
 
-    def set_dist_tag(self, user: User, name: str, tag: str, version: object,
-                     otp: str | None) -> dict:
+    def set_dist_tag(
+        self, user: User, name: str, tag: str, version: object, otp: str | None
+    ) -> dict:
         problem = tag_problem(tag)
         if problem:
             raise RegistryError(400, problem)
@@ -307,12 +391,15 @@ class Registry:
             raise RegistryError(400, "the body must be a JSON string holding a published version")
         self._check_tag_rights(user, name, otp)
         with self.db.write() as conn:
-            if not conn.execute("SELECT 1 FROM versions WHERE package = ? AND version = ?",
-                                (name, version)).fetchone():
+            if not conn.execute(
+                "SELECT 1 FROM versions WHERE package = ? AND version = ?", (name, version)
+            ).fetchone():
                 raise RegistryError(404, f"{name}@{version} is not published")
-            conn.execute("INSERT INTO dist_tags (package, tag, version) VALUES (?, ?, ?) "
-                         "ON CONFLICT (package, tag) DO UPDATE SET version = excluded.version",
-                         (name, tag, version))
+            conn.execute(
+                "INSERT INTO dist_tags (package, tag, version) VALUES (?, ?, ?) "
+                "ON CONFLICT (package, tag) DO UPDATE SET version = excluded.version",
+                (name, tag, version),
+            )
             conn.execute("UPDATE packages SET modified = ? WHERE name = ?", (now_iso(), name))
         return self.dist_tags(name)
 
@@ -321,8 +408,12 @@ class Registry:
             raise RegistryError(400, 'the "latest" tag cannot be removed')
         self._check_tag_rights(user, name, otp)
         with self.db.write() as conn:
-            if conn.execute("DELETE FROM dist_tags WHERE package = ? AND tag = ?",
-                            (name, tag)).rowcount == 0:
+            if (
+                conn.execute(
+                    "DELETE FROM dist_tags WHERE package = ? AND tag = ?", (name, tag)
+                ).rowcount
+                == 0
+            ):
                 raise RegistryError(404, f'package "{name}" has no dist-tag "{tag}"')
         return self.dist_tags(name)
 
