@@ -49,7 +49,7 @@ class Version:
 def parse(text: object, loose: bool = False) -> Version | None:
     if not isinstance(text, str) or len(text) > _MAX_LENGTH:
         return None
-    match = (_LOOSE if loose else _FULL).match(text.strip() if loose else text)
+    match = (_LOOSE if loose else _FULL).match(text.strip())
     if not match:
         return None
     numbers = [int(g) for g in match.groups()[:3]]
