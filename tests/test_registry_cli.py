@@ -92,3 +92,18 @@ def test_registry_is_listed_and_help_is_fast(run_pystage):
         text=True,
     )
     assert probe.stdout.strip() == "False"
+
+
+def test_access_log_never_shows_a_token(tmp_path):
+    from fixtures_registry import start_registry
+
+    server = start_registry(tmp_path / "r", extra_args=("--access-log",))
+    try:
+        alice = server.add_user("alice")
+        assert server.request("GET", "-/whoami", alice).status_code == 200
+        assert server.request("DELETE", f"-/user/token/{alice.token}", alice).status_code == 200
+    finally:
+        server.stop()
+    log = server.log_text()
+    assert "GET /-/whoami" in log and "DELETE /-/user/token/***" in log
+    assert alice.token not in log and alice.password not in log

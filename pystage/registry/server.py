@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import signal
 import socket
 from collections.abc import Callable
@@ -43,6 +45,7 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
             backlog=2048,
         )
     )
+    logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
     announce(f"pystage registry listening on http://{shown}:{port}/ (storage: {config.storage})")
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal;
     # with SIGTERM mapped to KeyboardInterrupt both end here as a clean exit.
@@ -53,6 +56,19 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class _RedactTokens(logging.Filter):
+    """Logout puts a token in the URL (DELETE /-/user/token/<token>): keep it out of logs."""
+
+    _PATH = re.compile(r"(/-/user/token/)[^/?\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._PATH.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
 
 
 def _interrupt(signum, frame):
