@@ -7,8 +7,8 @@ manifest claims. Anything else is a 400 with a message, and leaves no file.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from pystage.registry.errors import RegistryError
 from pystage.registry.jsonstream import DecodedAttachment, JSONStreamError, read_document
@@ -26,9 +26,6 @@ class PublishDocument:
     manifest: dict
     tarball: DecodedAttachment  # a temp file the caller must adopt or remove
 
-    def discard(self) -> None:
-        _remove_quietly(self.tarball.path)
-
 
 def read_publish_document(spool_path: str, tmp_dir: str, url_name: str) -> PublishDocument:
     try:
@@ -40,7 +37,7 @@ def read_publish_document(spool_path: str, tmp_dir: str, url_name: str) -> Publi
         return _check(document, attachments, url_name)
     except BaseException:
         for attachment in attachments.values():
-            _remove_quietly(attachment.path)
+            Path(attachment.path).unlink(missing_ok=True)
         raise
 
 
@@ -135,10 +132,3 @@ def _check_dist(manifest: dict, tarball: DecodedAttachment, version: str) -> Non
     dist = {k: v for k, v in dist.items() if k != "tarball"}  # rebuilt for each reader
     dist.update(integrity=tarball.integrity, shasum=tarball.sha1_hex)
     manifest["dist"] = dist
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
