@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,14 +187,11 @@ def _check_destination(dest_dir: Path) -> None:
 
 def _write_atomically(path: Path, stream):
     """Write to a temporary file beside ``path``, then rename: never a partial .tgz."""
+    # The name is chosen before the file exists, so an interrupt at any point
+    # after creation lands in the cleanup below.
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except PermissionError:
-        raise PystageError("EACCES", f"pack destination is not writable: {path.parent}") from None
-    except OSError as exc:
-        raise PystageError("EIO", f"cannot write to {path.parent}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
+        with open(tmp, "xb") as out:
             compressed = compress_to(stream, out)
             out.flush()
             os.fsync(out.fileno())
@@ -205,6 +202,8 @@ def _write_atomically(path: Path, stream):
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, PermissionError):
+            raise PystageError("EACCES", f"pack destination is not writable: {path.parent}") from None
         if isinstance(exc, OSError) and not isinstance(exc, PystageError):
             raise PystageError("EIO", f"cannot write {path}: {exc.strerror or exc}") from None
         raise
