@@ -32,6 +32,7 @@ COMMANDS_MD = DOCS / "commands.md"
 README = ROOT / "README.md"
 NOT_YET = "not yet available"
 
+
 def _opts(param: click.Parameter) -> list[str]:
     return [*param.opts, *getattr(param, "secondary_opts", [])]
 
@@ -79,12 +80,12 @@ def _sections(text: str, level: int) -> dict[str, str]:
     pattern = re.compile(rf"^{marks} `pystage ([a-z ]+)`\s*$", re.M)
     out = {}
     heads = list(pattern.finditer(text))
-    for i, m in enumerate(heads):
+    for m in heads:
         end = len(text)
         stop = re.compile(rf"^#{{1,{level}}} ", re.M).search(text, m.end())
         if stop:
             end = stop.start()
-        out[m.group(1).strip()] = text[m.end():end]
+        out[m.group(1).strip()] = text[m.end() : end]
     return out
 
 
@@ -100,8 +101,9 @@ TOP_SECTIONS = _sections(COMMANDS_TEXT, 2)
 def test_every_command_has_a_section(name):
     if _command(name) is None:
         section = TOP_SECTIONS.get(name)
-        assert section is None or NOT_YET in section, \
+        assert section is None or NOT_YET in section, (
             f"`pystage {name}` is not importable, yet commands.md documents it as available"
+        )
         return
     assert name in TOP_SECTIONS, f"docs/commands.md has no '## `pystage {name}`' section"
 
@@ -111,8 +113,9 @@ def _documented_commands():
         yield from _walk(_command(name), (name,))
 
 
-@pytest.mark.parametrize("path,cmd", [pytest.param(p, c, id=" ".join(p))
-                                      for p, c in _documented_commands()])
+@pytest.mark.parametrize(
+    "path,cmd", [pytest.param(p, c, id=" ".join(p)) for p, c in _documented_commands()]
+)
 def test_every_option_is_documented(path, cmd):
     section = TOP_SECTIONS.get(path[0], "")
     if len(path) > 1:  # a subcommand has its own '###' section inside its group's
@@ -123,8 +126,9 @@ def test_every_option_is_documented(path, cmd):
     for p in cmd.params:
         if isinstance(p, click.Option) and isinstance(p.type, click.Choice):
             for choice in p.type.choices:
-                assert _mentions(section, choice), \
+                assert _mentions(section, choice), (
                     f"choice {choice!r} of {p.opts[0]} is not documented for pystage {' '.join(path)}"
+                )
 
 
 def test_global_options_are_documented():
@@ -150,8 +154,9 @@ def test_option_tables_name_only_real_options():
         known = _known_options((name,))
         for row in re.findall(r"^\| `(-[^|]*)\|", section, re.M):
             for opt in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", row):
-                assert opt in known, f"commands.md documents {opt} for pystage {name}, " \
-                                     "which has no such option"
+                assert opt in known, (
+                    f"commands.md documents {opt} for pystage {name}, which has no such option"
+                )
 
 
 def _exit_code_rows() -> dict[str, int]:
@@ -223,8 +228,9 @@ def test_command_lines_in_examples_are_real(doc):
             continue  # documented as not yet available (checked above)
         path = [name]
         if isinstance(cmd, click.Group) and len(args) > 1:
-            assert cmd.get_command(None, args[1]) is not None, \
+            assert cmd.get_command(None, args[1]) is not None, (
                 f"{doc.name}: unknown subcommand in example: {line}"
+            )
             path.append(args[1])
         known = _known_options(tuple(path))
         for w in words:
@@ -232,34 +238,56 @@ def test_command_lines_in_examples_are_real(doc):
                 opt = w.split("=", 1)[0]
                 if opt in ("-", "--"):
                     continue
-                assert opt in known, f"{doc.name}: `pystage {' '.join(path)}` has no option {opt}: {line}"
+                assert opt in known, (
+                    f"{doc.name}: `pystage {' '.join(path)}` has no option {opt}: {line}"
+                )
 
 
 def test_readme_lists_every_command():
     section = README.read_text(encoding="utf-8").split("## Commands", 1)[1].split("\n## ", 1)[0]
     for name in _available():
-        assert re.search(rf"`pystage {name}\b|/ `{name}`", section), \
+        assert re.search(rf"`pystage {name}\b|/ `{name}`", section), (
             f"README's Commands section does not mention pystage {name}"
+        )
 
 
 def test_every_guide_page_is_in_the_toctree():
     index = (DOCS / "index.md").read_text(encoding="utf-8")
     toctree = index.split("```{toctree}", 1)[1].split("```", 1)[0]
-    entries = {line.strip() for line in toctree.splitlines()
-               if line.strip() and not line.strip().startswith(":")}
+    entries = {
+        line.strip()
+        for line in toctree.splitlines()
+        if line.strip() and not line.strip().startswith(":")
+    }
     pages = {p.stem for p in DOCS.glob("*.md")} - {"index"}
     assert pages == entries
 
 
-@pytest.mark.skipif(importlib.util.find_spec("sphinx") is None
-                    or importlib.util.find_spec("myst_parser") is None
-                    or importlib.util.find_spec("furo") is None,
-                    reason="the docs extra (sphinx, myst-parser, furo) is not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("sphinx") is None
+    or importlib.util.find_spec("myst_parser") is None
+    or importlib.util.find_spec("furo") is None,
+    reason="the docs extra (sphinx, myst-parser, furo) is not installed",
+)
 @pytest.mark.timeout(120)
 def test_docs_build_without_warnings(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", "-d", str(tmp_path / "doctrees"),
-         str(DOCS), str(tmp_path / "site")],
-        capture_output=True, text=True, timeout=110)
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-q",
+            "-W",
+            "-b",
+            "html",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(DOCS),
+            str(tmp_path / "site"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     assert (tmp_path / "site" / "commands.html").exists()

@@ -28,12 +28,30 @@ PASSWORD = "correct horse"
 
 def main() -> None:
     work = tempfile.mkdtemp(prefix="pystage-quickstart-")
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "110", "npm_config_update_notifier": "false",
-           "npm_config_audit": "false", "npm_config_fund": "false",
-           "npm_config_cache": os.path.join(work, "npm-cache")}
-    server = subprocess.Popen([PYSTAGE, "registry", "serve", "--listen", "127.0.0.1:0",
-                               "--storage", os.path.join(work, "registry-data"),
-                               "--open-registration"], stdout=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "COLUMNS": "110",
+        "npm_config_update_notifier": "false",
+        "npm_config_audit": "false",
+        "npm_config_fund": "false",
+        "npm_config_cache": os.path.join(work, "npm-cache"),
+    }
+    server = subprocess.Popen(
+        [
+            PYSTAGE,
+            "registry",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--storage",
+            os.path.join(work, "registry-data"),
+            "--open-registration",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = server.stdout.readline()
         print(line.strip())
@@ -48,7 +66,9 @@ def main() -> None:
             print(out.stdout + out.stderr + f"[exit {out.returncode}]")
 
         def at_terminal(args: list[str], answers: list[tuple[str, str]]) -> str:
-            child = pexpect.spawn(args[0], args[1:], env=env, cwd=work, encoding="utf-8", timeout=60)
+            child = pexpect.spawn(
+                args[0], args[1:], env=env, cwd=work, encoding="utf-8", timeout=60
+            )
             found = ""
             for prompt, answer in answers:
                 child.expect(prompt)
@@ -59,20 +79,29 @@ def main() -> None:
             print(child.before)
             return found
 
-        print(f"$ pystage login --username alice --save-to-npmrc")
-        at_terminal([PYSTAGE, "login", "--username", "alice", "--save-to-npmrc"],
-                    [("Password:", PASSWORD)])
+        print("$ pystage login --username alice --save-to-npmrc")
+        at_terminal(
+            [PYSTAGE, "login", "--username", "alice", "--save-to-npmrc"], [("Password:", PASSWORD)]
+        )
         run(f"{PYSTAGE} whoami")
         with open(os.path.join(pkg, "package.json"), "w") as fh:
-            fh.write('{ "name": "@acme/greet", "version": "1.0.0", "main": "index.js", '
-                     '"license": "MIT" }\n')
+            fh.write(
+                '{ "name": "@acme/greet", "version": "1.0.0", "main": "index.js", '
+                '"license": "MIT" }\n'
+            )
         with open(os.path.join(pkg, "index.js"), "w") as fh:
             fh.write("module.exports = (n) => `hello ${n}`\n")
         run("npm publish --access public", pkg)
 
         print("$ npm profile enable-2fa auth-and-writes")
-        child = pexpect.spawn("npm", ["profile", "enable-2fa", "auth-and-writes"], env=env,
-                              cwd=work, encoding="utf-8", timeout=60)
+        child = pexpect.spawn(
+            "npm",
+            ["profile", "enable-2fa", "auth-and-writes"],
+            env=env,
+            cwd=work,
+            encoding="utf-8",
+            timeout=60,
+        )
         child.expect("password:")
         child.sendline(PASSWORD)
         child.expect(r"enter code: ([A-Z2-7]+)")
