@@ -291,3 +291,58 @@ def test_docs_build_without_warnings(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert (tmp_path / "site" / "commands.html").exists()
+
+
+# -- output samples: the ones that need no registry are re-run and compared --------------
+
+SAMPLE_PACKAGE = {
+    "package.json": '{\n  "name": "@acme/greet",\n  "version": "1.1.0",\n'
+    '  "description": "Says hello",\n  "main": "index.js",\n'
+    '  "bin": { "greet": "bin/greet.js" },\n  "license": "MIT"\n}\n',
+    "index.js": "module.exports = (n) => `hello ${n}`\n",
+    "bin/greet.js": '#!/usr/bin/env node\nconsole.log(require("..")(process.argv[2]))\n',
+    "README.md": "# greet\n\nSays hello.\n",
+    "LICENSE": "MIT\n",
+}
+# compressed bytes depend on the zlib build, so these values are not compared
+_VOLATILE = re.compile(r"^(shasum|integrity|package size): .*$", re.M)
+
+
+def _sample_package(tmp_path) -> Path:
+    pkg = tmp_path / "greet"
+    for name, text in SAMPLE_PACKAGE.items():
+        (pkg / name).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / name).write_text(text)
+    return pkg
+
+
+def _console_sample(command: str) -> str:
+    match = re.search(
+        rf"^```console\n\$ {re.escape(command)}\n(.*?)^```", COMMANDS_TEXT, re.M | re.S
+    )
+    assert match, f"commands.md has no console sample of `{command}`"
+    return match.group(1)
+
+
+def test_pack_sample_is_real_output(tmp_path, run_pystage):
+    pkg = _sample_package(tmp_path)
+    result = run_pystage("pack", "--dry-run", cwd=pkg, env={"COLUMNS": "110"})
+    assert result.returncode == 0, result.stderr
+    shown = result.stderr + result.stdout  # the report is on stderr, the file name on stdout
+    assert _VOLATILE.sub(r"\1: -", shown) == _VOLATILE.sub(
+        r"\1: -", _console_sample("pystage pack")
+    )
+
+
+def test_pack_json_sample_has_the_real_keys(tmp_path, run_pystage):
+    import json
+
+    pkg = _sample_package(tmp_path)
+    result = run_pystage("pack", "--dry-run", "--json", cwd=pkg)
+    real = json.loads(result.stdout)[0]
+    section = TOP_SECTIONS["pack"]
+    block = re.search(r"^```js\n(\[.*?)^```", section, re.M | re.S).group(1)
+    documented = re.findall(r'^    "(\w+)":', block, re.M)
+    assert documented == list(real)
+    for key in ("id", "name", "version", "unpackedSize", "filename", "entryCount"):
+        assert re.search(rf'^    "{key}": {re.escape(json.dumps(real[key]))},?$', block, re.M), key
