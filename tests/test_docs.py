@@ -346,3 +346,70 @@ def test_pack_json_sample_has_the_real_keys(tmp_path, run_pystage):
     assert documented == list(real)
     for key in ("id", "name", "version", "unpackedSize", "filename", "entryCount"):
         assert re.search(rf'^    "{key}": {re.escape(json.dumps(real[key]))},?$', block, re.M), key
+
+
+_NORMALIZE = [
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<ID>"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "<DATE>"),
+    (re.compile(r"sha512-[A-Za-z0-9+/=]+(\[\.\.\.\][A-Za-z0-9+/=]+)?"), "<SRI>"),
+    (re.compile(r"\b[0-9a-f]{40}\b"), "<SHA>"),
+    (re.compile(r"http://127\.0\.0\.1:\d+/"), "<REGISTRY>"),
+    (re.compile(r"^(package size): .*$", re.M), r"\1: -"),
+    (re.compile(r"[ \t]+"), " "),
+    (re.compile(r" +$", re.M), ""),
+]
+
+
+def _normalize(text: str) -> str:
+    for pattern, replacement in _NORMALIZE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def test_stage_command_samples_are_real_output(tmp_path, registry_server):
+    """publish, list, view, download, approve and reject print what commands.md shows."""
+    import os
+
+    user = registry_server.add_user()
+    registry_server.publish(user, "@acme/greet", "1.0.0")
+    # enrolled after the first publish: three codes (enrol, approve, reject) fit in the
+    # three steps the server accepts, so the test does not wait for the clock
+    user = registry_server.enrol_2fa(user)
+    npmrc = registry_server.write_npmrc(tmp_path / "npmrc", user)
+    pkg = _sample_package(tmp_path)
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "110", "npm_config_userconfig": str(npmrc)}
+    env.pop("CI", None)
+
+    def shown(*args, cwd=tmp_path) -> str:
+        # stderr merged into stdout, in the order a terminal shows them
+        result = subprocess.run(
+            [sys.executable, "-m", "pystage", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout
+        return result.stdout
+
+    def same(command: str, real: str) -> None:
+        assert _normalize(real) == _normalize(_console_sample(command))
+
+    same("pystage publish", shown("publish", cwd=pkg))
+    stage_id = re.search(r'"id": "([^"]+)"', shown("list", "--json")).group(1)
+    same("pystage list", shown("list"))
+    documented_id = re.search(r"^\$ pystage view (\S+)$", COMMANDS_TEXT, re.M).group(1)
+    same(f"pystage view {documented_id}", shown("view", stage_id))
+    same(f"pystage download {documented_id}", shown("download", stage_id))
+    same(
+        f"pystage approve {documented_id} --otp 123456",
+        shown("approve", stage_id, "--otp", registry_server.totp_code(user)),
+    )
+    (pkg / "package.json").write_text(SAMPLE_PACKAGE["package.json"].replace("1.1.0", "1.2.0"))
+    shown("publish", "--quiet", cwd=pkg)
+    second = re.search(r'"id": "([^"]+)"', shown("list", "--json")).group(1)
+    reject_cmd = re.search(r"^\$ (pystage reject \S+ --otp 123456)$", COMMANDS_TEXT, re.M).group(1)
+    same(reject_cmd, shown("reject", second, "--otp", registry_server.totp_code(user)))
