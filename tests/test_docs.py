@@ -339,6 +339,7 @@ def test_pack_json_sample_has_the_real_keys(tmp_path, run_pystage):
 
     pkg = _sample_package(tmp_path)
     result = run_pystage("pack", "--dry-run", "--json", cwd=pkg)
+    assert result.returncode == 0, result.stderr
     real = json.loads(result.stdout)[0]
     section = TOP_SECTIONS["pack"]
     block = re.search(r"^```js\n(\[.*?)^```", section, re.M | re.S).group(1)
