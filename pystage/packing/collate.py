@@ -20,6 +20,7 @@ _OTHER_BASE = len(_ASCII_ORDER) + 10
 _WHITESPACE = {"\t": 0.2, "\n": 0.4, "\x0b": 0.5, "\x0c": 0.6, "\r": 0.7}
 
 
+@functools.lru_cache(maxsize=4096)
 def _char_weights(ch: str):
     """(primary, secondary, tertiary) for one character, or None when ignorable."""
     if ch in _WHITESPACE:

@@ -294,8 +294,15 @@ class Rule:
         self.empty = pattern == ""
         self.glob_parts: list[list[str]] = []
         self.set: list[list] = []
-        self._memo: dict[tuple[str, bool], bool] = {}
+        self._memo: dict[tuple[int, str, bool], bool] = {}
+        self._literals: list[frozenset[str]] = []
         self.is_relative = False
+        # every pattern has one segment: any match depends on the file name alone
+        self.base_only = False
+        self.memo: dict = {}  # free for callers whose answers depend on names alone
+        # for a quick "cannot match": the literal segments each pattern needs
+        # (None when some pattern needs none)
+        self.needed_literals: tuple[frozenset[str], ...] | None = None
         if self.comment or self.empty:
             return
         seen = []
@@ -305,26 +312,44 @@ class Rule:
         self.glob_parts = [_levels_one(re.split(r"/+", s)) for s in seen]
         for parts in self.glob_parts:
             self.set.append([_compile_part(p) for p in parts])
+        self._literals = [_required_literals(parts) for parts in self.glob_parts]
         self.is_relative = self._is_relative()
+        self.base_only = bool(self.set) and all(len(p) == 1 for p in self.set)
+        if self.set and all(self._literals):
+            self.needed_literals = tuple(self._literals)
+
+    def may_match_within(self, folded_segments: frozenset[str]) -> bool:
+        """False when no full (non-partial) match is possible for a path whose segments
+        (case-folded, see ``folded_segments``) are all among these."""
+        needed = self.needed_literals
+        if needed is None:
+            return True
+        for literals in needed:
+            if literals <= folded_segments:
+                return True
+        return False
 
     def match(self, path: str, partial: bool = False) -> bool:
-        key = (path, partial)
-        hit = self._memo.get(key)
-        if hit is None:
-            hit = self._memo[key] = self._match(path, partial)
-        return hit
-
-    def _match(self, path: str, partial: bool) -> bool:
         if self.comment:
             return False
         if self.empty:
             return path == ""
         if path == "/" and partial:
             return True
-        ff, filename = _split_path(path)
-        for pattern in self.set:
-            file = [filename] if len(pattern) == 1 else ff
-            if _match_one(file, 0, pattern, 0, partial):
+        ff, filename, folded = _split_path(path)
+        for index, (pattern, literals) in enumerate(zip(self.set, self._literals, strict=True)):
+            if len(pattern) == 1:
+                # a one-segment pattern sees only the file name (matchBase): the answer
+                # is shared by every path that ends in it, at every depth of the walk
+                key = (index, filename, partial)
+                hit = self._memo.get(key)
+                if hit is None:
+                    hit = self._memo[key] = _match_one([filename], 0, pattern, 0, partial)
+            elif not partial and not literals <= folded:
+                continue  # a literal segment of the pattern is in no segment of the path
+            else:
+                hit = _match_one(ff, 0, pattern, 0, partial)
+            if hit:
                 return True
         return False
 
@@ -337,7 +362,8 @@ _SLASHES = re.compile(r"/+")
 
 
 @lru_cache(maxsize=65536)
-def _split_path(path: str) -> tuple[list[str], str]:
+def _split_path(path: str) -> tuple[list[str], str, frozenset[str]]:
+    """Segments, the name minimatch's matchBase compares, and the case-folded segments."""
     ff = _SLASHES.split(path)
     filename = ff[-1]
     if not filename:
@@ -345,7 +371,31 @@ def _split_path(path: str) -> tuple[list[str], str]:
             if seg:
                 filename = seg
                 break
-    return ff, filename
+    return ff, filename, frozenset(_fold(seg) for seg in ff)
+
+
+def folded_segments(path: str) -> frozenset[str]:
+    """The path's segments, case-folded as ``Rule.may_match_within`` compares them."""
+    return _split_path(path)[2]
+
+
+def _fold(segment: str) -> str:
+    # re's IGNORECASE also lets "i" match dotted and dotless I (U+0130, U+0131)
+    return segment.casefold().replace("i\u0307", "i").replace("\u0131", "i")
+
+
+_MAGIC = frozenset("*?[]{}()!+@\\")
+
+
+def _required_literals(parts: list[str]) -> frozenset[str]:
+    """Case-folded plain ASCII segments a full (non-partial) match must find among the
+    path's segments: each is compared to exactly one of them, case-insensitively.
+    Non-ASCII segments are left out, as their case-insensitive regex match is subtler."""
+    return frozenset(
+        p.casefold()
+        for p in parts
+        if p and p != "**" and p.isascii() and not _MAGIC.intersection(p)
+    )
 
 
 def _compile_part(part: str):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pystage.errors import PystageError
 from pystage.packing.collate import sort_key
-from pystage.packing.glob import Rule, parse_rules
+from pystage.packing.glob import Rule, folded_segments, parse_rules
 
 DEFAULT_RULES = "<npm-packlist default rules>"
 STRICT_RULES = "<npm-packlist strict rules>"
@@ -169,22 +169,23 @@ class _Walker:
         elif self.rules.get(".npmignore"):
             self.rules[".gitignore"] = None
         for entry in entries:
-            pass_file = self.filter_entry(entry)
-            pass_dir = self.filter_entry(entry, partial=True)
-            if not (pass_file or pass_dir):
-                continue
             if "*" in entry:  # npm refuses names that are bad on Windows
                 continue
             abs_path = self.path + "/" + entry
+            # the kind of entry decides which rule check is needed (a file needs
+            # only the full match, a directory the partial one first): half the work
             try:
                 st = os.lstat(abs_path)
             except OSError as exc:
-                raise _read_error(abs_path, exc) from None
+                # an entry the rules exclude is never read, so it cannot fail the walk
+                if self.filter_entry(entry) or self.filter_entry(entry, partial=True):
+                    raise _read_error(abs_path, exc) from None
+                continue
             if statmod.S_ISREG(st.st_mode):
-                if pass_file:
+                if self.filter_entry(entry):
                     self.result.add(abs_path[len(self.root) + 1 :])
-            elif statmod.S_ISDIR(st.st_mode) and pass_dir:
-                exact = pass_file or self.filter_entry(entry + "/")
+            elif statmod.S_ISDIR(st.st_mode) and self.filter_entry(entry, partial=True):
+                exact = self.filter_entry(entry) or self.filter_entry(entry + "/")
                 self._child(entry, exact).walk()
             # symlinks, sockets and the like are never packed
 
@@ -213,40 +214,31 @@ class _Walker:
             )
             if not included and not self.exact:
                 return False
+        folded = None
         for name in self.ignore_files:
             for rule in self.rules.get(name) or ():
                 if rule.negate == included:
                     continue
-                relative = entry_basename is not None and rule.is_relative
-                match = (
-                    rule.match("/" + entry)
-                    or rule.match(entry)
-                    or (
-                        partial
-                        and (
-                            rule.match("/" + entry + "/")
-                            or rule.match(entry + "/")
-                            or (
-                                rule.negate
-                                and (rule.match("/" + entry, True) or rule.match(entry, True))
-                            )
-                            or (
-                                relative
-                                and (
-                                    rule.match("/" + entry_basename + "/")
-                                    or rule.match(entry_basename + "/")
-                                    or (
-                                        rule.negate
-                                        and (
-                                            rule.match("/" + entry_basename, True)
-                                            or rule.match(entry_basename, True)
-                                        )
-                                    )
-                                )
-                            )
-                        )
+                if rule.base_only:
+                    # every test below then sees only the last segment of its path
+                    relative = partial and entry_basename is not None and rule.is_relative
+                    key = (
+                        _last_segment(entry),
+                        partial,
+                        _last_segment(entry_basename) if relative else None,
                     )
-                )
+                    match = rule.memo.get(key)
+                    if match is None:
+                        match = rule.memo[key] = _rule_matches(rule, entry, partial, entry_basename)
+                elif not rule.negate and not rule.may_match_within(
+                    folded if folded is not None else (folded := folded_segments(entry))
+                ):
+                    # a rule that is not negated is only tried in full (not partial)
+                    # matches, on paths made of entry's segments (entry_basename is its
+                    # last one): a literal segment it needs is not there
+                    match = False
+                else:
+                    match = _rule_matches(rule, entry, partial, entry_basename)
                 if match:
                     included = rule.negate
         return included
@@ -334,6 +326,43 @@ class _Walker:
             rel = os.path.relpath(walker.path, self.root)
             for file in bundled:
                 self.result.add(posixpath.normpath(posixpath.join(rel, file)))
+
+
+def _rule_matches(rule: Rule, entry: str, partial: bool, entry_basename: str | None) -> bool:
+    """ignore-walk's test of one rule against an entry (and, for a directory that may
+    hold matches, the partial forms)."""
+    relative = entry_basename is not None and rule.is_relative
+    return (
+        rule.match("/" + entry)
+        or rule.match(entry)
+        or (
+            partial
+            and (
+                rule.match("/" + entry + "/")
+                or rule.match(entry + "/")
+                or (rule.negate and (rule.match("/" + entry, True) or rule.match(entry, True)))
+                or (
+                    relative
+                    and (
+                        rule.match("/" + entry_basename + "/")
+                        or rule.match(entry_basename + "/")
+                        or (
+                            rule.negate
+                            and (
+                                rule.match("/" + entry_basename, True)
+                                or rule.match(entry_basename, True)
+                            )
+                        )
+                    )
+                )
+            )
+        )
+    )
+
+
+def _last_segment(path: str) -> str:
+    """The name minimatch compares a one-segment pattern with: the last non-empty segment."""
+    return path.rstrip("/").rpartition("/")[2]
 
 
 def _js_truthy(value) -> bool:
