@@ -13,7 +13,6 @@ import os
 import posixpath
 import stat as statmod
 import struct
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -258,12 +257,15 @@ class Compressed:
 _GZIP_HEADER = bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 2, 0xFF])
 
 
-def compress_to(chunks: Iterable[bytes], out) -> Compressed:
-    """gzip (level 9) ``chunks`` into the binary file ``out`` (or only hash when None)."""
+def compress_to(chunks: Iterable[bytes], out, *, workers: int | None = None) -> Compressed:
+    """gzip (level 9) ``chunks`` into the binary file ``out`` (or only hash when None).
+
+    The deflating runs on ``workers`` threads (default: one per CPU) while this
+    thread reads the files and hashes the output (see ``pgzip``)."""
+    from pystage.packing.pgzip import deflate_parallel
+
     sha1, sha512 = hashlib.sha1(), hashlib.sha512()
     size = 0
-    crc, length = 0, 0
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS, 8)
 
     def emit(data: bytes) -> None:
         nonlocal size
@@ -276,10 +278,6 @@ def compress_to(chunks: Iterable[bytes], out) -> Compressed:
             out.write(data)
 
     emit(_GZIP_HEADER)
-    for chunk in chunks:
-        crc = zlib.crc32(chunk, crc)
-        length += len(chunk)
-        emit(deflater.compress(chunk))
-    emit(deflater.flush())
-    emit(struct.pack("<II", crc & 0xFFFFFFFF, length & 0xFFFFFFFF))
+    crc, length = deflate_parallel(chunks, emit, workers=workers)
+    emit(struct.pack("<II", crc, length & 0xFFFFFFFF))
     return Compressed(size, sha1.hexdigest(), sha512.digest())
