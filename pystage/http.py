@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json as jsonlib
-import platform
 import re
 import sys
 import time
@@ -70,6 +69,8 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 def user_agent() -> str:
     """``pystage/<v> python/<v> <os> <arch>``, with npm's names for os and arch."""
+    import platform
+
     system = {"Windows": "win32"}.get(platform.system(), platform.system().lower() or "unknown")
     machine = platform.machine().lower()
     arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "i386": "ia32",

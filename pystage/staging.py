@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -180,6 +179,8 @@ class Download:
 def download_staged(client, stage_id: str, output: str | None = None,
                     cwd: str | None = None) -> Download:
     """Save the staged tarball atomically under npm's file name (or ``output``)."""
+    import tempfile
+
     from pystage.publishing.contents import read_tarball
 
     cwd = cwd or os.getcwd()
