@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from pystage.packing.jstext import js_trim
+
 GLOBSTAR = object()
 
 _RANGE = re.compile(r"^(-?\d+|[^\d])\.\.(-?\d+|[^\d])(?:\.\.(-?\d+))?$")
@@ -450,7 +452,7 @@ def parse_rules(text: str) -> tuple[Rule, ...]:
     remembers its answers, so sharing the objects makes the walk fast."""
     rules = []
     for line in re.split(r"\r?\n", text):
-        stripped = line.strip()
+        stripped = js_trim(line)
         if not stripped or stripped.startswith("#"):
             continue
         rules.append(Rule(stripped))

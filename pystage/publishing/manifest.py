@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pystage.errors import PystageError
+from pystage.packing.jstext import js_trim
 from pystage.publishing import hosted_git, semver
 
 NO_README = "ERROR: No README data found!"
@@ -56,7 +57,8 @@ class DirectorySource:
         return os.path.isfile(self._abs(rel))
 
     def read_text(self, rel: str) -> str:
-        with open(self._abs(rel), encoding="utf-8", errors="replace") as handle:
+        # newline="": npm sends the text as the file has it, CRLF included
+        with open(self._abs(rel), encoding="utf-8", errors="replace", newline="") as handle:
             return handle.read()
 
     def walk_files(self, rel_dir: str) -> Iterable[str]:
@@ -170,7 +172,7 @@ def _fix_name_and_version(data: dict, changes: list[str], warnings: list[str]) -
     else:
         if not isinstance(data["name"], str):
             raise PystageError("EINVALIDPACKAGENAME", "name field must be a string.")
-        trimmed = data["name"].strip()
+        trimmed = js_trim(data["name"])
         if trimmed != data["name"]:
             changes.append('Whitespace was trimmed from "name"')
             data["name"] = trimmed
@@ -310,7 +312,7 @@ def _async_prepare_steps(data: dict, source: PackageSource, changes: list[str],
         scripts["start"] = "node server.js"
         data["scripts"] = scripts
     if not data.get("contributors") and source.is_file("AUTHORS"):
-        lines = [re.sub(r"^\s*#.*$", "", line).strip()
+        lines = [js_trim(re.sub(r"^\s*#.*$", "", line))
                  for line in re.split(r"\r?\n", source.read_text("AUTHORS"))]
         data["contributors"] = [line for line in lines if line]
     if not data.get("readme"):
@@ -421,14 +423,14 @@ def _warn_missing_bins(data: dict, source: PackageSource, warnings: list[str]) -
 # --- normalize-package-data ------------------------------------------------------
 
 def _extract_description(readme: str) -> str:
-    lines = readme.strip().split("\n")
+    lines = js_trim(readme).split("\n")
     start = 0
-    while start < len(lines) and re.match(r"^(#|$)", lines[start].strip()):
+    while start < len(lines) and re.match(r"^(#|$)", js_trim(lines[start])):
         start += 1
     end = start + 1
-    while end < len(lines) and lines[end].strip():
+    while end < len(lines) and js_trim(lines[end]):
         end += 1
-    return " ".join(lines[start:end]).strip()
+    return js_trim(" ".join(lines[start:end]))
 
 
 def _is_email(text: str) -> bool:

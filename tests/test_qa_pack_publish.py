@@ -1,0 +1,126 @@
+"""QA of `pystage pack` and `pystage publish` on odd inputs, each a bug found by
+comparing with npm 11.19: the behaviour asserted is npm's (checked against the
+real npm when it is on PATH, and stated literally so the tests hold without it).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+
+from conftest import NPM_VERSION
+from fixtures_stage import run_npm, write_npmrc
+
+from pystage.packing import pack
+
+HAVE_NPM = NPM_VERSION is not None and NPM_VERSION >= (11,)
+
+
+def _write(root, rel, content: str | bytes = "x\n", mode=0o644):
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    os.chmod(path, mode)
+    return path
+
+
+def _package(root, **fields):
+    _write(root, "package.json", json.dumps({"name": "qa-pkg", "version": "1.0.0", **fields}))
+    return root
+
+
+def _tar_names(tgz: bytes) -> list[str]:
+    with tarfile.open(fileobj=io.BytesIO(tgz), mode="r:gz") as archive:
+        return [m.name for m in archive.getmembers()]
+
+
+def _npm_pack(pkg, dest, npm_env) -> tuple[dict, bytes]:
+    proc = subprocess.run(
+        [shutil.which("npm"), "pack", "--json", "--ignore-scripts", "--pack-destination", dest],
+        cwd=pkg, env=npm_env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    item = json.loads(proc.stdout)[0]
+    with open(os.path.join(dest, item["filename"]), "rb") as handle:
+        return item, handle.read()
+
+
+def _assert_packs_like_npm(pkg, tmp_path, request, expected_files: list[str]):
+    """pystage's tarball holds expected_files in this order; so does npm's, byte for byte."""
+    ours_dir = tmp_path / "ours"
+    ours_dir.mkdir()
+    result = pack(pkg, ours_dir, ignore_scripts=True)
+    ours = result.path.read_bytes()
+    assert _tar_names(ours) == ["package/" + f for f in expected_files]
+    if HAVE_NPM:
+        npm_dir = tmp_path / "npm"
+        npm_dir.mkdir()
+        item, theirs = _npm_pack(pkg, str(npm_dir), request.getfixturevalue("npm_env"))
+        assert gzip.decompress(ours) == gzip.decompress(theirs)
+        assert [f["path"] for f in result.to_npm_json()["files"]] == [
+            f["path"] for f in item["files"]]
+
+
+# --- ignore files are read as ignore-walk reads them ---------------------------------
+
+def test_ignore_file_lines_are_trimmed_as_javascript_trims(tmp_path, request):
+    """A byte-order mark (Windows editors write one) is whitespace to JavaScript's trim,
+    so npm applies the first rule; \\x1f is not, so that rule names no file."""
+    pkg = _package(tmp_path / "pkg")
+    _write(pkg, ".npmignore", "\ufeff*.log\r\nsecret/\r\n!important.log\r\ntrail.js\x1f\r\n")
+    for name in ("a.log", "important.log", "secret/x.js", "ok.js", "trail.js"):
+        _write(pkg, name)
+    _assert_packs_like_npm(pkg, tmp_path, request,
+                           ["ok.js", "trail.js", "package.json", "important.log"])
+
+
+# --- the manifest publish sends ----------------------------------------------------
+
+def _stage(run_pystage, stage_server, target, tmp_path, *args):
+    npmrc = write_npmrc(tmp_path / "npmrc-qa", stage_server.url)
+    proc = run_pystage("publish", target, "--registry", stage_server.url, "--userconfig", npmrc,
+                       "--ignore-scripts", "--json", *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (post,) = [r for r in stage_server.requests if r.method == "POST"]
+    stage_server.clear()
+    return post.body_json(), proc
+
+
+def _npm_stage(stage_server, pkg, tmp_path, npm_env, *args):
+    npmrc = write_npmrc(tmp_path / "npmrc-npm", stage_server.url)
+    proc = run_npm(["stage", "publish", "--ignore-scripts", "--registry", stage_server.url,
+                    "--json", *args], cwd=pkg, env={**npm_env, "npm_config_userconfig": npmrc})
+    assert proc.returncode == 0, proc.stderr
+    (post,) = [r for r in stage_server.requests if r.method == "POST"]
+    stage_server.clear()
+    return post.body_json(), proc
+
+
+def _version_manifest(document: dict) -> dict:
+    (manifest,) = document["versions"].values()
+    manifest = dict(manifest)
+    for key in ("dist", "_npmVersion", "_nodeVersion"):
+        manifest.pop(key, None)
+    return manifest
+
+
+README_CRLF_BOM = "\ufeff# Title\r\n\r\nFirst para line\r\ncontinues here.\r\n\r\nMore.\r\n"
+
+
+def test_published_readme_is_the_file_as_written(tmp_path, stage_server, run_pystage, request):
+    """The readme goes out byte for byte (CRLF kept), and the description skips the
+    heading even behind a byte-order mark, as npm's extractDescription does."""
+    pkg = _package(tmp_path / "pkg")
+    _write(pkg, "README.md", README_CRLF_BOM)
+    document, _ = _stage(run_pystage, stage_server, pkg, tmp_path)
+    manifest = _version_manifest(document)
+    assert manifest["readme"] == README_CRLF_BOM
+    assert manifest["readmeFilename"] == "README.md"
+    assert manifest["description"] == document["description"] == "First para line\r continues here."
+    if HAVE_NPM:
+        theirs, _ = _npm_stage(stage_server, pkg, tmp_path, request.getfixturevalue("npm_env"))
+        assert manifest == _version_manifest(theirs)
