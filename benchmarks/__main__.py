@@ -10,7 +10,7 @@ import sys
 
 from benchmarks.measure import Result, fmt
 
-BENCHMARKS = ["startup"]
+BENCHMARKS = ["startup", "pack", "publish", "list", "registry"]
 
 
 def main(argv: list[str]) -> int:
@@ -38,8 +38,10 @@ def main(argv: list[str]) -> int:
 def _print_row(r: Result) -> None:
     ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
     mark = "ok" if r.ok else "MISSED"
-    print(f"{r.name:44} {fmt(r.pystage, r.unit):>12} {fmt(r.npm, r.unit):>12} {ratio:>7}  {r.target} [{mark}]",
-          flush=True)
+    print(
+        f"{r.name:44} {fmt(r.pystage, r.unit):>12} {fmt(r.npm, r.unit):>12} {ratio:>7}  {r.target} [{mark}]",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

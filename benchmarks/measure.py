@@ -18,7 +18,11 @@ WORK = ROOT / "benchmarks" / ".work"
 
 def pystage_cmd(*args: str) -> list[str]:
     exe = Path(sys.executable).with_name("pystage")
-    return [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "pystage"]), *args]
+    return [
+        str(exe) if exe.exists() else sys.executable,
+        *([] if exe.exists() else ["-m", "pystage"]),
+        *args,
+    ]
 
 
 def npm_cmd(*args: str) -> list[str] | None:
@@ -57,7 +61,9 @@ def run_once(cmd: list[str], *, cwd=None, env=None, check=True) -> Run:
     """Run a command, returning wall time and the peak RSS the kernel recorded for it."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -65,8 +71,10 @@ def run_once(cmd: list[str], *, cwd=None, env=None, check=True) -> Run:
         err.seek(0)
         result = Run(seconds, usage.ru_maxrss * 1024, proc.returncode, out.read(), err.read())
     if check and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({result.returncode}):\n"
-                           f"{result.stderr.decode(errors='replace')[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({result.returncode}):\n"
+            f"{result.stderr.decode(errors='replace')[-2000:]}"
+        )
     return result
 
 
@@ -96,6 +104,12 @@ class Result:
 def fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
+    if unit == "":  # a yes/no check
+        return "yes" if value else "no"
+    if unit == "n":
+        return f"{value:.0f}"
+    if unit == "req/s":
+        return f"{value:.0f} req/s"
     if unit == "s":
         return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
     if unit == "MiB":
