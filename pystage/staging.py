@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -177,8 +178,10 @@ class Download:
 
 
 def download_staged(client, stage_id: str, output: str | None = None,
-                    cwd: str | None = None) -> Download:
-    """Save the staged tarball atomically under npm's file name (or ``output``)."""
+                    cwd: str | None = None, progress=None) -> Download:
+    """Save the staged tarball atomically under npm's file name (or ``output``).
+
+    ``progress(description, total_bytes)``: a context manager giving ``advance(n)``."""
     import tempfile
 
     from pystage.publishing.contents import read_tarball
@@ -189,9 +192,14 @@ def download_staged(client, stage_id: str, output: str | None = None,
                           expect=(200,))
     fd, tmp = tempfile.mkstemp(prefix=".pystage-download-", suffix=".tgz", dir=target_dir)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        total = resp.headers.get("content-length")
+        total = int(total) if total and total.isdigit() else None
+        with os.fdopen(fd, "wb") as handle, \
+                (progress("downloading", total) if progress else nullcontext(None)) as advance:
             for chunk in resp.iter_content(_DOWNLOAD_CHUNK, decode_unicode=False):
                 handle.write(chunk)
+                if advance:
+                    advance(len(chunk))
         contents = read_tarball(tmp)
         safe = contents.name.replace("@", "", 1).replace("/", "-", 1)
         filename = target_file or f"{safe}-{contents.version}-{stage_id}.tgz"

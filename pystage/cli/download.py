@@ -25,7 +25,7 @@ def command(stage_ref, output):
     render = StageRenderer(options.color, options.quiet)
     with make_client(options, package=ref.name) as client:
         stage_id, _ = staging.resolve_stage_ref(client, ref)
-        saved = staging.download_staged(client, stage_id, output)
+        saved = staging.download_staged(client, stage_id, output, progress=render.transfer)
     if options.json:
         render.json({saved.contents.name: saved.contents.to_npm_json()})
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urljoin
 
 _READ_SIZE = 3 * 256 * 1024  # a multiple of 3: base64 of each chunk has no padding
@@ -26,16 +26,28 @@ class PublishBody:
         self.suffix = suffix
         self.tarball_path = tarball_path
         self.tarball_size = tarball_size
+        self.on_sent: Callable[[int], None] | None = None  # bytes handed to the socket
+
 
     def __len__(self) -> int:
         return len(self.prefix) + 4 * ((self.tarball_size + 2) // 3) + len(self.suffix)
 
     def __iter__(self) -> Iterator[bytes]:
+        yield from self._report(self._pieces())
+
+    def _pieces(self) -> Iterator[bytes]:
         yield self.prefix
         with open(self.tarball_path, "rb") as handle:
             while chunk := handle.read(_READ_SIZE):
                 yield base64.b64encode(chunk)
         yield self.suffix
+
+    def _report(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            yield piece
+            # the sender asks for the next piece once this one is written
+            if self.on_sent is not None:
+                self.on_sent(len(piece))
 
     def read_all(self) -> bytes:
         """The whole body; for tests and small packages only."""

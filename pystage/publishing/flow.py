@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
@@ -204,7 +205,10 @@ def _send(client, manifest, contents, tarball, tag, access, default_tag, request
         _, body = build_publish_document(
             manifest, registry=registry, tag=tag, access=access, tarball_path=tarball,
             tarball_size=contents.size, shasum=contents.shasum, integrity=contents.integrity)
-        stage_id = str(staging.stage_publish(client, manifest["name"], body)["stageId"])
+        transfer = getattr(reporter, "transfer", None)
+        with transfer("staging", len(body)) if transfer else nullcontext(None) as advance:
+            body.on_sent = advance
+            stage_id = str(staging.stage_publish(client, manifest["name"], body)["stageId"])
     return PublishOutcome(contents, manifest, registry, tag, access, stage_id, request.dry_run)
 
 

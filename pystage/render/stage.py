@@ -74,6 +74,12 @@ class StageRenderer:
     def json(self, data: Any) -> None:
         print_json(data)
 
+    def transfer(self, description: str, total: int | None):
+        """A context giving ``advance(n_bytes)``: a bar on a terminal for big transfers."""
+        from pystage.render.progress import transfer_progress
+
+        return transfer_progress(description, total, color=self.color, enabled=not self.quiet)
+
     # -- a staged item ------------------------------------------------------------
     def item(self, item: dict, console=None) -> None:
         from rich.text import Text
