@@ -124,3 +124,48 @@ def test_published_readme_is_the_file_as_written(tmp_path, stage_server, run_pys
     if HAVE_NPM:
         theirs, _ = _npm_stage(stage_server, pkg, tmp_path, request.getfixturevalue("npm_env"))
         assert manifest == _version_manifest(theirs)
+
+
+# --- publish TARBALL ---------------------------------------------------------------
+
+def _tarball(path, root: str, files: dict[str, str]) -> str:
+    """A .tgz whose entries sit under root/ (npm pack writes package/; the @types
+    packages on the registry use their own folder name, e.g. node/)."""
+    with tarfile.open(path, "w:gz") as archive:
+        for rel, text in files.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(f"{root}/{rel}")
+            info.size, info.mode, info.mtime = len(data), 0o644, 499162500
+            archive.addfile(info, io.BytesIO(data))
+    return str(path)
+
+
+# the fields pacote adds to a tarball's manifest, with the local path in them:
+# pystage does not send them (see the report in test_publishing_a_tarball_*)
+PACOTE_LOCAL_FIELDS = ("_from", "_resolved", "_integrity")
+
+
+def test_publishing_a_tarball_whose_folder_is_not_package(tmp_path, stage_server, run_pystage,
+                                                          request):
+    """npm unpacks a tarball with strip=1, whatever the top folder is called."""
+    files = {"package.json": json.dumps({"name": "@types/qa", "version": "1.0.0"}),
+             "README.md": "# @types/qa\n\nType definitions for qa.\n",
+             "index.d.ts": "export {}\n"}
+    tgz = _tarball(tmp_path / "types-qa-1.0.0.tgz", "qa", files)
+    document, proc = _stage(run_pystage, stage_server, tgz, tmp_path)
+    manifest = _version_manifest(document)
+    assert manifest["readme"] == files["README.md"]
+    assert manifest["readmeFilename"] == "README.md"
+    assert manifest["description"] == "Type definitions for qa."
+    assert manifest["types"] == "./index.d.ts"
+    listed = json.loads(proc.stdout)["@types/qa"]["files"]
+    # npm's getContents strips only a package/ prefix from the listed paths
+    assert [f["path"] for f in listed] == ["qa/index.d.ts", "qa/package.json", "qa/README.md"]
+    if HAVE_NPM:
+        npm_env = request.getfixturevalue("npm_env")
+        theirs, npm_proc = _npm_stage(stage_server, tmp_path, tmp_path, npm_env, tgz)
+        their_manifest = _version_manifest(theirs)
+        for key in PACOTE_LOCAL_FIELDS:
+            their_manifest.pop(key, None)
+        assert manifest == their_manifest
+        assert json.loads(proc.stdout) == json.loads(npm_proc.stdout)

@@ -87,16 +87,21 @@ def read_tarball(path: str) -> TarballContents:
                 if nested:
                     bundled[nested.group(1)] = None
                 files.append(TarballFile(inner, member.size, member.mode))
-                names.add(inner)
-                if (member.isfile() and member.name.startswith("package/")
-                        and _TEXT_MEMBERS.match(inner) and member.size <= _MAX_TEXT):
+                # npm reads the manifest from the tarball unpacked with strip=1: the top
+                # folder may have any name (the @types packages use their own, e.g. node/)
+                unpacked_name = member.name.split("/", 1)[1] if "/" in member.name else ""
+                if not unpacked_name:
+                    continue
+                names.add(unpacked_name)
+                if (member.isfile() and _TEXT_MEMBERS.match(unpacked_name)
+                        and member.size <= _MAX_TEXT):
                     handle = archive.extractfile(member)
                     if handle is not None:
-                        texts[inner] = handle.read().decode("utf-8", errors="replace")
+                        texts[unpacked_name] = handle.read().decode("utf-8", errors="replace")
     except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
         raise PystageError("ETARBALL", f"{path} is not a readable .tgz: {exc}") from None
     if "package.json" not in texts:
-        raise PystageError("ETARBALL", f"{path} has no package/package.json")
+        raise PystageError("ETARBALL", f"{path} has no package.json in its top folder")
     try:
         manifest = json.loads(texts["package.json"])
     except ValueError as exc:
