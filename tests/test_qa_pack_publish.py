@@ -85,8 +85,12 @@ def _stage(run_pystage, stage_server, target, tmp_path, *args):
     proc = run_pystage("publish", target, "--registry", stage_server.url, "--userconfig", npmrc,
                        "--ignore-scripts", "--json", *args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    (post,) = [r for r in stage_server.requests if r.method == "POST"]
+    posts = [r for r in stage_server.requests if r.method == "POST"]
     stage_server.clear()
+    if "--dry-run" in args:
+        assert posts == []
+        return None, proc
+    (post,) = posts
     return post.body_json(), proc
 
 
@@ -169,3 +173,35 @@ def test_publishing_a_tarball_whose_folder_is_not_package(tmp_path, stage_server
             their_manifest.pop(key, None)
         assert manifest == their_manifest
         assert json.loads(proc.stdout) == json.loads(npm_proc.stdout)
+
+
+def test_tarball_listing_shows_directory_entries_as_npm_does(tmp_path, stage_server, run_pystage,
+                                                             request):
+    """Registry tarballs made by other tools (the @types ones) hold directory entries:
+    npm lists them with their trailing slash, and sorts them as such."""
+    tgz = tmp_path / "types-dirs-1.0.0.tgz"
+    with tarfile.open(tgz, "w:gz") as archive:
+        for name, data in (("node/", None), ("node/assert/", None),
+                           ("node/assert/strict.d.ts", b"x\n"), ("node/assert.d.ts", b"y\n"),
+                           ("node/package.json", b'{"name":"@types/dirs","version":"1.0.0"}')):
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                archive.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o644
+                archive.addfile(info, io.BytesIO(data))
+    _, proc = _stage(run_pystage, stage_server, str(tgz), tmp_path, "--dry-run")
+    listed = json.loads(proc.stdout)["@types/dirs"]
+    assert [(f["path"], f["mode"]) for f in listed["files"]] == [
+        ("node/", 0o755), ("node/assert.d.ts", 0o644), ("node/assert/", 0o755),
+        ("node/assert/strict.d.ts", 0o644), ("node/package.json", 0o644)]
+    assert listed["entryCount"] == 5
+    if HAVE_NPM:
+        npm_env = request.getfixturevalue("npm_env")
+        npmrc = write_npmrc(tmp_path / "npmrc-npm", stage_server.url)
+        npm = run_npm(["stage", "publish", str(tgz), "--dry-run", "--json", "--registry",
+                       stage_server.url], cwd=tmp_path,
+                      env={**npm_env, "npm_config_userconfig": npmrc})
+        assert npm.returncode == 0, npm.stderr
+        assert json.loads(npm.stdout) == json.loads(proc.stdout)

@@ -82,8 +82,11 @@ def read_tarball(path: str) -> TarballContents:
             for member in archive:
                 entries += 1
                 unpacked += member.size
-                inner = re.sub(r"^package/", "", member.name)
-                nested = re.match(r"^package/node_modules/((?:@[^/]+/)?[^/]+)", member.name)
+                # tarfile drops a directory's trailing slash; node-tar, and so npm's
+                # listing, keeps it
+                listed = member.name + "/" if member.isdir() else member.name
+                inner = re.sub(r"^package/", "", listed)
+                nested = re.match(r"^package/node_modules/((?:@[^/]+/)?[^/]+)", listed)
                 if nested:
                     bundled[nested.group(1)] = None
                 files.append(TarballFile(inner, member.size, member.mode))
