@@ -96,7 +96,9 @@ def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
         client = client_for(prepared.manifest)
         tag, access, default_tag = _tag_and_access(client, request)
         _local_checks(prepared.manifest, tag, access, default_tag, request.force)
-        contents = read_tarball(tarball)
+        # what pack() just wrote, without reading 100 MB back (read_tarball is for
+        # tarballs pystage did not make)
+        contents = _contents_of(packed)
         outcome = _send(client, prepared.manifest, contents, tarball, tag, access,
                         default_tag, request, reporter)
     _run_script(path, "publish", outcome.manifest, request)
@@ -114,6 +116,18 @@ def _stage_tarball(path, request, client_for, reporter) -> PublishOutcome:
     _local_checks(prepared.manifest, tag, access, default_tag, request.force)
     return _send(client, prepared.manifest, contents, path, tag, access, default_tag,
                  request, reporter)
+
+
+def _contents_of(packed) -> TarballContents:
+    """read_tarball's answer for a tarball pack() made, from pack()'s own record."""
+    from pystage.publishing.contents import TarballFile, npm_pack_filename, sort_files
+
+    return TarballContents(
+        id=f"{packed.name}@{packed.version}", name=packed.name, version=packed.version,
+        size=packed.size, unpacked_size=packed.unpacked_size, shasum=packed.shasum,
+        integrity=packed.integrity, filename=npm_pack_filename(packed.name, packed.version),
+        files=sort_files([TarballFile(f.path, f.size, f.mode) for f in packed.files]),
+        entry_count=packed.entry_count, bundled=list(packed.bundled))
 
 
 def _read_directory(path, read_manifest, report: Reporter | None = None) -> PreparedManifest:
