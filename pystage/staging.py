@@ -6,8 +6,10 @@ shapes follow npm 11.19 (``lib/commands/stage/*.js``) and PROTOCOL.md.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -98,6 +100,9 @@ def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:
         raise PystageError("EAMBIGUOUS",
                            f"{len(matches)} staged items match {ref.name}@{ref.version}: {ids}",
                            "pass one of these stage ids instead")
+    if not matches[0].get("id"):
+        raise PystageError("EBADRESPONSE", f"the registry listed {ref.name}@{ref.version} "
+                                           "without a stage id")
     return str(matches[0]["id"]), matches[0]
 
 
@@ -114,8 +119,17 @@ def list_staged(client, package: str | None = None) -> list[dict]:
         res = client.json("GET", "/-/stage", params=params, otp_ok=False)
         if not isinstance(res, dict) or not isinstance(res.get("items"), list):
             raise PystageError("EBADRESPONSE", "the registry's stage list has no \"items\" array")
+        if not all(isinstance(item, dict) for item in res["items"]):
+            raise PystageError("EBADRESPONSE", "the registry's stage list holds items that are "
+                                               "not objects")
+        if page and res["items"] and all(item in items for item in res["items"]):
+            # a registry that ignores ?page= while its total stays out of reach
+            raise PystageError("EBADRESPONSE", f"the registry sent page {page} of its stage "
+                                               "list again: it may not support pagination")
         items.extend(res["items"])
         total = res.get("total")
+        if isinstance(total, str) and total.isdigit():
+            total = int(total)  # npm compares with JavaScript's coercion
         if not isinstance(total, int) or len(items) >= total or len(res["items"]) < PER_PAGE:
             return items
         page += 1
@@ -182,16 +196,21 @@ def download_staged(client, stage_id: str, output: str | None = None,
     """Save the staged tarball atomically under npm's file name (or ``output``).
 
     ``progress(description, total_bytes)``: a context manager giving ``advance(n)``."""
+    import shutil
     import tempfile
 
     from pystage.publishing.contents import read_tarball
 
     cwd = cwd or os.getcwd()
     target_dir, target_file = _download_target(output, cwd)
+    # a device or FIFO (-o /dev/null) is written through, never replaced by a file
+    through = target_file is not None and _is_special(os.path.join(target_dir, target_file))
     resp = client.request("GET", f"/-/stage/{stage_id}/tarball", stream=True, otp_ok=False,
                           expect=(200,))
-    fd, tmp = tempfile.mkstemp(prefix=".pystage-download-", suffix=".tgz", dir=target_dir)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".pystage-download-", suffix=".tgz",
+                                   dir=None if through else target_dir)
         total = resp.headers.get("content-length")
         total = int(total) if total and total.isdigit() else None
         with os.fdopen(fd, "wb") as handle, \
@@ -200,18 +219,65 @@ def download_staged(client, stage_id: str, output: str | None = None,
                 handle.write(chunk)
                 if advance:
                     advance(len(chunk))
-        contents = read_tarball(tmp)
-        safe = contents.name.replace("@", "", 1).replace("/", "-", 1)
-        filename = target_file or f"{safe}-{contents.version}-{stage_id}.tgz"
+        try:
+            contents = read_tarball(tmp)
+        except PystageError as err:
+            raise PystageError(err.code, err.message.replace(tmp, f"the staged tarball {stage_id}"),
+                               err.hint) from None
+        filename = target_file or _npm_download_name(contents, stage_id)
         final = os.path.join(target_dir, filename)
-        os.replace(tmp, final)
-    except BaseException:
-        if os.path.exists(tmp):
+        if through:
+            with open(tmp, "rb") as src, open(final, "wb") as dst:
+                shutil.copyfileobj(src, dst)
             os.unlink(tmp)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; npm's writeFile obeys umask
+            os.replace(tmp, final)
+    except BaseException as exc:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            where = os.path.join(target_dir, target_file) if target_file else target_dir
+            raise PystageError(errno.errorcode.get(exc.errno or 0, "EIO"),
+                               f"cannot save the download to {where}: {exc.strerror or exc}"
+                               ) from None
         raise
     finally:
         resp.close()
     return Download(final, filename, contents)
+
+
+def _npm_download_name(contents, stage_id: str) -> str:
+    """npm's ``<name without @, / as ->-<version>-<id>.tgz``, refused when the tarball's
+    package.json would make it a path (the tarball comes from the registry: not trusted)."""
+    import json
+
+    from pystage.publishing.manifest import check_name
+
+    try:
+        check_name(contents.name)
+    except PystageError:
+        raise PystageError("ETARBALL", f"the staged tarball {stage_id} has no valid package "
+                                       f"name: {json.dumps(contents.name)}") from None
+    if not re.fullmatch(r"[0-9A-Za-z.+-]+", contents.version or ""):
+        raise PystageError("ETARBALL", f"the staged tarball {stage_id} has no valid version: "
+                                       f"{json.dumps(contents.version)}")
+    safe = contents.name.replace("@", "", 1).replace("/", "-", 1)
+    return f"{safe}-{contents.version}-{stage_id}.tgz"
+
+
+def _is_special(path: str) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _download_target(output: str | None, cwd: str) -> tuple[str, str | None]:

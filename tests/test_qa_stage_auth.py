@@ -1,0 +1,186 @@
+"""Adversarial QA of the stage commands and the registry client: what a
+hostile or merely broken registry can send (odd tarballs, non-object items,
+HTML error pages, lying pagination, long lock-outs), and where a download may
+be asked to go. Each test reproduces a bug found by hand; the servers are real
+HTTP servers on free ports (tests/fixtures_auth.py ``recording_server``) or
+the embedded registry."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import tarfile
+import threading
+import time
+
+import pytest
+
+SID = "0f3c2a4e-1111-4222-8333-944445555666"
+FAST_RETRIES = {"npm_config_fetch_retry_mintimeout": "50", "npm_config_fetch_retry_maxtimeout": "200"}
+
+
+def tgz(manifest: dict | str) -> bytes:
+    data = (manifest if isinstance(manifest, str) else json.dumps(manifest)).encode()
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        info = tarfile.TarInfo("package/package.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+@pytest.fixture
+def broken(recording_server, run_pystage, tmp_path):
+    """A scripted registry and a ``pystage`` runner pointed at it (no credentials)."""
+    server = recording_server()
+    (tmp_path / "work").mkdir()
+
+    def run(*args, env=None, **kw):
+        return run_pystage(*args, "--registry", server.url, "--userconfig",
+                           tmp_path / "empty-npmrc", cwd=kw.pop("cwd", tmp_path / "work"),
+                           env={**FAST_RETRIES, **(env or {})}, **kw)
+
+    server.run = run
+    return server
+
+
+def assert_clean_failure(result, code=None):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "EUNKNOWN" not in result.stderr, result.stderr
+    if code:
+        assert f"pystage error {code}:" in result.stderr, result.stderr
+
+
+def files_in(path) -> list[str]:
+    return sorted(os.listdir(path))
+
+
+# -- download: where the file goes ----------------------------------------------------
+
+def serve_tarball(server, data: bytes) -> None:
+    server.script[("GET", f"/-/stage/{SID}/tarball")] = (
+        200, {"content-type": "application/octet-stream"}, data)
+
+
+def test_download_to_a_fifo_writes_through_it_and_keeps_it(broken, tmp_path):
+    # `-o /dev/null` (or a FIFO) must be written to, not replaced by a regular file:
+    # os.replace over /dev/null as root turned the device into a file.
+    data = tgz({"name": "pkg", "version": "1.0.0"})
+    serve_tarball(broken, data)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = broken.run("download", SID, "-o", fifo)
+    reader.join(10)
+    if reader.is_alive():  # nobody opened the FIFO for writing: unblock the reader
+        with open(fifo, "wb"):
+            pass
+        reader.join(5)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced"
+    assert received == [data]
+    assert [n for n in files_in(tmp_path) if n.startswith(".pystage")] == []
+
+
+def test_download_writes_a_file_with_the_umask_mode_as_npm_does(broken, tmp_path):
+    serve_tarball(broken, tgz({"name": "pkg", "version": "1.0.0"}))
+    result = broken.run("download", SID)
+    assert result.returncode == 0, result.stderr
+    mask = os.umask(0)
+    os.umask(mask)
+    saved = tmp_path / "work" / f"pkg-1.0.0-{SID}.tgz"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o666 & ~mask
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_download_where_no_file_can_be_created_is_a_clean_error(broken):
+    serve_tarball(broken, tgz({"name": "pkg", "version": "1.0.0"}))
+    result = broken.run("download", SID, "-o", "/proc/")
+    assert_clean_failure(result)
+    assert "/proc" in result.stderr
+
+
+@pytest.mark.parametrize("manifest", [
+    {"name": "../../evil", "version": "1.0.0"},
+    {"name": "x/../../evil", "version": "1.0.0"},
+    {"name": "pkg", "version": "1.0.0/../../evil"},
+    {"description": "no name, no version"},
+])
+def test_download_refuses_a_tarball_whose_name_makes_no_safe_file_name(broken, tmp_path, manifest):
+    serve_tarball(broken, tgz(manifest))
+    nested = tmp_path / "work" / "a" / "b"
+    nested.mkdir(parents=True)
+    (tmp_path / "work" / "a" / "b" / "..-..").mkdir()
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    result = broken.run("download", SID, cwd=nested)
+    assert_clean_failure(result, "ETARBALL")
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_download_of_garbage_names_the_stage_id_not_a_temp_file(broken):
+    serve_tarball(broken, b"<html>not a tarball</html>")
+    result = broken.run("download", SID)
+    assert_clean_failure(result, "ETARBALL")
+    assert SID in result.stderr
+    assert ".pystage-download" not in result.stderr
+
+
+# -- odd registry answers -------------------------------------------------------------
+
+def test_list_with_items_that_are_not_objects_is_a_clean_error(broken):
+    broken.script[("GET", "/-/stage")] = (200, {}, {"items": [None, 3], "total": 2})
+    assert_clean_failure(broken.run("list"), "EBADRESPONSE")
+
+
+def test_name_at_version_matching_an_item_without_id_is_a_clean_error(broken):
+    broken.script[("GET", "/-/stage")] = (
+        200, {}, {"items": [{"packageName": "pkg", "version": "1.0.0"}], "total": 1})
+    assert_clean_failure(broken.run("view", "pkg@1.0.0"), "EBADRESPONSE")
+
+
+def test_a_registry_that_ignores_page_does_not_make_list_loop_forever(broken):
+    page = [{"id": f"{i:08d}-1111-4222-8333-944445555666", "packageName": "p",
+             "version": f"1.0.{i}"} for i in range(100)]
+    broken.script[("GET", "/-/stage")] = (200, {}, {"items": page, "total": 10**9})
+    started = time.monotonic()
+    result = broken.run("list", timeout=60)
+    assert_clean_failure(result, "EBADRESPONSE")
+    assert time.monotonic() - started < 30
+    assert len([r for r in broken.requests if r["path"].startswith("/-/stage")]) <= 3
+
+
+def test_html_error_page_is_reported_as_text_not_markup(broken):
+    page = (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+            b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center>"
+            b"</body></html>")
+    broken.script[("GET", f"/-/stage/{SID}")] = (502, {"content-type": "text/html"}, page)
+    result = broken.run("view", SID, env={"npm_config_fetch_retries": "0"})
+    assert_clean_failure(result, "E502")
+    assert "<" not in result.stderr and "nginx" in result.stderr
+    assert result.returncode == 7
+
+
+# -- lock-out ------------------------------------------------------------------------
+
+def test_reject_while_the_account_is_locked_fails_at_once(registry_server, run_pystage, tmp_path):
+    # A locked account answers 429 with retry-after: 300. DELETE is idempotent, so the
+    # client retried it, sleeping a minute each time: two minutes for a certain refusal.
+    alice = registry_server.add_user("alice", tfa=True)
+    registry_server.publish(alice, "pkg", "1.0.0")
+    stage_id = registry_server.stage(alice, "pkg", "1.1.0")
+    for _ in range(6):
+        registry_server.request("POST", f"-/stage/{stage_id}/approve", alice, otp="000000")
+    npmrc = registry_server.write_npmrc(tmp_path / "npmrc", alice)
+    started = time.monotonic()
+    result = run_pystage("reject", stage_id, "--otp", registry_server.totp_code(alice),
+                         "--userconfig", npmrc, timeout=100)
+    elapsed = time.monotonic() - started
+    assert_clean_failure(result, "E429")
+    assert "locked" in result.stderr
+    assert elapsed < 20
+    assert registry_server.request("GET", f"-/stage/{stage_id}", alice).status_code == 200
