@@ -205,3 +205,30 @@ def test_tarball_listing_shows_directory_entries_as_npm_does(tmp_path, stage_ser
                       env={**npm_env, "npm_config_userconfig": npmrc})
         assert npm.returncode == 0, npm.stderr
         assert json.loads(npm.stdout) == json.loads(proc.stdout)
+
+
+def test_an_uncompressed_tarball_is_published_as_npm_does(tmp_path, stage_server, run_pystage):
+    """npm (node-tar) reads a plain tar as well as a gzipped one, and sends the file as is."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as archive:
+        data = b'{"name":"plain-tar","version":"1.0.0"}'
+        info = tarfile.TarInfo("package/package.json")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    tgz = tmp_path / "plain-tar-1.0.0.tar"
+    tgz.write_bytes(raw.getvalue())
+    document, proc = _stage(run_pystage, stage_server, str(tgz), tmp_path)
+    (attachment,) = document["_attachments"].values()
+    import base64
+
+    assert base64.b64decode(attachment["data"]) == raw.getvalue()
+    assert json.loads(proc.stdout)["plain-tar"]["files"] == [
+        {"path": "package.json", "size": 38, "mode": 420}]
+
+
+def test_a_file_that_is_no_tarball_is_a_one_line_error(tmp_path, run_pystage):
+    junk = tmp_path / "junk.tgz"
+    junk.write_bytes(bytes(range(256)) * 8)
+    proc = run_pystage("publish", junk, "--dry-run", "--registry", "http://127.0.0.1:9/")
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("pystage error ETARBALL:") and "Traceback" not in proc.stderr

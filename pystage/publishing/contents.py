@@ -78,7 +78,7 @@ def read_tarball(path: str) -> TarballContents:
     unpacked = 0
     entries = 0
     try:
-        with tarfile.open(path, mode="r|gz") as archive:
+        with tarfile.open(path, mode=_stream_mode(path)) as archive:
             for member in archive:
                 entries += 1
                 unpacked += member.size
@@ -102,7 +102,7 @@ def read_tarball(path: str) -> TarballContents:
                     if handle is not None:
                         texts[unpacked_name] = handle.read().decode("utf-8", errors="replace")
     except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
-        raise PystageError("ETARBALL", f"{path} is not a readable .tgz: {exc}") from None
+        raise PystageError("ETARBALL", f"{path} is not a readable tarball: {exc}") from None
     if "package.json" not in texts:
         raise PystageError("ETARBALL", f"{path} has no package.json in its top folder")
     try:
@@ -121,6 +121,12 @@ def read_tarball(path: str) -> TarballContents:
         files=sort_files(files), entry_count=entries, bundled=list(bundled),
         manifest=manifest, texts=texts, names=names,
     )
+
+
+def _stream_mode(path: str) -> str:
+    """Gzipped or plain tar, as node-tar tells them apart: by the gzip magic bytes."""
+    with open(path, "rb") as handle:
+        return "r|gz" if handle.read(2) == b"\x1f\x8b" else "r|"
 
 
 def npm_pack_filename(name: str, version: str) -> str:
