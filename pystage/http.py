@@ -246,8 +246,11 @@ class RegistryClient:
                      + (f" attempt #{attempt + 1}" if attempt else ""))
             if resp.status_code in RETRY_STATUSES and attempt < self.retries and \
                     method in IDEMPOTENT and body.replayable:
+                retry_after = _retry_after_seconds(resp.headers.get("retry-after"))
+                if retry_after is not None and retry_after > self.retry_max:
+                    # e.g. an account locked for 5 minutes: a shorter wait is a sure refusal
+                    return resp
                 attempt += 1
-                retry_after = resp.headers.get("retry-after")
                 resp.close()
                 self._backoff(attempt, retry_after)
                 continue
@@ -300,13 +303,8 @@ class RegistryClient:
         read = self.timeout
         return (min(30.0, read) if read else 30.0, read)
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> None:
-        wait = None
-        if retry_after:
-            try:
-                wait = float(retry_after)
-            except ValueError:
-                wait = None
+    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+        wait = retry_after
         if wait is None:
             wait = min(self.retry_min * (self.retry_factor ** (attempt - 1)), self.retry_max)
         self.sleep(min(max(wait, 0.0), self.retry_max))
@@ -333,8 +331,11 @@ class RegistryClient:
                 if isinstance(val, str) and val:
                     return self.redactor(val)
             return ""
-        text = _snippet(resp.text if not _is_binary(resp) else "")
-        return self.redactor(text)
+        text = resp.text if not _is_binary(resp) else ""
+        if "html" in resp.headers.get("content-type", "").lower() or \
+                text.lstrip()[:1] == "<":
+            text = _html_text(text)
+        return self.redactor(_snippet(text))
 
     def _error(self, method, url, resp, *, code: str | None = None,
                message: str | None = None) -> PystageError:
@@ -464,6 +465,36 @@ def _body_json(resp) -> Any:
 def _is_binary(resp) -> bool:
     ctype = resp.headers.get("content-type", "")
     return "octet-stream" in ctype or "gzip" in ctype and "json" not in ctype
+
+
+def _html_text(page: str) -> str:
+    """An HTML error page (a proxy's 502, a login wall) as text: its title, else its words."""
+    import html
+
+    title = re.search(r"<title[^>]*>(.*?)</title>", page, re.I | re.S)
+    if title and title.group(1).strip():
+        return html.unescape(title.group(1))
+    page = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", page)
+    return html.unescape(re.sub(r"<[^>]*>", " ", page))
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _snippet(text: str, limit: int = 200) -> str:

@@ -154,15 +154,22 @@ def test_a_registry_that_ignores_page_does_not_make_list_loop_forever(broken):
     assert len([r for r in broken.requests if r["path"].startswith("/-/stage")]) <= 3
 
 
-def test_html_error_page_is_reported_as_text_not_markup(broken):
-    page = (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-            b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center>"
-            b"</body></html>")
+@pytest.mark.parametrize("page, words", [
+    (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center>"
+     b"<h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+     "502 Bad Gateway"),
+    (b"<html><head><style>p {color: red}</style></head><body><p>Sign in to "
+     b"<b>Corp&nbsp;SSO</b></p><script>var x = '<b>';</script></body></html>",
+     "Sign in to Corp SSO"),
+])
+def test_html_error_page_is_reported_as_text_not_markup(broken, page, words):
     broken.script[("GET", f"/-/stage/{SID}")] = (502, {"content-type": "text/html"}, page)
     result = broken.run("view", SID, env={"npm_config_fetch_retries": "0"})
     assert_clean_failure(result, "E502")
-    assert "<" not in result.stderr and "nginx" in result.stderr
+    assert "<" not in result.stderr and "color" not in result.stderr
+    assert words in result.stderr
     assert result.returncode == 7
+    assert len(result.stderr.splitlines()) == 1
 
 
 # -- lock-out ------------------------------------------------------------------------
@@ -184,3 +191,25 @@ def test_reject_while_the_account_is_locked_fails_at_once(registry_server, run_p
     assert "locked" in result.stderr
     assert elapsed < 20
     assert registry_server.request("GET", f"-/stage/{stage_id}", alice).status_code == 200
+
+
+@pytest.mark.parametrize("retry_after", ["300", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_retry_after_beyond_the_longest_wait_is_not_retried(broken, retry_after):
+    broken.script[("GET", f"/-/stage/{SID}")] = (
+        503, {"retry-after": retry_after}, {"error": "down for maintenance"})
+    started = time.monotonic()
+    result = broken.run("view", SID)
+    assert_clean_failure(result, "E503")
+    assert "down for maintenance" in result.stderr
+    assert time.monotonic() - started < 15
+    assert len(broken.requests) == 1
+
+
+def test_a_short_retry_after_is_honoured_and_retried(broken):
+    answers = iter([(429, {"retry-after": "0"}, {"error": "slow down"}),
+                    (200, {}, {"id": SID, "packageName": "pkg", "version": "1.0.0"})])
+    broken.script[("GET", f"/-/stage/{SID}")] = lambda req: next(answers)
+    result = broken.run("view", SID, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == SID
+    assert len(broken.requests) == 2
