@@ -78,6 +78,22 @@ def test_ignore_file_lines_are_trimmed_as_javascript_trims(tmp_path, request):
                            ["ok.js", "trail.js", "package.json", "important.log"])
 
 
+def test_an_empty_npmignore_switches_off_the_gitignore(tmp_path, request):
+    """The common idiom `touch .npmignore` (or one holding only comments) makes npm
+    ignore .gitignore: the built dist/ a .gitignore lists is packed."""
+    for variant, text in (("empty", ""), ("comments", "# publish everything\n\n")):
+        pkg = _package(tmp_path / variant / "pkg")
+        _write(pkg, ".npmignore", text)
+        _write(pkg, ".gitignore", "dist/\n*.log\n")
+        _write(pkg, "dist/index.js")
+        _write(pkg, "debug.log")
+        _write(pkg, "src/index.ts")
+        _write(pkg, "src/.gitignore", "*.ts\n")
+        # a directory's own .gitignore still counts where it has no .npmignore
+        _assert_packs_like_npm(pkg, tmp_path / variant, request,
+                               ["dist/index.js", "package.json", "debug.log"])
+
+
 # --- the manifest publish sends ----------------------------------------------------
 
 def _stage(run_pystage, stage_server, target, tmp_path, *args):

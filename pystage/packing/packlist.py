@@ -163,10 +163,12 @@ class _Walker:
             raise _read_error(file, exc) from None
 
     def _filter_entries(self, entries: list[str]) -> None:
-        if self.rules.get("package.json"):
+        # an ignore file that was read counts even with no rules in it (an empty
+        # .npmignore switches the .gitignore off), as ignore-walk's [] is truthy
+        if self.rules.get("package.json") is not None:
             self.rules[".npmignore"] = None
             self.rules[".gitignore"] = None
-        elif self.rules.get(".npmignore"):
+        elif self.rules.get(".npmignore") is not None:
             self.rules[".gitignore"] = None
         for entry in entries:
             if "*" in entry:  # npm refuses names that are bad on Windows
