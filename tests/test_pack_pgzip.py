@@ -30,14 +30,14 @@ def _data(size: int, seed: int = 1) -> bytes:
 
 def _gzip(chunks, workers=2, block_size=BLOCK) -> bytes:
     out = bytearray(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")
-    crc, length = pgzip.deflate_parallel(chunks, out.extend, workers=workers,
-                                         block_size=block_size)
+    crc, length = pgzip.deflate_parallel(chunks, out.extend, workers=workers, block_size=block_size)
     out += struct.pack("<II", crc, length & 0xFFFFFFFF)
     return bytes(out)
 
 
-@pytest.mark.parametrize("size", [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK,
-                                  3 * BLOCK + 17, 40 * BLOCK + 5])
+@pytest.mark.parametrize(
+    "size", [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK, 3 * BLOCK + 17, 40 * BLOCK + 5]
+)
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_output_gunzips_to_the_input_at_every_block_edge(size, workers):
     data = _data(size)
@@ -55,7 +55,7 @@ def test_chunking_of_the_input_does_not_change_the_output():
     chunks, i = [], 0
     while i < len(data):
         n = rng.choice([0, 1, 7, 511, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK])
-        chunks.append(data[i:i + n])
+        chunks.append(data[i : i + n])
         i += n
     assert _gzip(chunks) == _gzip([data])
     assert gzip.decompress(_gzip(chunks)) == data
@@ -70,7 +70,9 @@ def test_blocks_keep_the_matches_across_edges(monkeypatch):
     primed = len(_gzip([data], block_size=128 * 1024))
     assert primed <= one_stream * 1.01
     unprimed_deflate = pgzip._deflate
-    monkeypatch.setattr(pgzip, "_deflate", lambda block, d, last: unprimed_deflate(block, b"", last))
+    monkeypatch.setattr(
+        pgzip, "_deflate", lambda block, d, last: unprimed_deflate(block, b"", last)
+    )
     assert primed < len(_gzip([data], block_size=128 * 1024))
 
 
@@ -100,3 +102,23 @@ def test_an_error_while_reading_stops_the_compression():
 
     with pytest.raises(OSError, match="disk gone"):
         pgzip.deflate_parallel(chunks(), lambda b: None, workers=2, block_size=BLOCK)
+
+
+def test_incompressible_blocks_are_stored_and_the_rest_still_compressed():
+    rng = random.Random(8)
+    noise = rng.randbytes(3 * 256 * 1024)
+    text = _data(3 * 256 * 1024, seed=9)
+    data = noise + text + noise[:1000] + text
+    blob = _gzip([data], block_size=256 * 1024)
+    assert gzip.decompress(blob) == data
+    stored = len(_gzip([noise], block_size=256 * 1024))
+    level9 = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+    # no bigger than what level 9 makes of random bytes (it stores them too)
+    assert stored <= len(level9.compress(noise) + level9.flush()) + 64
+    # the text blocks were compressed as well as level 9 compresses them alone
+    text9 = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+    text_alone = len(text9.compress(text) + text9.flush())
+    assert text_alone < 0.9 * len(text)
+    assert len(blob) <= len(noise) + 1000 + 2 * text_alone * 1.05 + 1024
+    assert pgzip._incompressible(noise[: 256 * 1024])
+    assert not pgzip._incompressible(text[: 256 * 1024])

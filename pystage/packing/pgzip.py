@@ -19,13 +19,31 @@ LEVEL = 9
 MEM_LEVEL = 9  # a little smaller output than the default 8, for 256 KiB more per thread
 
 
+SAMPLE = 16 * 1024
+
+
+def _incompressible(block: bytes) -> bool:
+    """True when samples from the start, middle and end of the block do not shrink at
+    all: random or already-compressed bytes, on which level 9 spends ~20 ms a MiB
+    only to emit stored blocks anyway."""
+    if len(block) < 4 * SAMPLE:
+        return False
+    for offset in (0, len(block) // 2, len(block) - SAMPLE):
+        sample = block[offset : offset + SAMPLE]
+        if len(zlib.compress(sample, 1)) < len(sample) * 0.98:
+            return False
+    return True
+
+
 def _deflate(block: bytes, dictionary: bytes, last: bool) -> bytes:
+    # level 0 writes the same stored blocks level 9 ends up with on such data
+    level = 0 if _incompressible(block) else LEVEL
     if dictionary:
         compressor = zlib.compressobj(
-            LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, MEM_LEVEL, zdict=dictionary
+            level, zlib.DEFLATED, -zlib.MAX_WBITS, MEM_LEVEL, zdict=dictionary
         )
     else:
-        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, MEM_LEVEL)
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, MEM_LEVEL)
     data = compressor.compress(block)
     return data + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
