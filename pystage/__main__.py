@@ -1,4 +1,4 @@
-from pystage.cli.main import main
+from pystage.cli.entry import main
 
 if __name__ == "__main__":
     main()
