@@ -94,6 +94,32 @@ def test_an_empty_npmignore_switches_off_the_gitignore(tmp_path, request):
                                ["dist/index.js", "package.json", "debug.log"])
 
 
+# npm's tar order (extension, name, path; ICU root collation) and listing order
+# (upper-case first; numeric, case-sensitive) of names beyond accented Latin
+UNICODE_TAR_ORDER = [
+    "–.js", "—.js", "¡.js", "«q».js", "©.js", "★.js", "😀.js", "€.js", "½.js", "12.js",
+    "١٢.js", "²x.js", "9.js", "a.js", "Ａ.js", "ae.js", "æ.js", "ð.js", "fi.js", "ﬁ.js", "İ.js",
+    "ł.js", "ss.js", "ß.js", "™.js", "ω.js", "Ω.js", "ж.js", "Ж.js", "א.js", "한.js", "中.js",
+    "package.json", "lib/emile.md", "lib/émile.md", "lib/Émile.md", "lib/zoe.TXT",
+    "lib/Zoë.txt"]
+UNICODE_LISTING = [
+    "–.js", "—.js", "¡.js", "«q».js", "©.js", "★.js", "😀.js", "€.js", "9.js", "12.js",
+    "١٢.js", "½.js", "²x.js", "Ａ.js", "İ.js", "™.js", "Ω.js", "Ж.js", "א.js", "한.js", "中.js",
+    "a.js", "ae.js", "æ.js", "ð.js", "fi.js", "ﬁ.js", "ł.js", "lib/emile.md", "lib/émile.md",
+    "lib/Émile.md", "lib/zoe.TXT", "lib/Zoë.txt", "package.json", "ss.js", "ß.js", "ω.js",
+    "ж.js"]
+
+
+def test_unicode_names_sort_as_icu_sorts_them(tmp_path, request):
+    pkg = _package(tmp_path / "pkg")
+    for name in UNICODE_TAR_ORDER[::-1]:
+        if name != "package.json":
+            _write(pkg, name)
+    _assert_packs_like_npm(pkg, tmp_path, request, UNICODE_TAR_ORDER)
+    result = pack(pkg, tmp_path, ignore_scripts=True, dry_run=True)
+    assert [f.path for f in result.files] == UNICODE_LISTING
+
+
 # --- the manifest publish sends ----------------------------------------------------
 
 def _stage(run_pystage, stage_server, target, tmp_path, *args):

@@ -68,11 +68,12 @@ class PackResult:
 def contents_order(files: list[PackedFile]) -> list[PackedFile]:
     """npm's listing order: names starting with an "upper" character first, each group
     in localeCompare order (numeric, case-sensitive)."""
-    from pystage.packing.collate import sort_key
+    from pystage.packing.collate import key_for
 
     def is_upper(path: str) -> bool:
         return path[:1] == path[:1].upper()
 
+    sort_key = key_for([f.path for f in files])
     key = lambda f: sort_key(f.path, True, True)  # noqa: E731
     uppers = sorted((f for f in files if is_upper(f.path)), key=key)
     others = sorted((f for f in files if not is_upper(f.path)), key=key)

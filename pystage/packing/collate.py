@@ -76,3 +76,64 @@ def sort_key(s: str, numeric: bool = False, case_only: bool = False):
 def locale_compare(a: str, b: str, *, numeric: bool = False, case_only: bool = False) -> int:
     ka, kb = sort_key(a, numeric, case_only), sort_key(b, numeric, case_only)
     return (ka > kb) - (ka < kb)
+
+
+# --- names beyond ASCII: the Unicode Collation Algorithm ---------------------------
+#
+# ICU's root collation is the UCA's default table (DUCET), which pyuca implements:
+# it puts punctuation, symbols and every script where ICU does. It is used for a
+# whole list as soon as one name in it is not ASCII (keys of the two kinds must not
+# meet in one sort); all-ASCII lists keep the fast table above.
+
+# DUCET tertiary weights of upper-case forms (UCA table "tertiary weight
+# assignments"): what ICU's case level tells apart
+_UPPER_TERTIARY = frozenset({0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0E, 0x11, 0x12, 0x1D})
+
+
+@functools.lru_cache(maxsize=1)
+def _collator():
+    from pyuca import Collator
+
+    return Collator()
+
+
+def _elements(text: str) -> list:
+    return _collator().collation_elements(unicodedata.normalize("NFD", text))
+
+
+@functools.lru_cache(maxsize=65536)
+def uca_sort_key(s: str, numeric: bool = False, case_only: bool = False):
+    """localeCompare's order for any string ('variant' sensitivity, or 'case')."""
+    import re
+
+    primary, secondary, tertiary, case = [], [], [], []
+    parts = re.split(r"(\d+)", s) if numeric else [s]
+    for i, part in enumerate(parts):
+        if i % 2:  # a run of digits compares as the number it writes (ICU numeric)
+            digits = "".join(str(unicodedata.digit(c)) for c in part).lstrip("0") or "0"
+            primary.append((_digit_primary(), len(digits), digits))
+            case.append(0)
+            continue
+        for element in _elements(part):
+            p, s2, t = element[0], element[1], element[2]
+            if p:
+                primary.append((p, 0, ""))
+                case.append(1 if t in _UPPER_TERTIARY else 0)
+            if s2:
+                secondary.append(s2)
+            if t:
+                tertiary.append(t)
+    if case_only:
+        return (tuple(primary), tuple(case))
+    return (tuple(primary), tuple(secondary), tuple(tertiary))
+
+
+@functools.lru_cache(maxsize=1)
+def _digit_primary() -> int:
+    return _elements("0")[0][0]
+
+
+def key_for(strings):
+    """The sort-key function for a list: the fast ASCII table when every string is
+    ASCII, else the UCA one. Both take (s, numeric=False, case_only=False)."""
+    return sort_key if all(s.isascii() for s in strings) else uca_sort_key

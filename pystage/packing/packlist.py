@@ -15,7 +15,7 @@ import stat as statmod
 from pathlib import Path
 
 from pystage.errors import PystageError
-from pystage.packing.collate import sort_key
+from pystage.packing.collate import key_for, sort_key
 from pystage.packing.glob import Rule, folded_segments, parse_rules
 
 DEFAULT_RULES = "<npm-packlist default rules>"
@@ -387,9 +387,9 @@ def _npm_extname(name: str) -> str:
     return name[dot:]
 
 
-def _sort_key(path: str):
+def _sort_key(path: str, key=sort_key):
     base = posixpath.basename(path)
-    return (sort_key(_npm_extname(base).lower()), sort_key(base.lower()), sort_key(path))
+    return (key(_npm_extname(base).lower()), key(base.lower()), key(path))
 
 
 def packlist(pkg_dir, manifest: dict) -> list[str]:
@@ -399,4 +399,5 @@ def packlist(pkg_dir, manifest: dict) -> list[str]:
     files = _Walker(root, package, ignore_files=ROOT_IGNORE_FILES, is_package=True).walk()
     # ignore-walk writes names starting with "@" as "./@..." (tar strips the "./" again)
     named = ["./" + f if f.startswith("@") else f for f in files]
-    return sorted(named, key=_sort_key)
+    key = key_for(named)
+    return sorted(named, key=lambda path: _sort_key(path, key))

@@ -141,7 +141,9 @@ def sort_files(files: list[TarballFile]) -> list[TarballFile]:
         first = f.path[:1]
         return first == first.upper()
 
-    from pystage.packing.collate import sort_key
+    from pystage.packing.collate import key_for
+
+    sort_key = key_for([f.path for f in files])
 
     def key(f: TarballFile):
         return sort_key(f.path, numeric=True, case_only=True)
