@@ -274,3 +274,31 @@ def test_a_file_that_is_no_tarball_is_a_one_line_error(tmp_path, run_pystage):
     proc = run_pystage("publish", junk, "--dry-run", "--registry", "http://127.0.0.1:9/")
     assert proc.returncode != 0
     assert proc.stderr.startswith("pystage error ETARBALL:") and "Traceback" not in proc.stderr
+
+
+def test_a_workspace_package_obeys_the_ignore_files_above_it(tmp_path, run_pystage, request):
+    """Packed from inside a workspace of a monorepo, npm applies the ignore files of
+    every directory from the workspace root down to the package (its dist/, logs and
+    secrets stay out)."""
+    root = tmp_path / "mono"
+    _write(root, "package.json", json.dumps({"name": "root", "private": True,
+                                             "workspaces": ["packages/*"]}))
+    _write(root, ".gitignore", "dist\n*.log\n")
+    _write(root, "packages/.npmignore", "secret.txt\n")
+    _write(root, "packages/.gitignore", "index.js\n")  # the .npmignore beside it wins
+    pkg = _package(root / "packages" / "a")
+    for name in ("dist/x.js", "debug.log", "secret.txt", "index.js"):
+        _write(pkg, name)
+    _write(root, "other/package.json", json.dumps({"name": "other", "version": "1.0.0"}))
+    _write(root, "other/debug.log")  # not a workspace: the root's rules do not reach it
+    out = tmp_path / "out"
+    out.mkdir()
+    ours = run_pystage("pack", "--json", "--ignore-scripts", "--pack-destination", out, cwd=pkg)
+    assert ours.returncode == 0, ours.stderr
+    assert [f["path"] for f in json.loads(ours.stdout)[0]["files"]] == ["index.js", "package.json"]
+    other = run_pystage("pack", "--json", "--dry-run", cwd=root / "other")
+    assert [f["path"] for f in json.loads(other.stdout)[0]["files"]] == [
+        "debug.log", "package.json"]
+    if HAVE_NPM:
+        theirs, _ = _npm_pack(pkg, str(tmp_path), request.getfixturevalue("npm_env"))
+        assert [f["path"] for f in theirs["files"]] == ["index.js", "package.json"]

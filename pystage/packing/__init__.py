@@ -134,7 +134,9 @@ def pack(
     normalized = normalize_for_pack(fresh, pkg_dir)
     if on_progress:
         on_progress("listing files")
-    files = packlist(pkg_dir, normalized)
+    from pystage.packing.workspace import out_of_tree_ignore_texts
+
+    files = packlist(pkg_dir, normalized, out_of_tree_ignore_texts(pkg_dir))
     entries: list[PackedFile] = []
     stream = tar_stream(pkg_dir, files, normalized, entries)
     if on_progress:

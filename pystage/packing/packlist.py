@@ -115,6 +115,7 @@ class _Walker:
         required_files: list[str] | None = None,
         seen: set | None = None,
         result: set | None = None,
+        extra_defaults: list[str] | None = None,
     ):
         self.path = path
         self.basename = posixpath.basename(path)
@@ -128,7 +129,7 @@ class _Walker:
         self.required_files = list(required_files or [])
         self.seen = seen if seen is not None else set()
         self.rules: dict[str, tuple[Rule, ...] | None] = {}
-        self._inject(DEFAULT_RULES, DEFAULTS)
+        self._inject(DEFAULT_RULES, DEFAULTS + list(extra_defaults or ()))
         if not is_package:
             self._inject(STRICT_RULES, STRICT_DEFAULTS + [f"!{f}" for f in self.required_files])
 
@@ -392,11 +393,15 @@ def _sort_key(path: str, key=sort_key):
     return (key(_npm_extname(base).lower()), key(base.lower()), key(path))
 
 
-def packlist(pkg_dir, manifest: dict) -> list[str]:
-    """The files npm would pack, as relative POSIX paths in npm's tar order."""
+def packlist(pkg_dir, manifest: dict, extra_defaults: list[str] | None = None) -> list[str]:
+    """The files npm would pack, as relative POSIX paths in npm's tar order.
+
+    ``extra_defaults``: ignore-file texts added to the default rules (those of the
+    directories above a workspace package, see ``workspace.py``)."""
     root = os.path.abspath(str(pkg_dir)).replace("\\", "/")
     package = Package(Path(root), manifest, is_root=True)
-    files = _Walker(root, package, ignore_files=ROOT_IGNORE_FILES, is_package=True).walk()
+    files = _Walker(root, package, ignore_files=ROOT_IGNORE_FILES, is_package=True,
+                    extra_defaults=extra_defaults).walk()
     # ignore-walk writes names starting with "@" as "./@..." (tar strips the "./" again)
     named = ["./" + f if f.startswith("@") else f for f in files]
     key = key_for(named)
