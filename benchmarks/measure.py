@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,19 +57,41 @@ class Run:
     stderr: bytes
 
 
+# The command is started from a small launcher process, not from this one: a child's
+# peak RSS (ru_maxrss) includes the memory it shared with its parent before exec
+# (with vfork, the parent's whole high-water mark), and this runner grows to ~100 MB
+# while it compares tarballs.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as out:
+    json.dump([seconds, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)], out)
+"""
+
+
 def run_once(cmd: list[str], *, cwd=None, env=None, check=True) -> Run:
     """Run a command, returning wall time and the peak RSS the kernel recorded for it."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", suffix=".json") as report,
+    ):
+        subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, report.name, *cmd],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            check=True,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds, peak_rss, returncode = json.loads(report.read())
         out.seek(0)
         err.seek(0)
-        result = Run(seconds, usage.ru_maxrss * 1024, proc.returncode, out.read(), err.read())
+        result = Run(seconds, peak_rss, returncode, out.read(), err.read())
     if check and result.returncode != 0:
         raise RuntimeError(
             f"{' '.join(cmd)} failed ({result.returncode}):\n"
