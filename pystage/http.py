@@ -13,10 +13,10 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from pystage import __version__
-from pystage.config import Config
+from pystage.config import Config, url_host
 from pystage.credentials import CredentialResolver, same_host
 from pystage.errors import PystageError
 
@@ -374,7 +374,7 @@ class RegistryClient:
             hint = hint or "you may lack permission for this package, or need to log in again"
         elif code == "E404" and not self.has_credential(url):
             hint = "private packages and staged versions are only visible when logged in"
-        err = PystageError(code, self.redactor(message), hint)
+        err = PystageError(code, self.redactor(message), self.redactor(hint) if hint else hint)
         err.status = status
         err.body = _body_json(resp)
         return err
@@ -383,7 +383,7 @@ class RegistryClient:
         import requests
 
         where = self.redactor(url)
-        target = urlsplit(url).netloc
+        target = url_host(url)  # never the userinfo of a URL
         text = str(exc)
         if isinstance(exc, requests.exceptions.SSLError):
             code = "ECERT"

@@ -46,9 +46,9 @@ def broken(recording_server, run_pystage, tmp_path):
     return server
 
 
-def assert_clean_failure(result, code=None):
+def assert_clean_failure(result, code=None, verbose=False):
     assert result.returncode != 0
-    assert "Traceback" not in result.stderr
+    assert verbose or "Traceback" not in result.stderr
     assert "EUNKNOWN" not in result.stderr, result.stderr
     if code:
         assert f"pystage error {code}:" in result.stderr, result.stderr
@@ -213,3 +213,32 @@ def test_a_short_retry_after_is_honoured_and_retried(broken):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["id"] == SID
     assert len(broken.requests) == 2
+
+
+# -- secrets in a registry URL ------------------------------------------------------------
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("args", [
+    ("list",), ("list", "-v"), ("whoami",), ("view", "pkg@1.0.0"), ("approve", "pkg@1.0.0"),
+    ("logout",),
+])
+@pytest.mark.parametrize("where", ["unauthorised", "closed"])
+def test_a_password_in_the_registry_url_never_shows(recording_server, run_pystage, tmp_path,
+                                                    args, where):
+    server = recording_server()
+    server.script[("GET", "/-/stage")] = (401, {}, {"error": "authentication required"})
+    server.script[("GET", "/-/whoami")] = (401, {}, {"error": "authentication required"})
+    port = server.port if where == "unauthorised" else closed_port()
+    registry = f"http://bob:s3cretpw@127.0.0.1:{port}/"
+    result = run_pystage(*args, "--registry", registry, "--userconfig", tmp_path / "none",
+                         env={**FAST_RETRIES, "PYTHON_KEYRING_BACKEND":
+                              "keyring.backends.fail.Keyring"})
+    assert_clean_failure(result, verbose="-v" in args)
+    assert "s3cretpw" not in result.stdout + result.stderr

@@ -35,10 +35,13 @@ def print_json(data: Any) -> None:
 
 
 def print_error(exc: PystageError, json_mode: bool = False) -> None:
+    from pystage.http import redact  # last line of defence: no secret-shaped text leaves
+
+    message, hint = redact(exc.message), redact(exc.hint or "")
     if json_mode:
-        body = {"error": {"code": exc.code, "summary": exc.message, "detail": exc.hint or ""}}
+        body = {"error": {"code": exc.code, "summary": message, "detail": hint}}
         sys.stderr.write(json.dumps(body, indent=2) + "\n")
         return
-    sys.stderr.write(f"pystage error {exc.code}: {exc.message}\n")
-    if exc.hint:
-        sys.stderr.write(f"pystage hint: {exc.hint}\n")
+    sys.stderr.write(f"pystage error {exc.code}: {message}\n")
+    if hint:
+        sys.stderr.write(f"pystage hint: {hint}\n")

@@ -23,6 +23,7 @@ class AuthRenderer:
             sys.stderr.flush()
 
     def logged_in(self, registry: str, where: str, username: str | None) -> None:
+        registry = _shown(registry)
         stored = "the OS keyring" if where == "keyring" else where
         if self.json_mode:
             print_json({"registry": registry, "username": username, "storedIn": where})
@@ -44,10 +45,10 @@ class AuthRenderer:
             self.notice(f"warning: the credential also comes from {result.left_in}, which "
                         "pystage cannot edit; remove it there")
         if self.json_mode:
-            print_json({"registry": result.registry, "revoked": result.revoked,
+            print_json({"registry": _shown(result.registry), "revoked": result.revoked,
                         "removedFrom": result.removed_from})
         elif not self.quiet:
-            self.line(f"Logged out of {result.registry}.")
+            self.line(f"Logged out of {_shown(result.registry)}.")
 
     def otp_stored(self, key: str) -> None:
         if self.json_mode:
@@ -62,3 +63,10 @@ class AuthRenderer:
         elif not self.quiet:
             self.line(f"TOTP secret for {key} removed." if removed
                       else f"No TOTP secret was stored for {key}.")
+
+
+def _shown(registry: str) -> str:
+    """A registry URL as printed: any user:password@ in it masked."""
+    from pystage.http import redact
+
+    return redact(registry)
