@@ -98,19 +98,21 @@ def test_an_empty_npmignore_switches_off_the_gitignore(tmp_path, request):
 # (upper-case first; numeric, case-sensitive) of names beyond accented Latin
 UNICODE_TAR_ORDER = [
     "–.js", "—.js", "¡.js", "«q».js", "©.js", "★.js", "😀.js", "€.js", "½.js", "12.js",
-    "١٢.js", "²x.js", "9.js", "a.js", "Ａ.js", "ae.js", "æ.js", "ð.js", "fi.js", "ﬁ.js", "İ.js",
+    "²x.js", "9.js", "a.js", "Ａ.js", "ae.js", "æ.js", "ð.js", "fi.js", "ﬁ.js", "İ.js",
     "ł.js", "ss.js", "ß.js", "™.js", "ω.js", "Ω.js", "ж.js", "Ж.js", "א.js", "한.js", "中.js",
     "package.json", "lib/emile.md", "lib/émile.md", "lib/Émile.md", "lib/zoe.TXT",
     "lib/Zoë.txt"]
 UNICODE_LISTING = [
     "–.js", "—.js", "¡.js", "«q».js", "©.js", "★.js", "😀.js", "€.js", "9.js", "12.js",
-    "١٢.js", "½.js", "²x.js", "Ａ.js", "İ.js", "™.js", "Ω.js", "Ж.js", "א.js", "한.js", "中.js",
+    "½.js", "²x.js", "Ａ.js", "İ.js", "™.js", "Ω.js", "Ж.js", "א.js", "한.js", "中.js",
     "a.js", "ae.js", "æ.js", "ð.js", "fi.js", "ﬁ.js", "ł.js", "lib/emile.md", "lib/émile.md",
     "lib/Émile.md", "lib/zoe.TXT", "lib/Zoë.txt", "package.json", "ss.js", "ß.js", "ω.js",
     "ж.js"]
 
 
 def test_unicode_names_sort_as_icu_sorts_them(tmp_path, request):
+    # (names ICU finds equal, such as 12.js and ١٢.js, are left out: npm keeps them in
+    # the order the file system lists them; pystage breaks the tie by code point)
     pkg = _package(tmp_path / "pkg")
     for name in UNICODE_TAR_ORDER[::-1]:
         if name != "package.json":

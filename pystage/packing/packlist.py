@@ -390,7 +390,9 @@ def _npm_extname(name: str) -> str:
 
 def _sort_key(path: str, key=sort_key):
     base = posixpath.basename(path)
-    return (key(_npm_extname(base).lower()), key(base.lower()), key(path))
+    # the last element only orders names ICU finds equal (npm leaves those in the
+    # order the file system listed them): pystage's walk result is a set
+    return (key(_npm_extname(base).lower()), key(base.lower()), key(path), path)
 
 
 def packlist(pkg_dir, manifest: dict, extra_defaults: list[str] | None = None) -> list[str]:
