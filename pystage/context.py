@@ -40,6 +40,9 @@ def make_client(options, *, otp=None, package=None, command="stage", cwd=None, m
     config = config_from_options(options, cwd=cwd, extra=cli, env=env)
     if manifest is not None:
         config = config.with_publish_config(manifest)
+    from pystage.credentials import check_legacy_auth
+
+    check_legacy_auth(config)
     if package is None and manifest is not None:
         package = manifest.get("name")
     log = stderr_logger() if getattr(options, "verbose", False) else None

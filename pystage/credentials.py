@@ -122,6 +122,41 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
     return None
 
 
+def legacy_auth_problems(config: Config) -> list[str]:
+    """npm 11's check for credentials not keyed to a registry (ERR_INVALID_AUTH).
+
+    npm refuses to run with them rather than guess where they may be sent, so
+    pystage does too: ignoring them would only say "not logged in"."""
+    problems = []
+    reg_key = nerf_dart(config.registry)
+    for layer in config.layers:
+        if layer.where not in ("global", "user", "project"):
+            continue
+        data = layer.data
+        for key in ("_authtoken", "-authtoken"):
+            if data.get(key):
+                problems.append(f"`{key}` is not allowed in {layer.where} config")
+        for key in ("_auth", "_authToken", "username", "_password"):
+            if not data.get(key):
+                continue
+            other = {"username": "_password", "_password": "username"}.get(key)
+            if other and not data.get(other):
+                problems.append(f"`{key}` is not allowed in {layer.where} config")
+            else:
+                problems.append(f"`{key}` must be renamed to `{reg_key}:{key}` in "
+                                f"{layer.where} config")
+    return problems
+
+
+def check_legacy_auth(config: Config) -> None:
+    problems = legacy_auth_problems(config)
+    if problems:
+        raise PystageError("ERR_INVALID_AUTH",
+                           "Invalid auth configuration found: " + ", ".join(problems),
+                           "credentials must be keyed to their registry (//host/path/:key); "
+                           "`npm config fix` repairs the file")
+
+
 def config_credential_for(config: Config, url: str) -> Credential | None:
     for key in _candidates(url):
         cred = _from_config(config, key)

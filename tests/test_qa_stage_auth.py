@@ -10,13 +10,16 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import tarfile
 import threading
 import time
 
 import pytest
+from conftest import requires_npm
 
+requires_npm_11 = requires_npm((11,))
 SID = "0f3c2a4e-1111-4222-8333-944445555666"
 FAST_RETRIES = {"npm_config_fetch_retry_mintimeout": "50", "npm_config_fetch_retry_maxtimeout": "200"}
 
@@ -242,3 +245,38 @@ def test_a_password_in_the_registry_url_never_shows(recording_server, run_pystag
                               "keyring.backends.fail.Keyring"})
     assert_clean_failure(result, verbose="-v" in args)
     assert "s3cretpw" not in result.stdout + result.stderr
+
+
+# -- legacy, un-keyed credentials ---------------------------------------------------------
+
+@pytest.mark.parametrize("lines, problem", [
+    (["_authToken=abc123secret"], "`_authToken` must be renamed to `//{host}/:_authToken`"),
+    (["_auth=YWxpY2U6cHc="], "`_auth` must be renamed to `//{host}/:_auth`"),
+    (["username=alice", "_password=cHc="], "`username` must be renamed to `//{host}/:username`"),
+    (["username=alice"], "`username` is not allowed in user config"),
+])
+def test_unkeyed_credentials_are_refused_as_npm_refuses_them(registry_server, run_pystage,
+                                                             tmp_path, lines, problem):
+    # npm 11 fails with ERR_INVALID_AUTH; pystage ignored them and said "not logged in"
+    host = f"127.0.0.1:{registry_server.port}"
+    npmrc = tmp_path / "npmrc"
+    npmrc.write_text("\n".join([f"registry={registry_server.url}", *lines]) + "\n")
+    for args in (("whoami",), ("list",), ("approve", SID)):
+        result = run_pystage(*args, "--userconfig", npmrc)
+        assert_clean_failure(result, "ERR_INVALID_AUTH")
+        assert problem.format(host=host) in result.stderr
+        assert "abc123secret" not in result.stderr
+
+
+@requires_npm_11
+def test_unkeyed_token_message_matches_npm(registry_server, run_pystage, tmp_path, npm_env):
+    import subprocess
+
+    npmrc = tmp_path / "npmrc"
+    npmrc.write_text(f"registry={registry_server.url}\n_authToken=abc123secret\n")
+    theirs = subprocess.run(["npm", "whoami", "--userconfig", str(npmrc)], capture_output=True,
+                            text=True, env=npm_env, timeout=120)
+    mine = run_pystage("whoami", "--userconfig", npmrc)
+    assert "ERR_INVALID_AUTH" in theirs.stderr and "ERR_INVALID_AUTH" in mine.stderr
+    expected = re.search(r"Invalid auth configuration found: (.*)", theirs.stderr).group(1)
+    assert expected in mine.stderr
