@@ -92,19 +92,26 @@ def parse_secret(text: str) -> str:
     return secret
 
 
-def totp_now(secret: str) -> str:
+TOTP_PERIOD = 30
+
+
+def totp_now(secret: str, now: float | None = None) -> str:
     import pyotp
 
-    return pyotp.TOTP(secret).now()
+    return pyotp.TOTP(secret, interval=TOTP_PERIOD).at(time.time() if now is None else now)
 
 
-def stored_totp_code(registry: str, env: Mapping[str, str] | None = None) -> str | None:
+def stored_totp_secret(registry: str, env: Mapping[str, str] | None = None) -> str | None:
     from pystage.config import nerf_dart
     from pystage.credentials import OTP_KEYRING_SERVICE, keyring_get
 
     if is_ci(env):
         return None
-    secret = keyring_get(OTP_KEYRING_SERVICE, nerf_dart(registry))
+    return keyring_get(OTP_KEYRING_SERVICE, nerf_dart(registry))
+
+
+def stored_totp_code(registry: str, env: Mapping[str, str] | None = None) -> str | None:
+    secret = stored_totp_secret(registry, env)
     return totp_now(secret) if secret else None
 
 
@@ -124,7 +131,8 @@ class OtpHandler:
                  use_stored_secret: bool = True,
                  web_timeout: float = 300.0,
                  sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
         self.registry = registry
         self.given = normalize_code(given) if given else None
         self.interactive = is_interactive() if interactive is None else interactive
@@ -136,6 +144,7 @@ class OtpHandler:
         self.web_timeout = web_timeout
         self._sleep = sleep
         self._clock = clock
+        self._wall = wall
         self.last_source: str | None = "flag" if self.given else None
         self.codes: list[str] = [self.given] if self.given else []
 
@@ -147,7 +156,16 @@ class OtpHandler:
         return code
 
     def retry_after_refusal(self, refusal: str) -> str | None:
-        """After the registry refused a code: ask a terminal user once more, else None."""
+        """After the registry refused a code: ask a terminal user once more, else None.
+
+        A refused code from the stored secret was most likely already used (a second
+        approval within its 30 s): wait for the next one, once."""
+        if self.last_source == "totp":
+            code = self._next_totp()
+            if code:
+                self.last_source = "totp-retry"
+                self.codes.append(code)
+                return code
         if not self.interactive or self.last_source not in ("prompt", "flag"):
             return None
         self._notify(f"The registry refused the one-time password: {refusal}")
@@ -162,15 +180,25 @@ class OtpHandler:
             if is_ci(self.env):
                 pass  # never use a stored secret in CI (see `pystage otp set`)
             else:
-                code = stored_totp_code(self.registry, self.env)
-                if code and self.last_source != "totp":
-                    return code, "totp"
+                secret = stored_totp_secret(self.registry, self.env)
+                if secret and self.last_source != "totp":
+                    return totp_now(secret, self._wall()), "totp"
         if isinstance(body, Mapping) and body.get("authUrl") and body.get("doneUrl") \
                 and self.interactive:
             return self._web(str(body["authUrl"]), str(body["doneUrl"]), poll), "web"
         if self.interactive:
             return self._ask(), "prompt"
         raise otp_required_error(self.registry)
+
+    def _next_totp(self) -> str | None:
+        secret = stored_totp_secret(self.registry, self.env)
+        if not secret:
+            return None
+        wait = TOTP_PERIOD - self._wall() % TOTP_PERIOD + 0.5
+        self._notify(f"The registry refused the code from the stored TOTP secret (already "
+                     f"used?); waiting {wait:.0f} s for the next one.")
+        self._sleep(wait)
+        return totp_now(secret, self._wall())
 
     def _ask(self) -> str:
         try:

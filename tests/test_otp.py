@@ -29,11 +29,14 @@ def test_ci_detection():
 
 def test_stored_secret_answers_the_challenge(memory_keyring):
     memory_keyring.set_password(OTP_KEYRING_SERVICE, "//127.0.0.1:4873/", SECRET)
-    handler = OtpHandler(registry=REG, interactive=False, env={})
+    now = [1_800_000_000.0]
+    handler = OtpHandler(registry=REG, interactive=False, env={}, wall=lambda: now[0],
+                         sleep=lambda s: now.__setitem__(0, now[0] + s), notify=lambda m: None)
     code = handler.challenge({}, poll=None)
-    assert pyotp.TOTP(SECRET).verify(code, valid_window=1)
+    assert code == pyotp.TOTP(SECRET).at(1_800_000_000)
     assert handler.last_source == "totp"
-    # a refused TOTP code is not retried (it would be the same code)
+    # a refused TOTP code was most likely used already: the next step's code, once
+    assert handler.retry_after_refusal("invalid") == pyotp.TOTP(SECRET).at(1_800_000_030)
     assert handler.retry_after_refusal("invalid") is None
 
 

@@ -280,3 +280,47 @@ def test_unkeyed_token_message_matches_npm(registry_server, run_pystage, tmp_pat
     assert "ERR_INVALID_AUTH" in theirs.stderr and "ERR_INVALID_AUTH" in mine.stderr
     expected = re.search(r"Invalid auth configuration found: (.*)", theirs.stderr).group(1)
     assert expected in mine.stderr
+
+
+# -- a stored TOTP secret used twice in one 30-second window --------------------------------
+
+def test_stored_totp_code_refused_as_already_used_waits_for_the_next_one(
+        recording_server, memory_keyring, tmp_path):
+    # Approving two staged versions within 30 s with `pystage otp set` failed the second:
+    # the same code again is a replay, which registries refuse.
+    import pyotp
+
+    from pystage.config import load_config
+    from pystage.credentials import OTP_KEYRING_SERVICE
+    from pystage.http import RegistryClient
+    from pystage.otp import OtpHandler
+
+    server = recording_server()
+    secret = pyotp.random_base32()
+    wall = [1_800_000_010.0]  # 10 s into a 30-second step
+    used_now, fresh = pyotp.TOTP(secret).at(wall[0]), pyotp.TOTP(secret).at(wall[0] + 30)
+
+    def approve(req):
+        if req["headers"].get("npm-otp") == fresh:
+            return 200, {}, {"ok": True}
+        return 401, {"www-authenticate": "OTP"}, {"error": "invalid or already used one-time password"}
+
+    server.script[("POST", f"/-/stage/{SID}/approve")] = approve
+    key = "//" + server.url.split("//", 1)[1]
+    memory_keyring.set_password(OTP_KEYRING_SERVICE, key, secret)
+    config = load_config(cwd=tmp_path, env={"HOME": str(tmp_path)},
+                         cli={"registry": server.url, "userconfig": str(tmp_path / "npmrc")})
+    slept, notices = [], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        wall[0] += seconds
+
+    handler = OtpHandler(registry=server.url, interactive=False, env={}, sleep=sleep,
+                         notify=notices.append, wall=lambda: wall[0])
+    client = RegistryClient(config, otp_handler=handler, use_keyring=False)
+    assert client.json("POST", f"-/stage/{SID}/approve") == {"ok": True}
+    assert [r["headers"].get("npm-otp") for r in server.requests] == [None, used_now, fresh]
+    assert 20 <= sum(slept) <= 21
+    assert any("next" in n for n in notices)
+    assert not any(used_now in n or fresh in n or secret in n for n in notices)
