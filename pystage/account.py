@@ -42,6 +42,9 @@ def login_couch(client: RegistryClient, username: str, password: str) -> str:
         if err.code == "E400":
             raise PystageError("E400", f'there is no user with the username "{username}"',
                                err.hint) from None
+        if err.code == "E401":
+            raise PystageError("E401", err.message, "check the user name and password") \
+                from None
         if err.code != "E409":
             raise
         data = _login_existing(client, username, password, body)

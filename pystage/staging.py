@@ -143,8 +143,13 @@ def view_staged(client, stage_id: str) -> dict:
 
 
 def approve_staged(client, stage_id: str):
-    """POST approve; the client answers an OTP challenge. Returns the registry's JSON."""
-    return client.json("POST", f"/-/stage/{stage_id}/approve", expect=(200, 201))
+    """POST approve; the client answers an OTP challenge. Returns the registry's JSON
+    (None when its confirmation is not JSON: the 2xx status is what confirms)."""
+    resp = client.request("POST", f"/-/stage/{stage_id}/approve", expect=(200, 201))
+    try:
+        return resp.json() if resp.content else None
+    except ValueError:
+        return None
 
 
 def reject_staged(client, stage_id: str) -> None:

@@ -324,3 +324,25 @@ def test_stored_totp_code_refused_as_already_used_waits_for_the_next_one(
     assert 20 <= sum(slept) <= 21
     assert any("next" in n for n in notices)
     assert not any(used_now in n or fresh in n or secret in n for n in notices)
+
+
+def test_approve_confirmed_by_a_200_without_json_is_a_success(broken):
+    # the registry published it: reporting EJSONPARSE (exit 1) would make the user retry
+    broken.script[("POST", f"/-/stage/{SID}/approve")] = (
+        200, {"content-type": "text/plain"}, b"OK")
+    result = broken.run("approve", SID, "--otp", "123456")
+    assert result.returncode == 0, result.stderr
+    assert "approved and published successfully" in result.stdout
+
+
+def test_login_with_a_wrong_password_does_not_suggest_logging_in(registry_server, run_pystage,
+                                                                  tmp_path):
+    registry_server.add_user("alice", "correct horse")
+    result = run_pystage("login", "-u", "alice", "--password-stdin", "--save-to-npmrc",
+                         "--registry", registry_server.url, "--userconfig", tmp_path / "npmrc",
+                         input="wrong horse\n")
+    assert_clean_failure(result, "E401")
+    assert "incorrect" in result.stderr
+    assert "pystage login" not in result.stderr
+    assert "wrong horse" not in result.stderr
+    assert not (tmp_path / "npmrc").exists()
