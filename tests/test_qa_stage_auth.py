@@ -346,3 +346,15 @@ def test_login_with_a_wrong_password_does_not_suggest_logging_in(registry_server
     assert "pystage login" not in result.stderr
     assert "wrong horse" not in result.stderr
     assert not (tmp_path / "npmrc").exists()
+
+
+# -- the embedded registry, from the outside ----------------------------------------------
+
+@pytest.mark.parametrize("page", ["99999999999999999999", str(2**62)])
+def test_registry_answers_a_page_far_past_the_end_with_an_empty_page(registry_server, page):
+    alice = registry_server.add_user("alice")
+    registry_server.publish(alice, "pkg", "1.0.0")
+    registry_server.stage(alice, "pkg", "1.1.0")
+    resp = registry_server.request("GET", f"-/stage?page={page}&perPage=1000", alice)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["items"] == [] and resp.json()["total"] == 1

@@ -292,7 +292,8 @@ class Registry:
         )
         with self.db.read() as conn:
             total = conn.execute(f"SELECT COUNT(*) {source}", args).fetchone()[0]
-            rows = conn.execute(
+            # past the end: no query (a huge ?page= would overflow SQLite's integer OFFSET)
+            rows = [] if page * per_page >= total else conn.execute(
                 f"SELECT stages.* {source} ORDER BY stages.seq LIMIT ? OFFSET ?",
                 [*args, per_page, page * per_page],
             ).fetchall()
