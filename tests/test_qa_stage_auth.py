@@ -358,3 +358,34 @@ def test_registry_answers_a_page_far_past_the_end_with_an_empty_page(registry_se
     resp = registry_server.request("GET", f"-/stage?page={page}&perPage=1000", alice)
     assert resp.status_code == 200, resp.text
     assert resp.json()["items"] == [] and resp.json()["total"] == 1
+
+
+# -- terminal escapes from the registry ---------------------------------------------------
+
+EVIL_ITEM = {"id": SID, "packageName": "pkg\x1b[2J", "version": "1.0.0\r9.9.9",
+             "tag": "latest", "actor": "\x1b]0;pwned\x07mallory\x1b[1A", "actorType": "user",
+             "note": "line1\nversion: 0.0.1\x9b2K"}
+
+
+@pytest.mark.parametrize("args", [("list",), ("view", SID), ("list", "--json")])
+def test_registry_text_cannot_inject_terminal_escapes(broken, args):
+    # the item summary is what a maintainer checks before typing an OTP: a registry (or
+    # anything it echoes) must not be able to move the cursor or rewrite lines
+    broken.script[("GET", "/-/stage")] = (200, {}, {"items": [EVIL_ITEM], "total": 1})
+    broken.script[("GET", f"/-/stage/{SID}")] = (200, {}, EVIL_ITEM)
+    result = broken.run(*args)
+    assert result.returncode == 0, result.stderr
+    if "--json" in args:
+        assert json.loads(result.stdout) == [EVIL_ITEM]  # data stays data
+        return
+    for stream in (result.stdout, result.stderr):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", stream), repr(stream)
+    assert "mallory" in result.stdout and "pkg" in result.stdout
+
+
+def test_registry_error_text_cannot_inject_terminal_escapes(broken):
+    broken.script[("GET", f"/-/stage/{SID}")] = (
+        403, {}, {"error": "forbidden\x1b[2K\rpystage: all good\x1b]0;x\x07"})
+    result = broken.run("view", SID)
+    assert_clean_failure(result, "E403")
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stderr), repr(result.stderr)

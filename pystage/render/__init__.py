@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -28,6 +29,15 @@ def stdout_console(color: bool | None = None, stderr: bool = False):
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """Text from a registry or a tarball, made inert for a terminal: control characters
+    (escape sequences, carriage returns, newlines) are shown escaped, never acted on."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def print_json(data: Any) -> None:
     """npm's --json layout: indented by 2, keys in insertion order."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -37,7 +47,7 @@ def print_json(data: Any) -> None:
 def print_error(exc: PystageError, json_mode: bool = False) -> None:
     from pystage.http import redact  # last line of defence: no secret-shaped text leaves
 
-    message, hint = redact(exc.message), redact(exc.hint or "")
+    message, hint = safe(redact(exc.message)), safe(redact(exc.hint or ""))
     if json_mode:
         body = {"error": {"code": exc.code, "summary": message, "detail": hint}}
         sys.stderr.write(json.dumps(body, indent=2) + "\n")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pystage.render import print_json, stdout_console
+from pystage.render import print_json, safe, stdout_console
 
 _NPM_ITEM_KEYS = ("id", "packageName", "version", "tag", "createdAt", "actor", "actorType",
                   "shasum")
@@ -37,7 +37,7 @@ def _text(value: Any) -> str:
         import json
 
         return json.dumps(value)
-    return str(value)
+    return safe(str(value))
 
 
 class StageRenderer:
@@ -90,7 +90,8 @@ class StageRenderer:
 
     def item_summary(self, item: dict) -> None:
         """What is about to be approved or rejected, on stderr before the OTP prompt."""
-        self.err.print(f"Staged {item.get('packageName')}@{item.get('version')}:", markup=False)
+        self.err.print(f"Staged {_text(item.get('packageName'))}@{_text(item.get('version'))}:",
+                       markup=False)
         self.item(item, console=self.err)
 
     def items_table(self, items: list[dict], package: str | None) -> None:
@@ -128,15 +129,15 @@ class StageRenderer:
 
         err = self.err
         err.print()
-        err.print(Text.assemble(("package: ", "bold"), f"{contents.name}@{contents.version}"))
+        err.print(Text.assemble(("package: ", "bold"), safe(f"{contents.name}@{contents.version}")))
         err.print("Tarball Contents", style="bold")
         for f in contents.files:
             if not f.path.startswith("node_modules/"):
-                err.print(f"{format_bytes(f.size, False)} {f.path}", markup=False)
+                err.print(f"{format_bytes(f.size, False)} {safe(f.path)}", markup=False)
         if contents.bundled:
             err.print("Bundled Dependencies", style="bold")
             for name in contents.bundled:
-                err.print(name, markup=False)
+                err.print(safe(name), markup=False)
         err.print("Tarball Details", style="bold")
         integrity = contents.integrity
         details = [
@@ -152,7 +153,7 @@ class StageRenderer:
                         ("own files", len(contents.files))]
         details.append(("total files", contents.entry_count))
         for key, value in details:
-            err.print(Text.assemble((f"{key}: ", "cyan"), str(value)))
+            err.print(Text.assemble((f"{key}: ", "cyan"), safe(str(value))))
         err.print()
 
     # -- results ------------------------------------------------------------------------
