@@ -196,7 +196,10 @@ def url_host(url: str) -> str:
 
 def normalize_registry(url: str) -> str:
     url = str(url).strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise PystageError("EINVALIDURL", f"invalid registry URL: {url!r}",
                            "a registry is an http:// or https:// URL")

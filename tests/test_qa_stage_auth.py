@@ -389,3 +389,9 @@ def test_registry_error_text_cannot_inject_terminal_escapes(broken):
     result = broken.run("view", SID)
     assert_clean_failure(result, "E403")
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stderr), repr(result.stderr)
+
+
+@pytest.mark.parametrize("registry", ["http://[::1", "http://[::1/x"])
+def test_a_malformed_registry_url_is_einvalidurl(run_pystage, tmp_path, registry):
+    result = run_pystage("list", "--registry", registry, "--userconfig", tmp_path / "none")
+    assert_clean_failure(result, "EINVALIDURL")
