@@ -257,18 +257,34 @@ class RegistryClient:
             return resp
 
     def _send_following_redirects(self, method, url, params, body, extra, otp, stream, timeout):
+        import requests
+
         for _ in range(MAX_REDIRECTS + 1):
             headers = self._headers_for(url, extra, otp)
             cred = self.credentials.for_url(url)
-            resp = self.session.request(
-                method, url, params=params, data=body.payload(), headers=headers,
-                stream=stream, allow_redirects=False,
-                timeout=self._timeouts(timeout),
-                cert=cred.cert if cred else None)
+            try:
+                resp = self.session.request(
+                    method, url, params=params, data=body.payload(), headers=headers,
+                    stream=stream, allow_redirects=False,
+                    timeout=self._timeouts(timeout),
+                    cert=cred.cert if cred else None)
+            except ValueError as exc:
+                if isinstance(exc, requests.exceptions.RequestException):
+                    raise
+                # requests parses a Location header even when not following it
+                raise PystageError("EFETCH", f"invalid URL in the answer from "
+                                             f"{self.redactor(url)}: {exc}") from None
             if resp.status_code in (301, 302, 303, 307, 308) and resp.headers.get("location"):
-                location = urljoin(resp.url, resp.headers["location"])
-                self.log(f"http {method} {resp.status_code} {resp.url} -> {location}")
+                location = resp.headers["location"]
                 resp.close()
+                try:
+                    location = urljoin(resp.url, location)
+                    url_host(location)
+                except ValueError:
+                    raise PystageError("EFETCH", f"{self.redactor(resp.url)} redirected to an "
+                                                 f"invalid URL: {self.redactor(location)}") \
+                        from None
+                self.log(f"http {method} {resp.status_code} {resp.url} -> {location}")
                 if resp.status_code == 303 or (resp.status_code in (301, 302)
                                                and method == "POST"):
                     method, body = "GET", _Body(None)
@@ -382,6 +398,8 @@ class RegistryClient:
     def _network_error(self, method, url, exc) -> PystageError:
         import requests
 
+        # after a redirect, the URL that failed is not the one first asked for
+        url = getattr(getattr(exc, "request", None), "url", None) or url
         where = self.redactor(url)
         target = url_host(url)  # never the userinfo of a URL
         text = str(exc)

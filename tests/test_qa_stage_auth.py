@@ -395,3 +395,18 @@ def test_registry_error_text_cannot_inject_terminal_escapes(broken):
 def test_a_malformed_registry_url_is_einvalidurl(run_pystage, tmp_path, registry):
     result = run_pystage("list", "--registry", registry, "--userconfig", tmp_path / "none")
     assert_clean_failure(result, "EINVALIDURL")
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://[zz]:80/x"])
+def test_a_malformed_redirect_location_is_a_clean_error(broken, location):
+    broken.script[("GET", f"/-/stage/{SID}")] = (302, {"location": location}, b"")
+    assert_clean_failure(broken.run("view", SID, env={"npm_config_fetch_retries": "0"}))
+
+
+def test_a_network_error_after_a_redirect_names_the_host_that_failed(broken):
+    gone = closed_port()
+    broken.script[("GET", f"/-/stage/{SID}")] = (
+        302, {"location": f"http://127.0.0.1:{gone}/elsewhere"}, b"")
+    result = broken.run("view", SID, env={"npm_config_fetch_retries": "0"})
+    assert_clean_failure(result, "ECONNREFUSED")
+    assert f"127.0.0.1:{gone}" in result.stderr
