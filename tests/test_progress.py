@@ -27,9 +27,15 @@ def test_the_publish_body_reports_every_byte_it_sends(tmp_path):
     tarball = tmp_path / "t.tgz"
     tarball.write_bytes(random.Random(1).randbytes(3 * 1024 * 1024 + 5))
     _, body = build_publish_document(
-        {"name": "p", "version": "1.0.0"}, registry="http://r/", tag="latest", access=None,
-        tarball_path=str(tarball), tarball_size=tarball.stat().st_size, shasum="x",
-        integrity="sha512-x")
+        {"name": "p", "version": "1.0.0"},
+        registry="http://r/",
+        tag="latest",
+        access=None,
+        tarball_path=str(tarball),
+        tarball_size=tarball.stat().st_size,
+        shasum="x",
+        integrity="sha512-x",
+    )
     sent = []
     body.on_sent = sent.append
     data = body.read_all()
@@ -47,15 +53,20 @@ def test_no_bar_off_a_terminal_or_for_small_transfers(tmp_path):
 def _spawn(args, cwd, timeout=120):
     pexpect = pytest.importorskip("pexpect")
     env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1", "COLUMNS": "100"}
-    child = pexpect.spawn(sys.executable, ["-m", "pystage", *map(str, args)], cwd=str(cwd),
-                          env=env, timeout=timeout, encoding="utf-8")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "pystage", *map(str, args)],
+        cwd=str(cwd),
+        env=env,
+        timeout=timeout,
+        encoding="utf-8",
+    )
     child.expect(pexpect.EOF)
     child.close()
     return child.exitstatus, child.before
 
 
-def test_staging_and_downloading_show_a_bar_on_a_terminal(registry_server, tmp_path,
-                                                          run_pystage):
+def test_staging_and_downloading_show_a_bar_on_a_terminal(registry_server, tmp_path, run_pystage):
     user = registry_server.add_user("alice")
     registry_server.publish(user, "big-pkg", "0.0.1")
     npmrc = registry_server.write_npmrc(tmp_path / "npmrc", user)

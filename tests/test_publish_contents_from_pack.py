@@ -13,8 +13,19 @@ from pystage.packing import pack
 from pystage.publishing.contents import read_tarball
 from pystage.publishing.flow import _contents_of
 
-_COMPARED = ("id", "name", "version", "size", "unpacked_size", "shasum", "integrity",
-             "filename", "files", "entry_count", "bundled")
+_COMPARED = (
+    "id",
+    "name",
+    "version",
+    "size",
+    "unpacked_size",
+    "shasum",
+    "integrity",
+    "filename",
+    "files",
+    "entry_count",
+    "bundled",
+)
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS))

@@ -24,8 +24,14 @@ def _imported_after(argv: list[str], tmp_path, env=None) -> tuple[int, str, set[
         f"mods = sorted({{m.split('.')[0] for m in sys.modules}} & set({SLOW!r}))\n"
         "print(json.dumps([status, out.getvalue(), mods]))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=tmp_path, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     status, out, mods = json.loads(proc.stdout.strip().splitlines()[-1])
     return status, out, set(mods)
@@ -34,8 +40,13 @@ def _imported_after(argv: list[str], tmp_path, env=None) -> tuple[int, str, set[
 def test_version_imports_nothing_slow_and_matches_the_full_cli(tmp_path):
     status, out, mods = _imported_after(["--version"], tmp_path)
     assert status == 0 and mods == set()
-    full = subprocess.run([sys.executable, "-m", "pystage", "-v", "--version"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    full = subprocess.run(
+        [sys.executable, "-m", "pystage", "-v", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert full.returncode == 0
     assert out == full.stdout
 
