@@ -315,10 +315,12 @@ class Rule:
         for parts in self.glob_parts:
             self.set.append([_compile_part(p) for p in parts])
         self._literals = [_required_literals(parts) for parts in self.glob_parts]
+        prefixes = [_required_prefixes(parts) for parts in self.glob_parts]
         self.is_relative = self._is_relative()
         self.base_only = bool(self.set) and all(len(p) == 1 for p in self.set)
-        if self.set and all(self._literals):
+        if self.set and all(lit or pre for lit, pre in zip(self._literals, prefixes, strict=True)):
             self.needed_literals = tuple(self._literals)
+            self._needed_prefixes = tuple(prefixes)
 
     def may_match_within(self, folded_segments: frozenset[str]) -> bool:
         """False when no full (non-partial) match is possible for a path whose segments
@@ -326,8 +328,11 @@ class Rule:
         needed = self.needed_literals
         if needed is None:
             return True
-        for literals in needed:
-            if literals <= folded_segments:
+        for literals, prefixes in zip(needed, self._needed_prefixes, strict=True):
+            if literals <= folded_segments and all(
+                any(segment.startswith(prefix) for segment in folded_segments)
+                for prefix in prefixes
+            ):
                 return True
         return False
 
@@ -387,6 +392,19 @@ def _fold(segment: str) -> str:
 
 
 _MAGIC = frozenset("*?[]{}()!+@\\")
+
+
+def _required_prefixes(parts: list[str]) -> tuple[str, ...]:
+    """Case-folded plain ASCII starts of wildcard segments (".wafpickle-" of
+    ".wafpickle-*"): a full match needs a path segment beginning with each."""
+    prefixes = []
+    for p in parts:
+        if not p or p == "**" or not _MAGIC.intersection(p):
+            continue
+        cut = next(i for i, c in enumerate(p) if c in _MAGIC)
+        if cut and p[:cut].isascii():
+            prefixes.append(p[:cut].casefold())
+    return tuple(prefixes)
 
 
 def _required_literals(parts: list[str]) -> frozenset[str]:
