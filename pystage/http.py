@@ -80,6 +80,12 @@ def user_agent() -> str:
 
 # -- the client ----------------------------------------------------------------
 
+def _no_netrc(request):
+    """An auth hook that adds nothing. requests falls back to ~/.netrc when a request
+    has no auth; npm has no such credential source, so pystage must not either."""
+    return request
+
+
 class RegistryClient:
     """Talks to one registry (``registry``) and, carefully, to URLs it points at."""
 
@@ -265,7 +271,7 @@ class RegistryClient:
             try:
                 resp = self.session.request(
                     method, url, params=params, data=body.payload(), headers=headers,
-                    stream=stream, allow_redirects=False,
+                    stream=stream, allow_redirects=False, auth=_no_netrc,
                     timeout=self._timeouts(timeout),
                     cert=cred.cert if cred else None)
             except ValueError as exc:

@@ -31,6 +31,10 @@ def is_stage_id(value: str) -> bool:
     return bool(UUID_RE.match(value or ""))
 
 
+# Any 2xx confirms approve and reject, as npm-registry-fetch treats it.
+SUCCESS = tuple(range(200, 300))
+
+
 def split_spec(spec: str) -> tuple[str, str | None]:
     """'name@version' or '@scope/name@version' -> (name, version or None)."""
     at = spec.find("@", 1)
@@ -45,11 +49,20 @@ def package_filter(arg: str | None) -> str | None:
         return None
     from pystage.publishing.manifest import check_name
 
-    name, spec = split_spec(arg.strip())
+    arg = arg.strip()
+    if _is_path_or_url(arg):
+        raise UsageError(f"{arg} is not a package name: list takes a name, not a path or URL")
+    name, spec = split_spec(arg)
     if spec not in (None, "", "*"):
         raise UsageError("Version specifiers are not supported for listing staged packages")
     check_name(name)
     return name
+
+
+def _is_path_or_url(arg: str) -> bool:
+    """What npm-package-arg reads as a file, directory, git or remote spec."""
+    return (arg.startswith((".", "/", "~")) or "\\" in arg
+            or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", arg) is not None)
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,7 @@ def view_staged(client, stage_id: str) -> dict:
 def approve_staged(client, stage_id: str):
     """POST approve; the client answers an OTP challenge. Returns the registry's JSON
     (None when its confirmation is not JSON: the 2xx status is what confirms)."""
-    resp = client.request("POST", f"/-/stage/{stage_id}/approve", expect=(200, 201))
+    resp = client.request("POST", f"/-/stage/{stage_id}/approve", expect=SUCCESS)
     try:
         return resp.json() if resp.content else None
     except ValueError:
@@ -153,7 +166,7 @@ def approve_staged(client, stage_id: str):
 
 
 def reject_staged(client, stage_id: str) -> None:
-    client.request("DELETE", f"/-/stage/{stage_id}", expect=(200, 204))
+    client.request("DELETE", f"/-/stage/{stage_id}", expect=SUCCESS)
 
 
 def stage_publish(client, name: str, body) -> dict:

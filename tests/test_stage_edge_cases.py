@@ -1,0 +1,51 @@
+"""Edge cases left open by the first QA pass: netrc must not be a hidden credential
+source, any 2xx confirms approve/reject, and a path or URL is not a package name."""
+
+from __future__ import annotations
+
+import pytest
+
+SID = "0f3c2a4e-1111-4222-8333-944445555666"
+
+
+@pytest.fixture
+def scripted(recording_server, run_pystage, tmp_path):
+    server = recording_server()
+    (tmp_path / "npmrc").write_text("")
+
+    def run(*args, env=None):
+        return run_pystage(*args, "--registry", server.url, "--userconfig", tmp_path / "npmrc",
+                           env={"HOME": str(tmp_path), **(env or {})})
+
+    server.run = run
+    return server
+
+
+def test_netrc_is_not_a_credential_source(scripted, tmp_path):
+    # npm never reads ~/.netrc; a token-less pystage must not send Basic auth from it.
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login mallory password hunter2\n")
+    netrc.chmod(0o600)
+    scripted.script[("GET", "/-/stage")] = (200, {}, {"items": [], "total": 0})
+    result = scripted.run("list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "authorization" not in scripted.requests[0]["headers"]
+
+
+@pytest.mark.parametrize("action,method,path", [
+    ("approve", "POST", f"/-/stage/{SID}/approve"),
+    ("reject", "DELETE", f"/-/stage/{SID}"),
+])
+def test_any_2xx_confirms_the_decision(scripted, action, method, path):
+    scripted.script[(method, path)] = (202, {}, b"")
+    result = scripted.run(action, SID, "--otp", "123456")
+    assert result.returncode == 0, result.stderr
+    assert SID in result.stdout
+
+
+@pytest.mark.parametrize("arg", ["./dir", "http://example.com/x.tgz", "github:foo/bar", "file:../x"])
+def test_list_of_a_path_or_url_is_a_usage_error_before_any_request(scripted, arg):
+    result = scripted.run("list", arg)
+    assert result.returncode == 2, result.stderr
+    assert "pystage error EUSAGE:" in result.stderr
+    assert scripted.requests == []
