@@ -12,8 +12,8 @@ import pytest
 from conftest import requires_npm
 
 from pystage.publishing import hosted_git, semver
-from pystage.publishing.contents import format_bytes
 from pystage.publishing.document import build_publish_document, tarball_url
+from pystage.render.pack import format_bytes
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 786431, 786432, 786433, 3 * 786432 + 5])

@@ -23,6 +23,7 @@ from pystage.packing.tarball import TarEntry, compress_to, tar_stream
 __all__ = [
     "PackResult",
     "PackedFile",
+    "TarballSummary",
     "pack",
     "read_manifest",
     "run_script",
@@ -34,13 +35,15 @@ PackedFile = TarEntry
 
 
 @dataclass
-class PackResult:
+class TarballSummary:
+    """What npm reports of a tarball (``getContents``): the ``--json`` element and
+    the "Tarball Contents" report, whether pystage just packed it or read it."""
+
     name: str
     version: str
-    manifest: dict
+    manifest: dict = field(repr=False)
     filename: str
-    path: Path | None
-    files: list[PackedFile]
+    files: list[PackedFile]  # in npm's listing order (contents_order)
     size: int
     unpacked_size: int
     shasum: str
@@ -48,10 +51,14 @@ class PackResult:
     bundled: list[str] = field(default_factory=list)
     entry_count: int = 0
 
+    @property
+    def id(self) -> str:
+        return self.manifest.get("_id") or f"{self.name}@{self.version}"
+
     def to_npm_json(self) -> dict:
         """One element of ``npm pack --json``'s array, in npm's key order."""
         return {
-            "id": self.manifest.get("_id") or f"{self.name}@{self.version}",
+            "id": self.id,
             "name": self.name,
             "version": self.version,
             "size": self.size,
@@ -63,6 +70,11 @@ class PackResult:
             "entryCount": self.entry_count,
             "bundled": list(self.bundled),
         }
+
+
+@dataclass
+class PackResult(TarballSummary):
+    path: Path | None = None  # None for a dry run
 
 
 def contents_order(files: list[PackedFile]) -> list[PackedFile]:

@@ -14,9 +14,10 @@ import re
 import tarfile
 import zlib
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 from pystage.errors import PystageError
+from pystage.packing import PackedFile, TarballSummary, contents_order
+from pystage.packing.manifest import tarball_filename
 
 _CHUNK = 1024 * 1024
 # Members whose text manifest normalization may need, when publishing a tarball.
@@ -25,38 +26,11 @@ _MAX_TEXT = 8 * 1024 * 1024
 
 
 @dataclass
-class TarballFile:
-    path: str
-    size: int
-    mode: int
+class TarballContents(TarballSummary):
+    """A tarball read back, with the small text members publish normalization reads."""
 
-
-@dataclass
-class TarballContents:
-    id: str
-    name: str
-    version: str
-    size: int
-    unpacked_size: int
-    shasum: str
-    integrity: str
-    filename: str
-    files: list[TarballFile]
-    entry_count: int
-    bundled: list[str]
-    manifest: dict = field(repr=False, default_factory=dict)
     texts: dict[str, str] = field(repr=False, default_factory=dict)
     names: set[str] = field(repr=False, default_factory=set)
-
-    def to_npm_json(self) -> dict:
-        """The object npm prints for a tarball under --json (logTar)."""
-        return {
-            "id": self.id, "name": self.name, "version": self.version, "size": self.size,
-            "unpackedSize": self.unpacked_size, "shasum": self.shasum,
-            "integrity": self.integrity, "filename": self.filename,
-            "files": [{"path": f.path, "size": f.size, "mode": f.mode} for f in self.files],
-            "entryCount": self.entry_count, "bundled": self.bundled,
-        }
 
 
 def file_digests(path: str) -> tuple[int, str, str]:
@@ -71,7 +45,7 @@ def file_digests(path: str) -> tuple[int, str, str]:
 
 
 def read_tarball(path: str) -> TarballContents:
-    files: list[TarballFile] = []
+    files: list[PackedFile] = []
     bundled: dict[str, None] = {}
     texts: dict[str, str] = {}
     names: set[str] = set()
@@ -89,7 +63,7 @@ def read_tarball(path: str) -> TarballContents:
                 nested = re.match(r"^package/node_modules/((?:@[^/]+/)?[^/]+)", listed)
                 if nested:
                     bundled[nested.group(1)] = None
-                files.append(TarballFile(inner, member.size, member.mode))
+                files.append(PackedFile(inner, member.size, member.mode))
                 # npm reads the manifest from the tarball unpacked with strip=1: the top
                 # folder may have any name (the @types packages use their own, e.g. node/)
                 unpacked_name = member.name.split("/", 1)[1] if "/" in member.name else ""
@@ -115,10 +89,9 @@ def read_tarball(path: str) -> TarballContents:
     version = str(manifest.get("version", ""))
     size, shasum, integrity = file_digests(path)
     return TarballContents(
-        id=manifest.get("_id") or f"{name}@{version}",
         name=name, version=version, size=size, unpacked_size=unpacked, shasum=shasum,
-        integrity=integrity, filename=npm_pack_filename(name, version),
-        files=sort_files(files), entry_count=entries, bundled=list(bundled),
+        integrity=integrity, filename=tarball_filename(name, version),
+        files=contents_order(files), entry_count=entries, bundled=list(bundled),
         manifest=manifest, texts=texts, names=names,
     )
 
@@ -127,42 +100,3 @@ def _stream_mode(path: str) -> str:
     """Gzipped or plain tar, as node-tar tells them apart: by the gzip magic bytes."""
     with open(path, "rb") as handle:
         return "r|gz" if handle.read(2) == b"\x1f\x8b" else "r|"
-
-
-def npm_pack_filename(name: str, version: str) -> str:
-    return f"{name.replace('@', '', 1).replace('/', '-', 1)}-{version}.tgz"
-
-
-def sort_files(files: list[TarballFile]) -> list[TarballFile]:
-    """npm's order: names starting with an upper-case character first, each group
-    sorted with localeCompare('en', {sensitivity: 'case', numeric: true})."""
-
-    def is_upper(f: TarballFile) -> bool:
-        first = f.path[:1]
-        return first == first.upper()
-
-    from pystage.packing.collate import key_for
-
-    sort_key = key_for([f.path for f in files])
-
-    def key(f: TarballFile):
-        return sort_key(f.path, numeric=True, case_only=True)
-
-    uppers = sorted((f for f in files if is_upper(f)), key=key)
-    others = sorted((f for f in files if not is_upper(f)), key=key)
-    return uppers + others
-
-
-def format_bytes(count: int, space: bool = True) -> str:
-    """npm's formatBytes (decimal units, one decimal, JS toFixed rounding)."""
-    spacer = " " if space else ""
-    if count < 1000:
-        return f"{count}{spacer}B"
-    for limit, divisor, unit in ((999950, 1000, "kB"), (999950000, 1000000, "MB")):
-        if count < limit:
-            return f"{_to_fixed(count / divisor)}{spacer}{unit}"
-    return f"{_to_fixed(count / 1000000000)}{spacer}GB"
-
-
-def _to_fixed(value: float) -> str:
-    return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

@@ -20,8 +20,9 @@ from typing import Protocol
 from urllib.parse import quote
 
 from pystage.errors import PystageError
+from pystage.packing import TarballSummary
 from pystage.publishing import semver
-from pystage.publishing.contents import TarballContents, read_tarball
+from pystage.publishing.contents import read_tarball
 from pystage.publishing.manifest import (
     DirectorySource,
     MemorySource,
@@ -34,7 +35,7 @@ from pystage.publishing.manifest import (
 class Reporter(Protocol):
     def warn(self, message: str) -> None: ...
     def notice(self, message: str) -> None: ...
-    def contents(self, contents: TarballContents) -> None: ...
+    def contents(self, contents: TarballSummary) -> None: ...
 
 
 @dataclass
@@ -50,7 +51,7 @@ class PublishRequest:
 
 @dataclass
 class PublishOutcome:
-    contents: TarballContents
+    contents: TarballSummary
     manifest: dict
     registry: str
     tag: str
@@ -96,9 +97,9 @@ def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
         client = client_for(prepared.manifest)
         tag, access, default_tag = _tag_and_access(client, request)
         _local_checks(prepared.manifest, tag, access, default_tag, request.force)
-        # what pack() just wrote, without reading 100 MB back (read_tarball is for
-        # tarballs pystage did not make)
-        contents = _contents_of(packed)
+        # pack() recorded what it wrote: no second read of a possibly huge tarball
+        # (read_tarball is for tarballs pystage did not make)
+        contents = packed
         outcome = _send(client, prepared.manifest, contents, tarball, tag, access,
                         default_tag, request, reporter)
     _run_script(path, "publish", outcome.manifest, request)
@@ -116,18 +117,6 @@ def _stage_tarball(path, request, client_for, reporter) -> PublishOutcome:
     _local_checks(prepared.manifest, tag, access, default_tag, request.force)
     return _send(client, prepared.manifest, contents, path, tag, access, default_tag,
                  request, reporter)
-
-
-def _contents_of(packed) -> TarballContents:
-    """read_tarball's answer for a tarball pack() made, from pack()'s own record."""
-    from pystage.publishing.contents import TarballFile, npm_pack_filename, sort_files
-
-    return TarballContents(
-        id=f"{packed.name}@{packed.version}", name=packed.name, version=packed.version,
-        size=packed.size, unpacked_size=packed.unpacked_size, shasum=packed.shasum,
-        integrity=packed.integrity, filename=npm_pack_filename(packed.name, packed.version),
-        files=sort_files([TarballFile(f.path, f.size, f.mode) for f in packed.files]),
-        entry_count=packed.entry_count, bundled=list(packed.bundled))
 
 
 def _read_directory(path, read_manifest, report: Reporter | None = None) -> PreparedManifest:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 
-from pystage.render import stdout_console
+from pystage.render import safe, stdout_console
 
 
 def format_bytes(n: int, space: bool = True) -> str:
@@ -32,29 +32,33 @@ def short_integrity(integrity: str) -> str:
 
 def render_pack_report(result, *, color: bool | None = None, title: str | None = None) -> None:
     """npm's 'Tarball Contents' / 'Tarball Details' block, on stderr."""
+    render_tarball_report(result, stdout_console(color, stderr=True), title=title)
+
+
+def render_tarball_report(result, console, *, title: str | None = None) -> None:
+    """npm's logTar for any TarballSummary (pack, publish, download), on ``console``.
+    Names and paths come from package authors or registries: control characters
+    are shown escaped (``safe``)."""
     from rich.text import Text
 
-    console = stdout_console(color, stderr=True)
     icon = (
         "📦 "
         if (getattr(sys.stderr, "encoding", "") or "").lower().startswith("utf")
         else "package:"
     )
     console.print()
-    console.print(Text(f"{icon} {title or result.name + '@' + result.version}", style="bold"))
+    console.print(Text(f"{icon} {safe(title or result.name + '@' + result.version)}", style="bold"))
     own = [f for f in result.files if not f.path.startswith("node_modules/")]
     if result.files:
         console.print(Text("Tarball Contents", style="bold cyan"))
-        sizes = [format_bytes(f.size, False) for f in own]
-        width = max((len(s) for s in sizes), default=0)
-        for size, f in zip(sizes, own, strict=True):
-            line = Text(size.rjust(width), style="green")
-            line.append(" " + f.path)
+        for f in own:
+            line = Text(format_bytes(f.size, False), style="green")
+            line.append(" " + safe(f.path))
             console.print(line, overflow="ignore", crop=False)
     if result.bundled:
         console.print(Text("Bundled Dependencies", style="bold cyan"))
         for name in result.bundled:
-            console.print(name, markup=False)
+            console.print(safe(name), markup=False)
     console.print(Text("Tarball Details", style="bold cyan"))
     details = [("name", result.name), ("version", result.version)]
     if result.filename:
@@ -74,6 +78,6 @@ def render_pack_report(result, *, color: bool | None = None, title: str | None =
     details.append(("total files", str(result.entry_count)))
     for key, value in details:
         line = Text(f"{key}: ", style="bold")
-        line.append(value)
+        line.append(safe(value))
         console.print(line)
     console.print()

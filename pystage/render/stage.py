@@ -121,40 +121,10 @@ class StageRenderer:
 
     # -- tarball contents (npm's logTar) ----------------------------------------------
     def contents(self, contents) -> None:
-        if self.quiet:
-            return
-        from rich.text import Text
+        if not self.quiet:
+            from pystage.render.pack import render_tarball_report
 
-        from pystage.publishing.contents import format_bytes
-
-        err = self.err
-        err.print()
-        err.print(Text.assemble(("package: ", "bold"), safe(f"{contents.name}@{contents.version}")))
-        err.print("Tarball Contents", style="bold")
-        for f in contents.files:
-            if not f.path.startswith("node_modules/"):
-                err.print(f"{format_bytes(f.size, False)} {safe(f.path)}", markup=False)
-        if contents.bundled:
-            err.print("Bundled Dependencies", style="bold")
-            for name in contents.bundled:
-                err.print(safe(name), markup=False)
-        err.print("Tarball Details", style="bold")
-        integrity = contents.integrity
-        details = [
-            ("name", contents.name), ("version", contents.version),
-            ("filename", contents.filename), ("package size", format_bytes(contents.size)),
-            ("unpacked size", format_bytes(contents.unpacked_size)),
-            ("shasum", contents.shasum),
-            ("integrity", f"{integrity[:20]}[...]{integrity[80:]}"),
-        ]
-        if contents.bundled:
-            details += [("bundled deps", len(contents.bundled)),
-                        ("bundled files", contents.entry_count - len(contents.files)),
-                        ("own files", len(contents.files))]
-        details.append(("total files", contents.entry_count))
-        for key, value in details:
-            err.print(Text.assemble((f"{key}: ", "cyan"), safe(str(value))))
-        err.print()
+            render_tarball_report(contents, self.err)
 
     # -- results ------------------------------------------------------------------------
     def staged(self, outcome) -> None:
