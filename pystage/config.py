@@ -350,12 +350,18 @@ def _file_layer(where: str, path: str, env: Mapping[str, str], home: str, base: 
 
 
 def _find_local_prefix(cwd: str) -> str:
-    """The nearest directory holding package.json or node_modules, else cwd (npm's walk-up)."""
+    """npm's loadLocalPrefix: the nearest directory holding package.json or node_modules
+    (else cwd), replaced by the workspace root above it when an ancestor's ``workspaces``
+    name that package, so a workspace shares its monorepo's project .npmrc."""
     p = cwd
     while True:
-        if os.path.isfile(os.path.join(p, "package.json")) or \
-                os.path.isdir(os.path.join(p, "node_modules")):
-            return p
+        has_manifest = os.path.isfile(os.path.join(p, "package.json"))
+        if has_manifest or os.path.isdir(os.path.join(p, "node_modules")):
+            if not has_manifest:  # map-workspaces only lists folders with a package.json
+                return p
+            from pystage.packing.workspace import _workspace_root
+
+            return _workspace_root(p) or p
         parent = os.path.dirname(p)
         if parent == p:
             return cwd
