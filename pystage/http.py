@@ -127,6 +127,9 @@ class RegistryClient:
             self._session = requests.Session()
             self._session.headers.update({"user-agent": user_agent(), "accept-encoding": "gzip"})
             self._session.verify = self._verify()
+            # npm reads no ~/.netrc, REQUESTS_CA_BUNDLE or requests' idea of the proxy
+            # variables: proxies come from proxy_for, per request
+            self._session.trust_env = False
         return self._session
 
     def _verify(self):
@@ -134,6 +137,14 @@ class RegistryClient:
             return False
         cafile = self.config.get("cafile")
         return cafile if cafile else True
+
+    def _proxies(self, url: str) -> dict[str, str]:
+        from pystage.proxy import proxy_for
+
+        proxy = proxy_for(url, self.config.get, self.config.env)
+        if proxy:
+            self.redactor.add(*_userinfo_secrets(proxy))
+        return {"http": proxy, "https": proxy} if proxy else {}
 
     def close(self) -> None:
         if self._session is not None:
@@ -272,7 +283,7 @@ class RegistryClient:
                 resp = self.session.request(
                     method, url, params=params, data=body.payload(), headers=headers,
                     stream=stream, allow_redirects=False, auth=_no_netrc,
-                    timeout=self._timeouts(timeout),
+                    timeout=self._timeouts(timeout), proxies=self._proxies(url),
                     cert=cred.cert if cred else None)
             except ValueError as exc:
                 if isinstance(exc, requests.exceptions.RequestException):
@@ -409,6 +420,14 @@ class RegistryClient:
         where = self.redactor(url)
         target = url_host(url)  # never the userinfo of a URL
         text = str(exc)
+        if isinstance(exc, requests.exceptions.ProxyError):
+            proxy = self._proxies(url).get("http") or ""
+            return PystageError(
+                "ECONNREFUSED" if "refused" in text.lower() else "ECONNRESET",
+                f"request to {where} failed, reason: the proxy "
+                f"{url_host(proxy) if proxy else ''} did not connect it".replace("  ", " "),
+                "check the proxy / https-proxy / noproxy settings and the "
+                "HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables")
         if isinstance(exc, requests.exceptions.SSLError):
             code = "ECERT"
         elif isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout,
@@ -534,6 +553,13 @@ def _before_sending(exc) -> bool:
         return True
     text = repr(exc)
     return "NewConnectionError" in text or "NameResolution" in text
+
+
+def _userinfo_secrets(url: str) -> list[str]:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    return [unquote(s) for s in (parts.username, parts.password) if s]
 
 
 def _int(v, default):
