@@ -55,6 +55,12 @@ def command():
     help="How long a locked account refuses one-time passwords.",
 )
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+@click.option(
+    "--web-auth",
+    is_flag=True,
+    help="Offer npm's browser flows: web login (npm login --auth-type=web) and "
+    "confirming one-time passwords on a web page.",
+)
 def serve(
     listen,
     storage,
@@ -64,6 +70,7 @@ def serve(
     otp_max_failures,
     otp_lockout,
     access_log,
+    web_auth,
 ):
     """Serve the registry until interrupted; GET /-/ping answers once it is ready."""
     from pathlib import Path
@@ -94,6 +101,7 @@ def serve(
         otp_max_failures=otp_max_failures,
         otp_lockout_seconds=otp_lockout,
         access_log=access_log,
+        web_auth=web_auth,
     )
     try:
         import starlette  # noqa: F401

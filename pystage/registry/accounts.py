@@ -27,6 +27,7 @@ from pystage.registry.db import Database
 from pystage.registry.errors import RegistryError, otp_required
 from pystage.registry.names import is_valid_username
 from pystage.registry.timefmt import now_iso
+from pystage.registry.webauth import WebAuth
 
 TOTP_PERIOD = 30
 TFA_MODES = ("auth-only", "auth-and-writes")
@@ -71,9 +72,10 @@ def _user(row) -> User:
 
 
 class Accounts:
-    def __init__(self, db: Database, config: RegistryConfig) -> None:
+    def __init__(self, db: Database, config: RegistryConfig, web: WebAuth | None = None) -> None:
         self.db = db
         self.config = config
+        self.web = web  # set when web authentication is on: its codes count as OTPs
 
     # -- users and tokens ------------------------------------------------------
     def _row(self, conn, name: str):
@@ -173,8 +175,10 @@ class Accounts:
         """Accept ``code`` once for ``name`` or raise the 401/429 a client understands."""
         if not code:
             raise otp_required(
-                "This operation requires a one-time password from your authenticator."
+                "This operation requires a one-time password from your authenticator.", name
             )
+        if self.web is not None and self.web.consume_otp(name, code.strip()):
+            return
         now = time.time()
         outcome = "bad"
         with self.db.write() as conn:

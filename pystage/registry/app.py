@@ -30,14 +30,25 @@ SPOOL_WRITE = 1 << 20
 
 def create_app(config: RegistryConfig) -> Starlette:
     registry = Registry(config)
+    routes = _routes(registry, config)
+    if registry.web is not None:
+        from pystage.registry.webroutes import web_routes
+
+        # ahead of the catch-all package route and of the "not supported" web login
+        routes[:0] = web_routes(registry, registry.web, lambda r: _base_url(r, config))
+
+    async def registry_error(request: Request, exc: RegistryError) -> Response:
+        body = {"error": exc.message}
+        if exc.otp_user is not None and registry.web is not None:
+            from pystage.registry.webroutes import otp_challenge_body
+
+            body.update(otp_challenge_body(registry.web, _base_url(request, config), exc.otp_user))
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
     return Starlette(
-        routes=_routes(registry, config),
-        exception_handlers={RegistryError: _registry_error, Exception: _crash},
+        routes=routes,
+        exception_handlers={RegistryError: registry_error, Exception: _crash},
     )
-
-
-async def _registry_error(request: Request, exc: RegistryError) -> Response:
-    return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
 
 
 async def _crash(request: Request, exc: Exception) -> Response:

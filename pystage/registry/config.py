@@ -24,6 +24,7 @@ class RegistryConfig:
     otp_max_failures: int = 5
     otp_lockout_seconds: int = 300
     access_log: bool = False
+    web_auth: bool = False  # npm's browser flows: web login and web one-time passwords
 
     @property
     def db_path(self) -> Path:

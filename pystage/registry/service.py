@@ -26,6 +26,7 @@ from pystage.registry.errors import RegistryError
 from pystage.registry.names import is_valid_version, name_problem, tag_problem, tarball_basename
 from pystage.registry.publishdoc import PublishDocument
 from pystage.registry.timefmt import now_iso
+from pystage.registry.webauth import WebAuth
 
 STAGE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_PER_PAGE = 1000
@@ -73,7 +74,8 @@ class Registry:
         config.storage.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.db = Database(config.db_path)
         self.blobs = BlobStore(config.tarball_dir, config.tmp_dir)
-        self.accounts = Accounts(self.db, config)
+        self.web = WebAuth() if config.web_auth else None
+        self.accounts = Accounts(self.db, config, self.web)
         self.blobs.collect_garbage(self.db.conn())
 
     # -- who is asking -----------------------------------------------------------
@@ -293,10 +295,14 @@ class Registry:
         with self.db.read() as conn:
             total = conn.execute(f"SELECT COUNT(*) {source}", args).fetchone()[0]
             # past the end: no query (a huge ?page= would overflow SQLite's integer OFFSET)
-            rows = [] if page * per_page >= total else conn.execute(
-                f"SELECT stages.* {source} ORDER BY stages.seq LIMIT ? OFFSET ?",
-                [*args, per_page, page * per_page],
-            ).fetchall()
+            rows = (
+                []
+                if page * per_page >= total
+                else conn.execute(
+                    f"SELECT stages.* {source} ORDER BY stages.seq LIMIT ? OFFSET ?",
+                    [*args, per_page, page * per_page],
+                ).fetchall()
+            )
         return {
             "items": [_stage_item(r) for r in rows],
             "total": total,
