@@ -126,17 +126,23 @@ class RegistryClient:
 
             self._session = requests.Session()
             self._session.headers.update({"user-agent": user_agent(), "accept-encoding": "gzip"})
-            self._session.verify = self._verify()
+            from pystage.tls import adapter_trusting, session_trust
+
+            verify, pems, source = session_trust(self.config)
+            self._session.verify = verify
+            if verify is False:
+                # strict-ssl=false is the user's choice; npm does not warn on every request
+                import warnings
+
+                from urllib3.exceptions import InsecureRequestWarning
+
+                warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+            if pems:
+                self._session.mount("https://", adapter_trusting(pems, source))
             # npm reads no ~/.netrc, REQUESTS_CA_BUNDLE or requests' idea of the proxy
             # variables: proxies come from proxy_for, per request
             self._session.trust_env = False
         return self._session
-
-    def _verify(self):
-        if self.config.get("strict-ssl") is False:
-            return False
-        cafile = self.config.get("cafile")
-        return cafile if cafile else True
 
     def _proxies(self, url: str) -> dict[str, str]:
         from pystage.proxy import proxy_for

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -87,8 +88,11 @@ def test_package_without_workspaces_above_keeps_its_own_prefix(mono):
 class _Recorder(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, handler):
+    def __init__(self, handler, tls=None):
         super().__init__(("127.0.0.1", 0), handler)
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.seen: list[tuple[str, str, dict]] = []  # (method, request target, headers)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -98,7 +102,7 @@ class _Recorder(ThreadingHTTPServer):
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.server_address[1]}/"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}/"
 
 
 class _RegistryHandler(BaseHTTPRequestHandler):
@@ -147,6 +151,27 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         conn.close()
+
+    def do_CONNECT(self):
+        """An https tunnel: the proxy relays bytes it cannot read."""
+        self.server.record(self)
+        host, port = self.path.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        sockets = [self.connection, upstream]
+        try:
+            while True:
+                readable, _, _ = select.select(sockets, [], [], 10)
+                if not readable:
+                    return
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is self.connection else self.connection).sendall(data)
+        finally:
+            upstream.close()
 
 
 @pytest.fixture
@@ -272,3 +297,144 @@ def test_proxy_choice_matches_npm(tmp_path, servers, npmrc, env):
         client.json("GET", "/-/whoami")
     assert bool(proxy.seen) == npm_used_proxy
     assert len(registry.seen) == 1
+
+
+# -- TLS trust: cafile, inline ca, strict-ssl ------------------------------------
+
+def _make_cert(directory, name):
+    """A self-signed certificate for 127.0.0.1 (its own CA): (cert path, key path)."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    try:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        if not shutil.which("openssl"):
+            pytest.skip("neither the cryptography package nor openssl is available")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                        "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-addext", "basicConstraints=critical,CA:TRUE",
+                        "-keyout", str(key), "-out", str(cert)],
+                       check=True, capture_output=True, timeout=60)
+        return cert, key
+    pkey = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    import ipaddress
+
+    built = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+             .public_key(pkey.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now - datetime.timedelta(hours=1))
+             .not_valid_after(now + datetime.timedelta(days=2))
+             .add_extension(x509.SubjectAlternativeName(
+                 [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+             .sign(pkey, hashes.SHA256()))
+    cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(pkey.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return cert, key
+
+
+@pytest.fixture
+def https_registry(tmp_path):
+    import ssl
+
+    cert, key = _make_cert(tmp_path, "registry")
+    other, _ = _make_cert(tmp_path, "other")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server = _Recorder(_RegistryHandler, tls=ctx)
+    yield server, cert, other
+    server.shutdown()
+    server.server_close()
+
+
+def _inline(pem_path):
+    """A PEM as npm's docs write it in an npmrc: quoted, newlines as \\n."""
+    return '"' + pem_path.read_text().strip().replace("\n", "\\n") + '"'
+
+
+_TLS_CASES = [
+    # (npmrc lines, pystage outcome) with {cert}/{other}: a PEM path, {cert_inline}/{other_inline}
+    ("", "ECERT"),
+    ("ca={cert_inline}", "ok"),
+    ("ca[]={other_inline}\nca[]={cert_inline}", "ok"),
+    ("ca={other_inline}", "ECERT"),
+    ("cafile={cert}", "ok"),
+    # ca and cafile set one option: in one file the line written last wins
+    ("cafile={other}\nca={cert_inline}", "ok"),
+    ("ca={cert_inline}\ncafile={other}", "ECERT"),
+    ("cafile={missing}\nca={cert_inline}", "ok"),  # a missing cafile is ignored
+    ("strict-ssl=false", "ok"),
+    ("strict-ssl=false\nca={other_inline}", "ok"),
+]
+
+
+def _tls_npmrc(template, tmp_path, cert, other):
+    return template.format(cert=cert, other=other, missing=tmp_path / "missing.pem",
+                           cert_inline=_inline(cert), other_inline=_inline(other)) + "\n"
+
+
+@pytest.mark.parametrize("template, outcome", _TLS_CASES)
+def test_tls_trust_from_cafile_ca_and_strict_ssl(tmp_path, https_registry, template, outcome):
+    server, cert, other = https_registry
+    npmrc = _tls_npmrc(template, tmp_path, cert, other) + "fetch-retries=0\n"
+    with _client(tmp_path, server.url, npmrc) as client:
+        if outcome == "ok":
+            assert client.json("GET", "/-/whoami") == {"username": "alice"}
+        else:
+            with pytest.raises(PystageError) as err:
+                client.json("GET", "/-/whoami")
+            assert err.value.code == outcome
+
+
+@requires_npm((11,))
+@pytest.mark.parametrize("template, outcome", _TLS_CASES[1:8])
+def test_tls_trust_matches_npm(tmp_path, https_registry, template, outcome):
+    server, cert, other = https_registry
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".npmrc").write_text(_tls_npmrc(template, tmp_path, cert, other))
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""),
+           "npm_config_globalconfig": str(tmp_path / "g"),
+           "npm_config_cache": str(tmp_path / "cache"), "npm_config_fetch_retries": "0",
+           "npm_config_update_notifier": "false"}
+    npm = subprocess.run([shutil.which("npm"), "ping", "--registry", server.url], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert (npm.returncode == 0) == (outcome == "ok"), npm.stderr
+
+
+def test_an_invalid_inline_ca_is_econfig(tmp_path, https_registry):
+    server, _, _ = https_registry
+    with _client(tmp_path, server.url, 'ca="-----BEGIN CERTIFICATE-----\\nnope\\n'
+                                       '-----END CERTIFICATE-----"\n') as client, \
+            pytest.raises(PystageError) as err:
+        client.json("GET", "/-/whoami")
+    assert err.value.code == "ECONFIG"
+
+
+def test_inline_ca_applies_through_a_proxy_tunnel(tmp_path, https_registry, servers):
+    server, cert, _ = https_registry
+    _, proxy = servers
+    npmrc = f"https-proxy={proxy.url}\nca={_inline(cert)}\n"
+    with _client(tmp_path, server.url, npmrc) as client:
+        assert client.json("GET", "/-/whoami") == {"username": "alice"}
+    assert [(m, t) for m, t, _ in proxy.seen] == [("CONNECT", urlsplit(server.url).netloc)]
+
+
+def test_strict_ssl_false_is_quiet_at_the_command_line(tmp_path, https_registry, run_pystage):
+    server, _, _ = https_registry
+    host = urlsplit(server.url).netloc
+    rc = tmp_path / "userrc"
+    rc.write_text(f"strict-ssl=false\n//{host}/:_authToken=registry-token\n")
+    result = run_pystage("whoami", "--registry", server.url, "--userconfig", str(rc),
+                         env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "alice"
+    assert result.stderr == ""

@@ -1,0 +1,102 @@
+"""Which certificate authorities a request trusts, decided as npm decides it.
+
+``strict-ssl=false`` turns verification off. Otherwise the certificates come
+from ``cafile`` or from the inline ``ca`` setting (one PEM string, or a
+``ca[]=`` list), whichever npm's flattening applies last (see session_trust);
+they *replace* the system's authorities, as Node's ``ca`` option does. With
+neither, the usual trust store applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pystage.errors import PystageError
+
+_END = "-----END CERTIFICATE-----"
+
+
+def session_trust(config) -> tuple[bool, list[str] | None, str]:
+    """(requests' ``verify``, the PEMs to trust instead of the system's or None, their source).
+
+    npm flattens its config layers from the lowest (defaults) to the highest
+    (command line), each layer's keys in the order they were written, and both
+    ``ca`` and ``cafile`` set the one ``ca`` option: the last one applied wins,
+    except a ``cafile`` that is missing or empty, which sets nothing.
+    """
+    if config.get("strict-ssl") is False:
+        return False, None, ""
+    pems: list[str] | None = None
+    source = ""
+    for layer in reversed(config.layers):
+        for key, value in layer.data.items():
+            if key == "ca":
+                pems, source = _inline_pems(value) or None, "the ca setting"
+            elif key == "cafile" and value:
+                from_file = _file_pems(str(value))
+                if from_file:
+                    pems, source = from_file, f"cafile {value}"
+    if pems:
+        context(pems, source)  # a bad certificate fails here, before any request
+    return True, pems, source
+
+
+def _file_pems(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return []  # npm ignores a missing cafile
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PystageError("ECONFIG", f"cannot read cafile {path}: {exc}") from None
+    sections = text.replace("\r\n", "\n").split(_END)
+    return [section.lstrip() + _END for section in sections if section.strip()]
+
+
+def _inline_pems(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    pems = []
+    for item in values:
+        if not isinstance(item, str) or not item.strip():
+            continue
+        # a PEM never holds a backslash: an unquoted ca= value keeps its literal "\n"
+        pems.append(item.replace("\\n", "\n").strip())
+    return pems
+
+
+def context(pems: list[str], source: str = "the ca setting"):
+    import ssl
+
+    # not create_default_context: the configured CAs replace the system store
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = True
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    try:
+        ctx.load_verify_locations(cadata="\n".join(pems) + "\n")
+    except (ssl.SSLError, ValueError) as exc:
+        raise PystageError("ECONFIG", f"{source} holds no valid PEM certificate ({exc})",
+                           'write each certificate as ca="-----BEGIN CERTIFICATE-----\\n'
+                           '...\\n-----END CERTIFICATE-----", or use cafile=<path>') from None
+    return ctx
+
+
+def adapter_trusting(pems: list[str], source: str):
+    """A requests adapter whose https connections (proxied ones too) trust only ``pems``."""
+    from requests.adapters import HTTPAdapter
+
+    shared = context(pems, source)
+
+    class _CaAdapter(HTTPAdapter):
+        def build_connection_pool_key_attributes(self, request, verify, cert=None):
+            host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+                request, verify, cert)
+            if verify is not False and request.url.lower().startswith("https:"):
+                pool_kwargs.pop("ca_certs", None)
+                pool_kwargs.pop("ca_cert_dir", None)
+                # urllib3 loads a client certificate into the context it is given: a
+                # shared one would then offer that certificate to every other host
+                pool_kwargs["ssl_context"] = context(pems, source) if "cert_file" in pool_kwargs \
+                    else shared
+            return host_params, pool_kwargs
+
+    return _CaAdapter()
