@@ -26,7 +26,7 @@ def command(directory, pack_destination, dry_run, ignore_scripts):
 
     from pystage.packing import pack
     from pystage.render import print_json
-    from pystage.render.pack import render_pack_report
+    from pystage.render.pack import render_pack_report, render_pack_warning
 
     opts = get_options()
     result = pack(
@@ -34,6 +34,7 @@ def command(directory, pack_destination, dry_run, ignore_scripts):
         pack_destination,
         dry_run=dry_run,
         ignore_scripts=ignore_scripts,
+        on_warning=lambda message: render_pack_warning(message, color=opts.color),
         # keep stdout clean for the JSON document
         script_stdout=sys.stderr.fileno() if opts.json else None,
     )

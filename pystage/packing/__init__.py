@@ -111,6 +111,7 @@ def pack(
     ignore_scripts: bool = False,
     events: tuple[str, ...] = ("prepack", "prepare", "postpack"),
     on_progress: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
     script_stdout=None,
     command: str = "pack",
 ) -> PackResult:
@@ -121,7 +122,8 @@ def pack(
     is written (npm's order). ``dry_run`` builds and measures the tarball
     without writing it. ``command`` is what scripts see as ``$npm_command``
     ("publish" when packing for a publish); ``script_stdout`` redirects their
-    standard output (a file object or descriptor).
+    standard output (a file object or descriptor). ``on_warning`` gets npm's pack
+    warnings as "<code> <message>" (gitignore-fallback).
     """
     pkg_dir = Path(pkg_dir).resolve()
     if not pkg_dir.is_dir():
@@ -148,7 +150,11 @@ def pack(
         on_progress("listing files")
     from pystage.packing.workspace import out_of_tree_ignore_texts
 
-    files = packlist(pkg_dir, normalized, out_of_tree_ignore_texts(pkg_dir))
+    warnings: list[str] = []
+    files = packlist(pkg_dir, normalized, out_of_tree_ignore_texts(pkg_dir), warnings)
+    if on_warning:
+        for warning in warnings:
+            on_warning(warning)
     entries: list[PackedFile] = []
     stream = tar_stream(pkg_dir, files, normalized, entries)
     if on_progress:

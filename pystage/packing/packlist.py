@@ -46,6 +46,11 @@ DEFAULTS = [
     "/archived-packages/**",
 ]
 STRICT_DEFAULTS = ["/.git"]
+# npm-packlist's log.warn('gitignore-fallback', ...), word for word
+GITIGNORE_FALLBACK = (
+    "gitignore-fallback No .npmignore file found, using .gitignore for file exclusion. "
+    "Consider creating a .npmignore file to explicitly control published files."
+)
 ROOT_IGNORE_FILES = [DEFAULT_RULES, "package.json", ".npmignore", ".gitignore", STRICT_RULES]
 CHILD_IGNORE_FILES = [DEFAULT_RULES, ".npmignore", ".gitignore", STRICT_RULES]
 
@@ -116,6 +121,7 @@ class _Walker:
         seen: set | None = None,
         result: set | None = None,
         extra_defaults: list[str] | None = None,
+        warnings: list[str] | None = None,
     ):
         self.path = path
         self.basename = posixpath.basename(path)
@@ -123,6 +129,7 @@ class _Walker:
         self.parent = parent
         self.root = parent.root if parent else path
         self.result = parent.result if parent else (result if result is not None else set())
+        self.warnings = parent.warnings if parent else (warnings if warnings is not None else [])
         self.ignore_files = ignore_files
         self.is_package = is_package
         self.exact = exact
@@ -171,6 +178,10 @@ class _Walker:
             self.rules[".gitignore"] = None
         elif self.rules.get(".npmignore") is not None:
             self.rules[".gitignore"] = None
+        elif self.rules.get(".gitignore") is not None and self.parent is None:
+            # a package root (or a linked bundled dependency) without `files`
+            # or .npmignore, as npm-packlist's filterEntries warns
+            self.warnings.append(GITIGNORE_FALLBACK)
         for entry in entries:
             if "*" in entry:  # npm refuses names that are bad on Windows
                 continue
@@ -323,7 +334,12 @@ class _Walker:
                 ignore_files += [".npmignore", ".gitignore"]
             ignore_files.append(STRICT_RULES)
             walker = _Walker(
-                str(node.path), node, ignore_files=ignore_files, is_package=True, seen=self.seen
+                str(node.path),
+                node,
+                ignore_files=ignore_files,
+                is_package=True,
+                seen=self.seen,
+                warnings=self.warnings,
             )
             bundled = walker.walk()
             rel = os.path.relpath(walker.path, self.root)
@@ -395,15 +411,21 @@ def _sort_key(path: str, key=sort_key):
     return (key(_npm_extname(base).lower()), key(base.lower()), key(path), path)
 
 
-def packlist(pkg_dir, manifest: dict, extra_defaults: list[str] | None = None) -> list[str]:
+def packlist(
+    pkg_dir,
+    manifest: dict,
+    extra_defaults: list[str] | None = None,
+    warnings: list[str] | None = None,
+) -> list[str]:
     """The files npm would pack, as relative POSIX paths in npm's tar order.
 
     ``extra_defaults``: ignore-file texts added to the default rules (those of the
-    directories above a workspace package, see ``workspace.py``)."""
+    directories above a workspace package, see ``workspace.py``). ``warnings`` gets
+    npm-packlist's warnings ("<code> <message>"), in the order npm logs them."""
     root = os.path.abspath(str(pkg_dir)).replace("\\", "/")
     package = Package(Path(root), manifest, is_root=True)
     files = _Walker(root, package, ignore_files=ROOT_IGNORE_FILES, is_package=True,
-                    extra_defaults=extra_defaults).walk()
+                    extra_defaults=extra_defaults, warnings=warnings).walk()
     # ignore-walk writes names starting with "@" as "./@..." (tar strips the "./" again)
     named = ["./" + f if f.startswith("@") else f for f in files]
     key = key_for(named)

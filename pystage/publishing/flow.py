@@ -90,7 +90,7 @@ def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
 
     with tempfile.TemporaryDirectory(prefix="pystage-publish-") as workdir:
         packed = pack(path, workdir, ignore_scripts=request.ignore_scripts, command="publish",
-                      script_stdout=_script_stdout(request))
+                      on_warning=reporter.warn, script_stdout=_script_stdout(request))
         tarball = packed.path
         # scripts may have rewritten package.json: send what is there now
         prepared = _read_directory(path, read_manifest, report=reporter)

@@ -30,6 +30,15 @@ def short_integrity(integrity: str) -> str:
     return f"{integrity[:20]}[...]{integrity[80:]}"
 
 
+def render_pack_warning(message: str, *, color: bool | None = None) -> None:
+    """A packing warning on stderr (also under --json and -q), as publish shows warnings."""
+    from rich.text import Text
+
+    console = stdout_console(color, stderr=True)
+    for line in message.splitlines() or [""]:
+        console.print(Text.assemble(("warning ", "bold yellow"), line))
+
+
 def render_pack_report(result, *, color: bool | None = None, title: str | None = None) -> None:
     """npm's 'Tarball Contents' / 'Tarball Details' block, on stderr."""
     render_tarball_report(result, stdout_console(color, stderr=True), title=title)
