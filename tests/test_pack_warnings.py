@@ -46,7 +46,11 @@ def test_pack_warns_exactly_when_npm_does(case, tmp_path, run_pystage, npm_env):
 
     npm = subprocess.run(
         [shutil.which("npm"), "pack", "--dry-run", "--json"],
-        cwd=pkg, env=npm_env, capture_output=True, text=True, timeout=60,
+        cwd=pkg,
+        env=npm_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert npm.returncode == 0, npm.stderr
     npm_warns = f"npm warn {FALLBACK}" in npm.stderr
@@ -72,8 +76,14 @@ def test_publish_shows_the_pack_warning(tmp_path, run_pystage, registry_server):
     pkg = make_package(tmp_path / "pkg", {}, {".gitignore": "*.log\n"})
     npmrc = registry_server.write_npmrc(tmp_path / "npmrc", user)
     result = run_pystage(
-        "publish", "--dry-run", str(pkg), "--registry", registry_server.url,
-        "--userconfig", str(npmrc), cwd=tmp_path,
+        "publish",
+        "--dry-run",
+        str(pkg),
+        "--registry",
+        registry_server.url,
+        "--userconfig",
+        str(npmrc),
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert f"warning {FALLBACK}" in result.stderr

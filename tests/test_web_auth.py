@@ -21,9 +21,23 @@ import requests
 from conftest import requires_npm
 from fixtures_registry import start_registry
 
-CI_VARS = ("CI", "CONTINUOUS_INTEGRATION", "BUILD_NUMBER", "RUN_ID", "GITHUB_ACTIONS",
-           "GITLAB_CI", "CIRCLECI", "TRAVIS", "BUILDKITE", "JENKINS_URL", "TEAMCITY_VERSION",
-           "TF_BUILD", "BITBUCKET_BUILD_NUMBER", "CODEBUILD_BUILD_ID", "DRONE")
+CI_VARS = (
+    "CI",
+    "CONTINUOUS_INTEGRATION",
+    "BUILD_NUMBER",
+    "RUN_ID",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "CIRCLECI",
+    "TRAVIS",
+    "BUILDKITE",
+    "JENKINS_URL",
+    "TEAMCITY_VERSION",
+    "TF_BUILD",
+    "BITBUCKET_BUILD_NUMBER",
+    "CODEBUILD_BUILD_ID",
+    "DRONE",
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +115,9 @@ def test_web_login_of_a_2fa_account_needs_its_code(web_registry):
     urls = web_registry.request("POST", "-/v1/login", json={}).json()
     refused = browser_login(urls["loginUrl"], user.name, user.password)
     assert refused.status_code == 401 and "one-time password" in refused.text
-    accepted = browser_login(urls["loginUrl"], user.name, user.password, web_registry.totp_code(user))
+    accepted = browser_login(
+        urls["loginUrl"], user.name, user.password, web_registry.totp_code(user)
+    )
     assert accepted.status_code == 200
     assert requests.get(urls["doneUrl"], timeout=10).json()["token"].startswith("pystage_")
 
@@ -158,9 +174,23 @@ def test_pystage_login_through_the_browser(web_registry, tmp_path):
     browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
     npmrc = tmp_path / "npmrc"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pystage", "login", "--auth-type", "web", "--save-to-npmrc",
-         "--registry", web_registry.url, "--userconfig", str(npmrc)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pystage",
+            "login",
+            "--auth-type",
+            "web",
+            "--save-to-npmrc",
+            "--registry",
+            web_registry.url,
+            "--userconfig",
+            str(npmrc),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=clean_env(BROWSER=str(browser)),
     )
     try:
@@ -195,10 +225,20 @@ def test_pystage_approve_at_a_terminal_through_the_web_otp_flow(web_registry, tm
     stage_id = web_registry.stage(user, "py-otp-pkg", "1.1.0")
     npmrc = web_registry.write_npmrc(tmp_path / "npmrc", user)
     child = _spawn(
-        pexpect, sys.executable,
-        ["-m", "pystage", "approve", stage_id, "--registry", web_registry.url,
-         "--userconfig", str(npmrc)],
-        clean_env(npm_config_browser="false"), tmp_path,
+        pexpect,
+        sys.executable,
+        [
+            "-m",
+            "pystage",
+            "approve",
+            stage_id,
+            "--registry",
+            web_registry.url,
+            "--userconfig",
+            str(npmrc),
+        ],
+        clean_env(npm_config_browser="false"),
+        tmp_path,
     )
     child.expect(r"Authenticate your account at:\r?\n(http://\S+/-/web/otp/[\w-]+)")
     auth_url = child.match.group(1)
@@ -232,8 +272,12 @@ def test_npm_login_auth_type_web(web_registry, npm_web_env, tmp_path):
     user = web_registry.add_user("npm-web", "pw-npm-web-1")
     proc = subprocess.Popen(
         [shutil.which("npm"), "login", "--auth-type=web", "--registry", web_registry.url],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env, cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     try:
         assert proc.stdout.readline().strip() == "Login at:"
@@ -249,7 +293,11 @@ def test_npm_login_auth_type_web(web_registry, npm_web_env, tmp_path):
     assert re.search(rf"^//{re.escape(netloc)}/:_authToken=pystage_", userconfig.read_text(), re.M)
     whoami = subprocess.run(
         [shutil.which("npm"), "whoami", "--registry", web_registry.url],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=30,
     )
     assert whoami.stdout.strip() == "npm-web", whoami.stderr
 
@@ -263,8 +311,11 @@ def test_npm_stage_approve_through_the_web_otp_flow(web_registry, npm_web_env, t
     stage_id = web_registry.stage(user, "npm-otp-pkg", "1.1.0")
     web_registry.write_npmrc(userconfig, user)
     child = _spawn(
-        pexpect, shutil.which("npm"),
-        ["stage", "approve", stage_id, "--registry", web_registry.url], env, tmp_path,
+        pexpect,
+        shutil.which("npm"),
+        ["stage", "approve", stage_id, "--registry", web_registry.url],
+        env,
+        tmp_path,
     )
     child.expect(r"Authenticate your account at:\r?\n(http://\S+/-/web/otp/[\w-]+)")
     auth_url = child.match.group(1)
