@@ -25,10 +25,12 @@ def config_from_options(options, *, cwd=None, extra: Mapping[str, Any] | None = 
 
 def make_client(options, *, otp=None, package=None, command="stage", cwd=None, manifest=None,
                 extra: Mapping[str, Any] | None = None, interactive: bool | None = None,
-                env: Mapping[str, str] | None = None, oidc: bool | None = None):
+                env: Mapping[str, str] | None = None, oidc: bool | None = None,
+                registry: str | None = None):
     """A RegistryClient for a command.
 
     ``manifest``: apply its publishConfig (publish only). ``otp``: the --otp value.
+    ``registry``: talk to this registry rather than the configured one.
     ``oidc``: try trusted publishing (defaults to on for ``command == "publish"``
     in a supported CI); it silently falls back to configured credentials.
     """
@@ -46,7 +48,7 @@ def make_client(options, *, otp=None, package=None, command="stage", cwd=None, m
     if package is None and manifest is not None:
         package = manifest.get("name")
     log = stderr_logger() if getattr(options, "verbose", False) else None
-    client = RegistryClient(config, command=command, otp=otp, package=package,
+    client = RegistryClient(config, registry=registry, command=command, otp=otp, package=package,
                             interactive=interactive, log=log)
     if oidc is None:
         oidc = command == "publish"

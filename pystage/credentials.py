@@ -320,6 +320,12 @@ def save_token_to_npmrc(path: str, registry: str, token: str) -> None:
     _rewrite_npmrc(path, drop, [f"{key}:_authToken={token}"])
 
 
+def save_scope_registry_to_npmrc(path: str, scope: str, registry: str) -> None:
+    """Write ``@scope:registry=<registry>`` to the npmrc at ``path``, as npm login --scope."""
+    key = f"{scope}:registry"
+    _rewrite_npmrc(path, {key}, [f"{key}={registry}"])
+
+
 def remove_credentials_from_npmrc(path: str, registry: str) -> bool:
     """Remove every credential key for the registry (a URL or a ``//`` key); True if any went."""
     key = registry if registry.startswith("//") else nerf_dart(registry)

@@ -19,8 +19,11 @@ from pystage.cli.options import get_options, global_options
 @click.option("--save-to-npmrc", is_flag=True,
               help="Store the token in the user npmrc (mode 0600) instead of the OS keyring.")
 @click.option("--otp", metavar="CODE", help="One-time password, if your account has 2FA.")
+@click.option("--scope", metavar="@SCOPE",
+              help="Log in to the scope's registry (its @scope:registry, else --registry) "
+                   "and map the scope to it in the user npmrc.")
 @global_options
-def command(username, password_stdin, auth_type, save_to_npmrc, otp):
+def command(username, password_stdin, auth_type, save_to_npmrc, otp, scope):
     """Log in to the registry and store the token.
 
     The token goes to the OS keyring (service "pystage", keyed by the
@@ -42,7 +45,18 @@ def command(username, password_stdin, auth_type, save_to_npmrc, otp):
     if password_stdin and not username:
         raise UsageError("--password-stdin needs --username")
     interactive = is_interactive()
-    with make_client(options, command="login", otp=otp) as client:
+    if scope is not None:
+        scope = scope.strip()
+        if scope.lstrip("@") == "" or "/" in scope:
+            raise UsageError(f"invalid scope: {scope!r}", "a scope looks like @mycorp")
+        scope = "@" + scope.lstrip("@")
+    with make_client(options, command="login", otp=otp, extra={"scope": scope} if scope else None,
+                     # npm login: --registry wins; else the scope's @scope:registry (the
+                     # client picks it from the scope setting), else registry
+                     registry=options.registry or None) as client:
+        scope = client.config.get("scope") or None
+        if scope:
+            scope = "@" + str(scope).lstrip("@")
         npmrc = client.config.get("userconfig") if save_to_npmrc else None
         kind = auth_type or ("web" if interactive and client.config.get("auth-type") == "web"
                              else "legacy")
@@ -68,6 +82,10 @@ def command(username, password_stdin, auth_type, save_to_npmrc, otp):
             token = account.login_couch(client, name, password)
             username = name
         stored = account.store_token(client.registry, token, npmrc_path=npmrc)
+        if scope:
+            from pystage.credentials import save_scope_registry_to_npmrc
+
+            save_scope_registry_to_npmrc(client.config.get("userconfig"), scope, client.registry)
         if not username:
             client.set_token(token)
             try:
