@@ -207,7 +207,9 @@ class OtpHandler:
         except EOFError:
             raise otp_required_error(self.registry) from None
         if not code:
-            raise otp_required_error(self.registry, "no code entered")
+            raise PystageError("EOTP", "no one-time password entered",
+                               "run the command again and type the code from your "
+                               "authenticator app, or pass --otp=<code>")
         return code
 
     def _web(self, auth_url: str, done_url: str, poll: PollFn) -> str:

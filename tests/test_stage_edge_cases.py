@@ -49,3 +49,16 @@ def test_list_of_a_path_or_url_is_a_usage_error_before_any_request(scripted, arg
     assert result.returncode == 2, result.stderr
     assert "pystage error EUSAGE:" in result.stderr
     assert scripted.requests == []
+
+
+def test_empty_answer_at_the_otp_prompt_says_so_without_a_misleading_hint():
+    from pystage.errors import PystageError
+    from pystage.otp import OtpHandler
+
+    handler = OtpHandler(registry="http://127.0.0.1:1/", interactive=True, env={},
+                         prompt=lambda _question: "   ", use_stored_secret=False)
+    with pytest.raises(PystageError) as info:
+        handler.challenge({}, poll=None)
+    assert info.value.code == "EOTP"
+    assert "no one-time password entered" in info.value.message
+    assert "at a terminal" not in (info.value.hint or "")
