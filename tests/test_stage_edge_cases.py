@@ -62,3 +62,33 @@ def test_empty_answer_at_the_otp_prompt_says_so_without_a_misleading_hint():
     assert info.value.code == "EOTP"
     assert "no one-time password entered" in info.value.message
     assert "at a terminal" not in (info.value.hint or "")
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_download_to_dev_stdout_keeps_stdout_pure_tarball_bytes(recording_server, tmp_path, json_flag):
+    import gzip
+    import io
+    import json
+    import os
+    import subprocess
+    import sys
+    import tarfile
+
+    manifest = json.dumps({"name": "pkg", "version": "1.0.0"}).encode()
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        info = tarfile.TarInfo("package/package.json")
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest))
+    data = gzip.compress(raw.getvalue())
+    server = recording_server()
+    server.script[("GET", f"/-/stage/{SID}/tarball")] = (
+        200, {"content-type": "application/octet-stream"}, data)
+    (tmp_path / "npmrc").write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "pystage", "download", SID, "-o", "/dev/stdout", *json_flag,
+         "--registry", server.url, "--userconfig", str(tmp_path / "npmrc")],
+        cwd=tmp_path, capture_output=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == data
+    assert b"Tarball Contents" in result.stderr

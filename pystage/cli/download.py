@@ -26,8 +26,21 @@ def command(stage_ref, output):
     with make_client(options, package=ref.name) as client:
         stage_id, _ = staging.resolve_stage_ref(client, ref)
         saved = staging.download_staged(client, stage_id, output, progress=render.transfer)
+    if _is_our_stdout(saved.path):
+        # -o /dev/stdout: the tarball went to stdout, so nothing else may follow it there
+        render.contents(saved.contents)
+        return
     if options.json:
         render.json({saved.contents.name: saved.contents.to_npm_json()})
         return
     render.contents(saved.contents)
     render.line(saved.filename if not output else os.path.relpath(saved.path))
+
+
+def _is_our_stdout(path) -> bool:
+    import os
+
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(1))
+    except OSError:
+        return False
