@@ -32,19 +32,25 @@ def _couch_path(username: str) -> str:
 def login_couch(client: RegistryClient, username: str, password: str) -> str:
     """npm-profile's loginCouch: PUT the user document; on 409 re-PUT at its revision."""
     client.redactor.add(password)
-    body = {"_id": f"org.couchdb.user:{username}", "name": username, "password": password,
-            "type": "user", "roles": [],
-            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z")}
+    body = {
+        "_id": f"org.couchdb.user:{username}",
+        "name": username,
+        "password": password,
+        "type": "user",
+        "roles": [],
+        "date": _dt.datetime.now(_dt.timezone.utc)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
+    }
     try:
         data = client.json("PUT", _couch_path(username), json=body, expect=(200, 201))
     except PystageError as err:
         if err.code == "E400":
-            raise PystageError("E400", f'there is no user with the username "{username}"',
-                               err.hint) from None
+            raise PystageError(
+                "E400", f'there is no user with the username "{username}"', err.hint
+            ) from None
         if err.code == "E401":
-            raise PystageError("E401", err.message, "check the user name and password") \
-                from None
+            raise PystageError("E401", err.message, "check the user name and password") from None
         if err.code != "E409":
             raise
         data = _login_existing(client, username, password, body)
@@ -65,12 +71,22 @@ def _login_existing(client, username, password, body):
     for k, v in (current or {}).items():
         if not body.get(k) or k == "roles":
             body[k] = v
-    return client.json("PUT", f"{_couch_path(username)}/-rev/{body.get('_rev')}", json=body,
-                       headers=auth, expect=(200, 201))
+    return client.json(
+        "PUT",
+        f"{_couch_path(username)}/-rev/{body.get('_rev')}",
+        json=body,
+        headers=auth,
+        expect=(200, 201),
+    )
 
 
-def login_web(client: RegistryClient, *, notify: Callable[[str], None],
-              open_url: Callable[[str], None], timeout: float = 300.0) -> str | None:
+def login_web(
+    client: RegistryClient,
+    *,
+    notify: Callable[[str], None],
+    open_url: Callable[[str], None],
+    timeout: float = 300.0,
+) -> str | None:
     """npm-profile's web login; None when the registry does not offer it (npm's ENYI)."""
     from pystage.otp import wait_for_web_auth
 
@@ -81,8 +97,11 @@ def login_web(client: RegistryClient, *, notify: Callable[[str], None],
         if status is not None and (400 <= status <= 499 or status == 500):
             return None
         raise
-    if not isinstance(content, dict) or not _is_url(content.get("loginUrl")) \
-            or not _is_url(content.get("doneUrl")):
+    if (
+        not isinstance(content, dict)
+        or not _is_url(content.get("loginUrl"))
+        or not _is_url(content.get("doneUrl"))
+    ):
         raise PystageError("EWEBAUTH", "invalid response from the web login endpoint")
 
     def poll(url):
@@ -93,9 +112,16 @@ def login_web(client: RegistryClient, *, notify: Callable[[str], None],
             data = None
         return resp.status_code, resp.headers, data
 
-    token = wait_for_web_auth(content["loginUrl"], content["doneUrl"], poll, notify=notify,
-                              open_url=open_url, timeout=timeout, sleep=client.sleep,
-                              message="Login at:")
+    token = wait_for_web_auth(
+        content["loginUrl"],
+        content["doneUrl"],
+        poll,
+        notify=notify,
+        open_url=open_url,
+        timeout=timeout,
+        sleep=client.sleep,
+        message="Login at:",
+    )
     client.redactor.add(token)
     return token
 
@@ -107,14 +133,19 @@ def _is_url(value) -> bool:
 def whoami(client: RegistryClient) -> str:
     """The user name the registry associates with our credential (npm's get-identity)."""
     if not client.has_credential():
-        raise PystageError("ENEEDAUTH", f"this command requires you to be logged in to "
-                                        f"{client.registry}",
-                           f"run `pystage login --registry {client.registry}`")
+        raise PystageError(
+            "ENEEDAUTH",
+            f"this command requires you to be logged in to {client.registry}",
+            f"run `pystage login --registry {client.registry}`",
+        )
     data = client.json("GET", "-/whoami", otp_ok=False)
     if isinstance(data, dict) and isinstance(data.get("username"), str):
         return data["username"]
-    raise PystageError("ENEEDAUTH", "this command requires you to be logged in",
-                       "the registry did not name a user for this credential")
+    raise PystageError(
+        "ENEEDAUTH",
+        "this command requires you to be logged in",
+        "the registry did not name a user for this credential",
+    )
 
 
 @dataclass
@@ -172,7 +203,8 @@ def logout(client: RegistryClient) -> LogoutResult:
             result.left_in = "environment" if where == "env" else where
     elif cred.source == "env":
         result.left_in = "PYSTAGE_TOKEN"
-    if keyring_get(KEYRING_SERVICE, cred.reg_key) is not None and \
-            keyring_delete(KEYRING_SERVICE, cred.reg_key):
+    if keyring_get(KEYRING_SERVICE, cred.reg_key) is not None and keyring_delete(
+        KEYRING_SERVICE, cred.reg_key
+    ):
         result.removed_from.append("keyring")
     return result

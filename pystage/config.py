@@ -47,13 +47,37 @@ DEFAULTS: dict[str, Any] = {
 # Everything else (including nerf-darted credential keys, which have no type)
 # is coerced the way @npmcli/config's parse-field does.
 _STRING_KEYS = {
-    "registry", "tag", "access", "otp", "scope", "userconfig", "globalconfig", "prefix",
-    "cafile", "ca", "cert", "key", "auth-type", "_auth", "_authToken", "username", "_password",
-    "email", "proxy", "https-proxy", "noproxy", "user-agent",
+    "registry",
+    "tag",
+    "access",
+    "otp",
+    "scope",
+    "userconfig",
+    "globalconfig",
+    "prefix",
+    "cafile",
+    "ca",
+    "cert",
+    "key",
+    "auth-type",
+    "_auth",
+    "_authToken",
+    "username",
+    "_password",
+    "email",
+    "proxy",
+    "https-proxy",
+    "noproxy",
+    "user-agent",
 }
 _PATH_KEYS = {"userconfig", "globalconfig", "prefix", "cafile"}
-_NUMBER_KEYS = {"fetch-retries", "fetch-retry-factor", "fetch-retry-mintimeout",
-                "fetch-retry-maxtimeout", "fetch-timeout"}
+_NUMBER_KEYS = {
+    "fetch-retries",
+    "fetch-retry-factor",
+    "fetch-retry-mintimeout",
+    "fetch-retry-maxtimeout",
+    "fetch-timeout",
+}
 
 _ENV_EXPR = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
 
@@ -69,8 +93,8 @@ def env_replace(value: str, env: Mapping[str, str]) -> str:
         fallback = "" if modifier == "?" else "${" + name + "}"
         val = env.get(name, fallback)
         if len(esc) % 2:
-            return m.group(0)[(len(esc) + 1) // 2:]
-        return esc[len(esc) // 2:] + val
+            return m.group(0)[(len(esc) + 1) // 2 :]
+        return esc[len(esc) // 2 :] + val
 
     return _ENV_EXPR.sub(sub, value)
 
@@ -201,8 +225,11 @@ def normalize_registry(url: str) -> str:
     except ValueError:  # e.g. an unclosed IPv6 bracket
         parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PystageError("EINVALIDURL", f"invalid registry URL: {url!r}",
-                           "a registry is an http:// or https:// URL")
+        raise PystageError(
+            "EINVALIDURL",
+            f"invalid registry URL: {url!r}",
+            "a registry is an http:// or https:// URL",
+        )
     return url.rstrip("/") + "/"
 
 
@@ -271,8 +298,11 @@ class Config:
         cli = self.layer("cli")
         cli_keys = set(cli.data) if cli else set()
         home = self.env.get("HOME") or os.path.expanduser("~")
-        data = {k: _parse_field(v, k, self.env, home, self.local_prefix)
-                for k, v in pc.items() if k not in cli_keys}
+        data = {
+            k: _parse_field(v, k, self.env, home, self.local_prefix)
+            for k, v in pc.items()
+            if k not in cli_keys
+        }
         layers = [lay for lay in self.layers if lay.where != "publishConfig"]
         idx = 1 if layers and layers[0].where == "cli" else 0
         layers.insert(idx, Layer("publishConfig", "package.json publishConfig", data))
@@ -285,17 +315,25 @@ class Config:
 
 # -- loading -------------------------------------------------------------------
 
-def load_config(*, cwd: str | os.PathLike | None = None, cli: Mapping[str, Any] | None = None,
-                env: Mapping[str, str] | None = None) -> Config:
+
+def load_config(
+    *,
+    cwd: str | os.PathLike | None = None,
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
     env = dict(os.environ if env is None else env)
     cwd = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
     home = env.get("HOME") or os.path.expanduser("~")
 
-    cli_data = {k: _parse_field(v, k, env, home, cwd)
-                for k, v in (cli or {}).items() if v is not None}
+    cli_data = {
+        k: _parse_field(v, k, env, home, cwd) for k, v in (cli or {}).items() if v is not None
+    }
     env_data = _env_layer(env, home, cwd)
-    layers: list[Layer] = [Layer("cli", "command line options", cli_data),
-                           Layer("env", "environment", env_data)]
+    layers: list[Layer] = [
+        Layer("cli", "command line options", cli_data),
+        Layer("env", "environment", env_data),
+    ]
 
     def current(key):
         for lay in layers:
@@ -311,10 +349,16 @@ def load_config(*, cwd: str | os.PathLike | None = None, cli: Mapping[str, Any] 
     userconfig = current("userconfig") or user_default
     layers.append(_file_layer("user", userconfig, env, home, cwd))
     globalconfig = current("globalconfig") or os.path.join(
-        current("prefix") or _default_global_prefix(env), "etc", "npmrc")
+        current("prefix") or _default_global_prefix(env), "etc", "npmrc"
+    )
     layers.append(_file_layer("global", globalconfig, env, home, cwd))
-    layers.append(Layer("default", "default values", dict(DEFAULTS, userconfig=user_default,
-                                                             globalconfig=globalconfig)))
+    layers.append(
+        Layer(
+            "default",
+            "default values",
+            dict(DEFAULTS, userconfig=user_default, globalconfig=globalconfig),
+        )
+    )
     return Config(layers=tuple(layers), env=env, cwd=cwd, local_prefix=local_prefix)
 
 
@@ -324,7 +368,7 @@ def _env_layer(env: Mapping[str, str], home: str, cwd: str) -> dict[str, Any]:
     for env_key, value in env.items():
         if not env_key.lower().startswith("npm_config_") or value == "":
             continue
-        key = env_key[len("npm_config_"):]
+        key = env_key[len("npm_config_") :]
         if not key.startswith("//"):
             key = key[:1] + key[1:].replace("_", "-")
             key = key.lower()

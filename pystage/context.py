@@ -9,8 +9,13 @@ from typing import Any
 from pystage.config import Config, load_config
 
 
-def config_from_options(options, *, cwd=None, extra: Mapping[str, Any] | None = None,
-                        env: Mapping[str, str] | None = None) -> Config:
+def config_from_options(
+    options,
+    *,
+    cwd=None,
+    extra: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
     """The Config for a command: global flags (--registry, --userconfig) plus ``extra`` cli keys."""
     cli: dict[str, Any] = {}
     if getattr(options, "registry", None):
@@ -23,10 +28,20 @@ def config_from_options(options, *, cwd=None, extra: Mapping[str, Any] | None = 
     return load_config(cwd=cwd, cli=cli, env=env)
 
 
-def make_client(options, *, otp=None, package=None, command="stage", cwd=None, manifest=None,
-                extra: Mapping[str, Any] | None = None, interactive: bool | None = None,
-                env: Mapping[str, str] | None = None, oidc: bool | None = None,
-                registry: str | None = None):
+def make_client(
+    options,
+    *,
+    otp=None,
+    package=None,
+    command="stage",
+    cwd=None,
+    manifest=None,
+    extra: Mapping[str, Any] | None = None,
+    interactive: bool | None = None,
+    env: Mapping[str, str] | None = None,
+    oidc: bool | None = None,
+    registry: str | None = None,
+):
     """A RegistryClient for a command.
 
     ``manifest``: apply its publishConfig (publish only). ``otp``: the --otp value.
@@ -48,8 +63,15 @@ def make_client(options, *, otp=None, package=None, command="stage", cwd=None, m
     if package is None and manifest is not None:
         package = manifest.get("name")
     log = stderr_logger() if getattr(options, "verbose", False) else None
-    client = RegistryClient(config, registry=registry, command=command, otp=otp, package=package,
-                            interactive=interactive, log=log)
+    client = RegistryClient(
+        config,
+        registry=registry,
+        command=command,
+        otp=otp,
+        package=package,
+        interactive=interactive,
+        log=log,
+    )
     if oidc is None:
         oidc = command == "publish"
     if oidc and package:

@@ -55,8 +55,12 @@ class Credential:
 
     @property
     def cert(self) -> tuple[str, str] | None:
-        if self.certfile and self.keyfile and os.path.exists(self.certfile) \
-                and os.path.exists(self.keyfile):
+        if (
+            self.certfile
+            and self.keyfile
+            and os.path.exists(self.certfile)
+            and os.path.exists(self.keyfile)
+        ):
             return (self.certfile, self.keyfile)
         return None
 
@@ -97,16 +101,29 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
     certfile, keyfile = get("certfile"), get("keyfile")
     cert = (certfile, keyfile) if certfile and keyfile else (None, None)
     if get("_authToken"):
-        return Credential(reg_key, layer("_authToken"), token=str(get("_authToken")),
-                          certfile=cert[0], keyfile=cert[1], auth_key="_authToken")
+        return Credential(
+            reg_key,
+            layer("_authToken"),
+            token=str(get("_authToken")),
+            certfile=cert[0],
+            keyfile=cert[1],
+            auth_key="_authToken",
+        )
     if get("_auth"):
         auth = str(get("_auth"))
         try:
             user = base64.b64decode(auth).decode("utf-8", "replace").split(":", 1)[0]
         except ValueError:
             user = None
-        return Credential(reg_key, layer("_auth"), basic=auth, username=user,
-                          certfile=cert[0], keyfile=cert[1], auth_key="_auth")
+        return Credential(
+            reg_key,
+            layer("_auth"),
+            basic=auth,
+            username=user,
+            certfile=cert[0],
+            keyfile=cert[1],
+            auth_key="_auth",
+        )
     if get("username") and get("_password"):
         user = str(get("username"))
         try:
@@ -114,11 +131,19 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
         except ValueError:
             raise PystageError("ECONFIG", f"{reg_key}:_password is not valid base64") from None
         basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return Credential(reg_key, layer("username"), basic=basic, username=user,
-                          certfile=cert[0], keyfile=cert[1], auth_key="username")
+        return Credential(
+            reg_key,
+            layer("username"),
+            basic=basic,
+            username=user,
+            certfile=cert[0],
+            keyfile=cert[1],
+            auth_key="username",
+        )
     if cert[0]:
-        return Credential(reg_key, layer("certfile"), certfile=cert[0], keyfile=cert[1],
-                          auth_key="certfile")
+        return Credential(
+            reg_key, layer("certfile"), certfile=cert[0], keyfile=cert[1], auth_key="certfile"
+        )
     return None
 
 
@@ -143,18 +168,21 @@ def legacy_auth_problems(config: Config) -> list[str]:
             if other and not data.get(other):
                 problems.append(f"`{key}` is not allowed in {layer.where} config")
             else:
-                problems.append(f"`{key}` must be renamed to `{reg_key}:{key}` in "
-                                f"{layer.where} config")
+                problems.append(
+                    f"`{key}` must be renamed to `{reg_key}:{key}` in {layer.where} config"
+                )
     return problems
 
 
 def check_legacy_auth(config: Config) -> None:
     problems = legacy_auth_problems(config)
     if problems:
-        raise PystageError("ERR_INVALID_AUTH",
-                           "Invalid auth configuration found: " + ", ".join(problems),
-                           "credentials must be keyed to their registry (//host/path/:key); "
-                           "`npm config fix` repairs the file")
+        raise PystageError(
+            "ERR_INVALID_AUTH",
+            "Invalid auth configuration found: " + ", ".join(problems),
+            "credentials must be keyed to their registry (//host/path/:key); "
+            "`npm config fix` repairs the file",
+        )
 
 
 def config_credential_for(config: Config, url: str) -> Credential | None:
@@ -188,8 +216,15 @@ class CredentialResolver:
     (login, OIDC) keyed to it. Results are cached per URL prefix.
     """
 
-    def __init__(self, config: Config, registry: str, *, token: str | None = None,
-                 token_source: str = "login", use_keyring: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        registry: str,
+        *,
+        token: str | None = None,
+        token_source: str = "login",
+        use_keyring: bool = True,
+    ) -> None:
         self.config = config
         self.registry = registry
         self.registry_key = nerf_dart(registry)
@@ -197,11 +232,13 @@ class CredentialResolver:
         self._explicit: Credential | None = None
         env_token = config.env.get("PYSTAGE_TOKEN")
         if token:
-            self._explicit = Credential(self.registry_key, token_source, token=token,
-                                        auth_key="_authToken")
+            self._explicit = Credential(
+                self.registry_key, token_source, token=token, auth_key="_authToken"
+            )
         elif env_token:
-            self._explicit = Credential(self.registry_key, "env", token=env_token,
-                                        auth_key="PYSTAGE_TOKEN")
+            self._explicit = Credential(
+                self.registry_key, "env", token=env_token, auth_key="PYSTAGE_TOKEN"
+            )
         self._cache: dict[str, Credential | None] = {}
 
     def set_token(self, token: str, source: str = "login") -> None:
@@ -241,6 +278,7 @@ def _under(url: str, reg_key: str) -> bool:
 
 # -- keyring -------------------------------------------------------------------
 
+
 def keyring_backend():
     """The usable keyring backend, or None when there is none (headless CI)."""
     try:
@@ -266,9 +304,11 @@ def keyring_backend():
 
 def no_keyring_error() -> PystageError:
     return PystageError(
-        "ENOKEYRING", "no OS keyring backend is available to store the token",
+        "ENOKEYRING",
+        "no OS keyring backend is available to store the token",
         "use --save-to-npmrc to store it in your user npmrc (mode 0600) instead, "
-        "or configure a keyring backend (PYTHON_KEYRING_BACKEND)")
+        "or configure a keyring backend (PYTHON_KEYRING_BACKEND)",
+    )
 
 
 def keyring_store(service: str, key: str, secret: str) -> None:
@@ -278,8 +318,9 @@ def keyring_store(service: str, key: str, secret: str) -> None:
     try:
         backend.set_password(service, key, secret)
     except Exception as exc:
-        raise PystageError("ENOKEYRING", f"the keyring refused to store the secret: "
-                                         f"{type(exc).__name__}") from None
+        raise PystageError(
+            "ENOKEYRING", f"the keyring refused to store the secret: {type(exc).__name__}"
+        ) from None
 
 
 def keyring_get(service: str, key: str) -> str | None:
@@ -373,6 +414,7 @@ def _rewrite_npmrc(path: str, drop: set[str], add: list[str]) -> bool:
 
 # -- trusted publishing (OIDC) ---------------------------------------------------
 
+
 def oidc_provider(env) -> str | None:
     """The CI vendor npm supports trusted publishing for, or None (npm uses ci-info)."""
     if env.get("GITHUB_ACTIONS"):
@@ -406,12 +448,18 @@ def exchange_oidc_token(client, package: str) -> str | None:
             return None
         client.redactor.add(id_token)
         escaped = quote(package, safe="@").replace("%2F", "%2f")  # npa escapedName
-        data = client.json("POST", f"-/npm/v1/oidc/token/exchange/package/{escaped}",
-                           headers={"authorization": f"Bearer {id_token}"}, otp_ok=False,
-                           expect=(200, 201))
+        data = client.json(
+            "POST",
+            f"-/npm/v1/oidc/token/exchange/package/{escaped}",
+            headers={"authorization": f"Bearer {id_token}"},
+            otp_ok=False,
+            expect=(200, 201),
+        )
     except Exception as exc:  # noqa: BLE001 - documented: OIDC is best effort
-        client.log(f"oidc exchange failed, using configured credentials: "
-                   f"{getattr(exc, 'code', type(exc).__name__)}")
+        client.log(
+            f"oidc exchange failed, using configured credentials: "
+            f"{getattr(exc, 'code', type(exc).__name__)}"
+        )
         return None
     token = data.get("token") if isinstance(data, dict) else None
     if token:
@@ -430,10 +478,12 @@ def _github_id_token(client, env) -> str | None:
     client.redactor.add(bearer)
     host = urlsplit(client.registry).hostname
     sep = "&" if "?" in url else "?"
-    resp = client.session.get(f"{url}{sep}{urlencode({'audience': f'npm:{host}'})}",
-                              headers={"accept": "application/json",
-                                       "authorization": f"Bearer {bearer}"},
-                              timeout=30, allow_redirects=False)
+    resp = client.session.get(
+        f"{url}{sep}{urlencode({'audience': f'npm:{host}'})}",
+        headers={"accept": "application/json", "authorization": f"Bearer {bearer}"},
+        timeout=30,
+        allow_redirects=False,
+    )
     if not resp.ok:
         return None
     value = resp.json().get("value")

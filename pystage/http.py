@@ -67,18 +67,26 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 # -- identity ------------------------------------------------------------------
 
+
 def user_agent() -> str:
     """``pystage/<v> python/<v> <os> <arch>``, with npm's names for os and arch."""
     import platform
 
     system = {"Windows": "win32"}.get(platform.system(), platform.system().lower() or "unknown")
     machine = platform.machine().lower()
-    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "i386": "ia32",
-            "i686": "ia32", "armv7l": "arm"}.get(machine, machine or "unknown")
+    arch = {
+        "x86_64": "x64",
+        "amd64": "x64",
+        "aarch64": "arm64",
+        "i386": "ia32",
+        "i686": "ia32",
+        "armv7l": "arm",
+    }.get(machine, machine or "unknown")
     return f"pystage/{__version__} python/{platform.python_version()} {system} {arch}"
 
 
 # -- the client ----------------------------------------------------------------
+
 
 def _no_netrc(request):
     """An auth hook that adds nothing. requests falls back to ~/.netrc when a request
@@ -89,12 +97,22 @@ def _no_netrc(request):
 class RegistryClient:
     """Talks to one registry (``registry``) and, carefully, to URLs it points at."""
 
-    def __init__(self, config: Config, *, registry: str | None = None, command: str = "stage",
-                 otp: str | None = None, interactive: bool | None = None,
-                 package: str | None = None, token: str | None = None,
-                 token_source: str = "login", use_keyring: bool = True,
-                 log: Callable[[str], None] | None = None, otp_handler=None,
-                 session=None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        registry: str | None = None,
+        command: str = "stage",
+        otp: str | None = None,
+        interactive: bool | None = None,
+        package: str | None = None,
+        token: str | None = None,
+        token_source: str = "login",
+        use_keyring: bool = True,
+        log: Callable[[str], None] | None = None,
+        otp_handler=None,
+        session=None,
+    ) -> None:
         from pystage.config import normalize_registry
         from pystage.otp import OtpHandler
 
@@ -102,12 +120,16 @@ class RegistryClient:
         self.registry = normalize_registry(registry) if registry else config.registry_for(package)
         self.command = command
         self.package = package
-        self.credentials = CredentialResolver(config, self.registry, token=token,
-                                              token_source=token_source, use_keyring=use_keyring)
+        self.credentials = CredentialResolver(
+            config, self.registry, token=token, token_source=token_source, use_keyring=use_keyring
+        )
         given = otp if otp is not None else config.get("otp")
-        self.otp = otp_handler or OtpHandler(registry=self.registry,
-                                             given=str(given) if given else None,
-                                             interactive=interactive, env=config.env)
+        self.otp = otp_handler or OtpHandler(
+            registry=self.registry,
+            given=str(given) if given else None,
+            interactive=interactive,
+            env=config.env,
+        )
         self.redactor = Redactor([given] if given else [])
         self._log = log
         self._session = session
@@ -191,11 +213,23 @@ class RegistryClient:
             raise PystageError(
                 "EJSONPARSE",
                 f"invalid JSON from {self.redactor(resp.url)} ({resp.status_code}): "
-                f"{self.redactor(_snippet(resp.text))}") from None
+                f"{self.redactor(_snippet(resp.text))}",
+            ) from None
 
-    def request(self, method: str, path: str, *, params=None, json=None, data=None,
-                headers=None, stream: bool = False, expect=OK, otp_ok: bool = True,
-                timeout=None):
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params=None,
+        json=None,
+        data=None,
+        headers=None,
+        stream: bool = False,
+        expect=OK,
+        otp_ok: bool = True,
+        timeout=None,
+    ):
         method = method.upper()
         url = self.url(path)
         extra = dict(headers or {})
@@ -207,22 +241,30 @@ class RegistryClient:
         otp = self.otp.given
         resp = self._send(method, url, params, body, extra, otp, stream, timeout)
         if otp_ok and _is_otp_challenge(resp):
-            resp = self._answer_challenge(method, url, params, body, extra, stream, timeout,
-                                          resp, otp)
+            resp = self._answer_challenge(
+                method, url, params, body, extra, stream, timeout, resp, otp
+            )
         return self._check(method, url, resp, expect)
 
     def _answer_challenge(self, method, url, params, body, extra, stream, timeout, resp, sent):
         if not body.replayable:
-            raise PystageError("EOTP", "the registry asked for a one-time password and this "
-                                       "request cannot be repeated",
-                               "pass --otp=<code> from your authenticator app")
+            raise PystageError(
+                "EOTP",
+                "the registry asked for a one-time password and this request cannot be repeated",
+                "pass --otp=<code> from your authenticator app",
+            )
         challenge = _body_json(resp)
         if sent:
             # a code went with the request and the registry refused it
             code = self.otp.retry_after_refusal(self._registry_message(resp))
             if code is None:
-                raise self._error(method, url, resp, code="EOTP",
-                                  message="the registry refused the one-time password")
+                raise self._error(
+                    method,
+                    url,
+                    resp,
+                    code="EOTP",
+                    message="the registry refused the one-time password",
+                )
         else:
             code = self.otp.challenge(challenge, self._poll)
         self.redactor.add(code)
@@ -230,13 +272,23 @@ class RegistryClient:
         if _is_otp_challenge(resp):
             again = self.otp.retry_after_refusal(self._registry_message(resp))
             if again is None:
-                raise self._error(method, url, resp, code="EOTP",
-                                  message="the registry refused the one-time password")
+                raise self._error(
+                    method,
+                    url,
+                    resp,
+                    code="EOTP",
+                    message="the registry refused the one-time password",
+                )
             self.redactor.add(again)
             resp = self._send(method, url, params, body, extra, again, stream, timeout)
             if _is_otp_challenge(resp):
-                raise self._error(method, url, resp, code="EOTP",
-                                  message="the registry refused the one-time password")
+                raise self._error(
+                    method,
+                    url,
+                    resp,
+                    code="EOTP",
+                    message="the registry refused the one-time password",
+                )
         return resp
 
     def _poll(self, url: str):
@@ -253,22 +305,32 @@ class RegistryClient:
         while True:
             start = time.monotonic()
             try:
-                resp = self._send_following_redirects(method, url, params, body, extra, otp,
-                                                      stream, timeout)
+                resp = self._send_following_redirects(
+                    method, url, params, body, extra, otp, stream, timeout
+                )
             except requests.exceptions.RequestException as exc:
                 err = self._network_error(method, url, exc)
-                if attempt < self.retries and body.replayable and \
-                        (method in IDEMPOTENT or _before_sending(exc)):
+                if (
+                    attempt < self.retries
+                    and body.replayable
+                    and (method in IDEMPOTENT or _before_sending(exc))
+                ):
                     attempt += 1
                     self.log(f"http {method} {url} {err.code}, retry #{attempt}")
                     self._backoff(attempt, None)
                     continue
                 raise err from None
             elapsed = int((time.monotonic() - start) * 1000)
-            self.log(f"http {method} {resp.status_code} {resp.url} {elapsed}ms"
-                     + (f" attempt #{attempt + 1}" if attempt else ""))
-            if resp.status_code in RETRY_STATUSES and attempt < self.retries and \
-                    method in IDEMPOTENT and body.replayable:
+            self.log(
+                f"http {method} {resp.status_code} {resp.url} {elapsed}ms"
+                + (f" attempt #{attempt + 1}" if attempt else "")
+            )
+            if (
+                resp.status_code in RETRY_STATUSES
+                and attempt < self.retries
+                and method in IDEMPOTENT
+                and body.replayable
+            ):
                 retry_after = _retry_after_seconds(resp.headers.get("retry-after"))
                 if retry_after is not None and retry_after > self.retry_max:
                     # e.g. an account locked for 5 minutes: a shorter wait is a sure refusal
@@ -287,16 +349,25 @@ class RegistryClient:
             cred = self.credentials.for_url(url)
             try:
                 resp = self.session.request(
-                    method, url, params=params, data=body.payload(), headers=headers,
-                    stream=stream, allow_redirects=False, auth=_no_netrc,
-                    timeout=self._timeouts(timeout), proxies=self._proxies(url),
-                    cert=cred.cert if cred else None)
+                    method,
+                    url,
+                    params=params,
+                    data=body.payload(),
+                    headers=headers,
+                    stream=stream,
+                    allow_redirects=False,
+                    auth=_no_netrc,
+                    timeout=self._timeouts(timeout),
+                    proxies=self._proxies(url),
+                    cert=cred.cert if cred else None,
+                )
             except ValueError as exc:
                 if isinstance(exc, requests.exceptions.RequestException):
                     raise
                 # requests parses a Location header even when not following it
-                raise PystageError("EFETCH", f"invalid URL in the answer from "
-                                             f"{self.redactor(url)}: {exc}") from None
+                raise PystageError(
+                    "EFETCH", f"invalid URL in the answer from {self.redactor(url)}: {exc}"
+                ) from None
             if resp.status_code in (301, 302, 303, 307, 308) and resp.headers.get("location"):
                 location = resp.headers["location"]
                 resp.close()
@@ -304,18 +375,22 @@ class RegistryClient:
                     location = urljoin(resp.url, location)
                     url_host(location)
                 except ValueError:
-                    raise PystageError("EFETCH", f"{self.redactor(resp.url)} redirected to an "
-                                                 f"invalid URL: {self.redactor(location)}") \
-                        from None
+                    raise PystageError(
+                        "EFETCH",
+                        f"{self.redactor(resp.url)} redirected to an "
+                        f"invalid URL: {self.redactor(location)}",
+                    ) from None
                 self.log(f"http {method} {resp.status_code} {resp.url} -> {location}")
-                if resp.status_code == 303 or (resp.status_code in (301, 302)
-                                               and method == "POST"):
+                if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
                     method, body = "GET", _Body(None)
                 params = None  # already part of the Location
                 if not same_host(location, url):
                     # explicit auth/OTP headers belong to the original host only
-                    extra = {k: v for k, v in extra.items()
-                             if k.lower() not in ("authorization", "npm-otp")}
+                    extra = {
+                        k: v
+                        for k, v in extra.items()
+                        if k.lower() not in ("authorization", "npm-otp")
+                    }
                     otp = None
                 url = location
                 continue
@@ -371,13 +446,13 @@ class RegistryClient:
                     return self.redactor(val)
             return ""
         text = resp.text if not _is_binary(resp) else ""
-        if "html" in resp.headers.get("content-type", "").lower() or \
-                text.lstrip()[:1] == "<":
+        if "html" in resp.headers.get("content-type", "").lower() or text.lstrip()[:1] == "<":
             text = _html_text(text)
         return self.redactor(_snippet(text))
 
-    def _error(self, method, url, resp, *, code: str | None = None,
-               message: str | None = None) -> PystageError:
+    def _error(
+        self, method, url, resp, *, code: str | None = None, message: str | None = None
+    ) -> PystageError:
         status = resp.status_code
         where = self.redactor(resp.url or url)
         registry_text = self._registry_message(resp)
@@ -433,15 +508,26 @@ class RegistryClient:
                 f"request to {where} failed, reason: the proxy "
                 f"{url_host(proxy) if proxy else ''} did not connect it".replace("  ", " "),
                 "check the proxy / https-proxy / noproxy settings and the "
-                "HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables")
+                "HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables",
+            )
         if isinstance(exc, requests.exceptions.SSLError):
             code = "ECERT"
-        elif isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout,
-                              requests.exceptions.Timeout)):
+        elif isinstance(
+            exc,
+            (
+                requests.exceptions.ConnectTimeout,
+                requests.exceptions.ReadTimeout,
+                requests.exceptions.Timeout,
+            ),
+        ):
             code = "ETIMEDOUT"
         elif isinstance(exc, requests.exceptions.ConnectionError):
-            if "Name or service not known" in text or "NameResolution" in text \
-                    or "nodename nor servname" in text or "getaddrinfo" in text:
+            if (
+                "Name or service not known" in text
+                or "NameResolution" in text
+                or "nodename nor servname" in text
+                or "getaddrinfo" in text
+            ):
                 code = "ENOTFOUND"
             elif "refused" in text.lower():
                 code = "ECONNREFUSED"
@@ -451,19 +537,24 @@ class RegistryClient:
                 code = "ECONNREFUSED" if _before_sending(exc) else "ECONNRESET"
         else:
             code = "EFETCH"
-        reason = {"ECONNREFUSED": f"connect ECONNREFUSED {target}",
-                  "ENOTFOUND": f"getaddrinfo ENOTFOUND {target.split(':')[0]}",
-                  "ETIMEDOUT": "timed out", "ECONNRESET": "socket hang up",
-                  "ECERT": "certificate verification failed"}.get(code, type(exc).__name__)
-        hints = {"ECONNREFUSED": f"is the registry at {self.redactor(self.registry)} running?",
-                 "ENOTFOUND": "check the registry URL and your network",
-                 "ETIMEDOUT": "the registry did not answer in time; try again later",
-                 "ECERT": "set cafile=<path> in your npmrc for a private CA"}
-        return PystageError(code, f"request to {where} failed, reason: {reason}",
-                            hints.get(code))
+        reason = {
+            "ECONNREFUSED": f"connect ECONNREFUSED {target}",
+            "ENOTFOUND": f"getaddrinfo ENOTFOUND {target.split(':')[0]}",
+            "ETIMEDOUT": "timed out",
+            "ECONNRESET": "socket hang up",
+            "ECERT": "certificate verification failed",
+        }.get(code, type(exc).__name__)
+        hints = {
+            "ECONNREFUSED": f"is the registry at {self.redactor(self.registry)} running?",
+            "ENOTFOUND": "check the registry URL and your network",
+            "ETIMEDOUT": "the registry did not answer in time; try again later",
+            "ECERT": "set cafile=<path> in your npmrc for a private CA",
+        }
+        return PystageError(code, f"request to {where} failed, reason: {reason}", hints.get(code))
 
 
 # -- helpers -------------------------------------------------------------------
+
 
 class _Body:
     """A request body: bytes (replayable), a seekable file (replayable), or a stream (not)."""
@@ -480,8 +571,12 @@ class _Body:
 
     @property
     def replayable(self) -> bool:
-        return self.data is None or isinstance(self.data, (bytes, bytearray, str)) \
-            or self.start is not None or not self.used
+        return (
+            self.data is None
+            or isinstance(self.data, (bytes, bytearray, str))
+            or self.start is not None
+            or not self.used
+        )
 
     def payload(self):
         if self.used and self.start is not None:

@@ -24,9 +24,23 @@ from typing import Any
 
 from pystage.errors import PystageError
 
-CI_VARS = ("CI", "CONTINUOUS_INTEGRATION", "BUILD_NUMBER", "RUN_ID", "GITHUB_ACTIONS",
-           "GITLAB_CI", "CIRCLECI", "TRAVIS", "BUILDKITE", "JENKINS_URL", "TEAMCITY_VERSION",
-           "TF_BUILD", "BITBUCKET_BUILD_NUMBER", "CODEBUILD_BUILD_ID", "DRONE")
+CI_VARS = (
+    "CI",
+    "CONTINUOUS_INTEGRATION",
+    "BUILD_NUMBER",
+    "RUN_ID",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "CIRCLECI",
+    "TRAVIS",
+    "BUILDKITE",
+    "JENKINS_URL",
+    "TEAMCITY_VERSION",
+    "TF_BUILD",
+    "BITBUCKET_BUILD_NUMBER",
+    "CODEBUILD_BUILD_ID",
+    "DRONE",
+)
 
 
 def is_ci(env: Mapping[str, str] | None = None) -> bool:
@@ -49,8 +63,12 @@ def otp_required_error(registry: str | None = None, detail: str | None = None) -
     msg = "this operation requires a one-time password"
     if detail:
         msg += f": {detail}"
-    return PystageError("EOTP", msg, "pass --otp=<code> from your authenticator app, "
-                                     "or run pystage at a terminal to be prompted")
+    return PystageError(
+        "EOTP",
+        msg,
+        "pass --otp=<code> from your authenticator app, "
+        "or run pystage at a terminal to be prompted",
+    )
 
 
 def normalize_code(code: str) -> str:
@@ -58,6 +76,7 @@ def normalize_code(code: str) -> str:
 
 
 # -- TOTP secrets --------------------------------------------------------------
+
 
 def parse_secret(text: str) -> str:
     """A base32 TOTP secret, from a bare secret or an ``otpauth://totp/...`` URI."""
@@ -74,8 +93,9 @@ def parse_secret(text: str) -> str:
             otp = pyotp.parse_uri(text)
         except ValueError as exc:
             if "112 bits" in str(exc):
-                raise PystageError("EUSAGE", "the TOTP secret is too short (under 112 bits)") \
-                    from None
+                raise PystageError(
+                    "EUSAGE", "the TOTP secret is too short (under 112 bits)"
+                ) from None
             raise PystageError("EUSAGE", "not a valid otpauth:// URI") from None
         except Exception:
             raise PystageError("EUSAGE", "not a valid otpauth:// URI") from None
@@ -123,16 +143,22 @@ PollFn = Callable[[str], tuple[int, Mapping[str, str], Any]]
 class OtpHandler:
     """Answers a registry's OTP challenge; one instance per command."""
 
-    def __init__(self, *, registry: str, given: str | None = None,
-                 interactive: bool | None = None, env: Mapping[str, str] | None = None,
-                 prompt: Callable[[str], str] | None = None,
-                 opener: Callable[[str], Any] | None = None,
-                 notify: Callable[[str], None] | None = None,
-                 use_stored_secret: bool = True,
-                 web_timeout: float = 300.0,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        registry: str,
+        given: str | None = None,
+        interactive: bool | None = None,
+        env: Mapping[str, str] | None = None,
+        prompt: Callable[[str], str] | None = None,
+        opener: Callable[[str], Any] | None = None,
+        notify: Callable[[str], None] | None = None,
+        use_stored_secret: bool = True,
+        web_timeout: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.registry = registry
         self.given = normalize_code(given) if given else None
         self.interactive = is_interactive() if interactive is None else interactive
@@ -183,8 +209,12 @@ class OtpHandler:
                 secret = stored_totp_secret(self.registry, self.env)
                 if secret and self.last_source != "totp":
                     return totp_now(secret, self._wall()), "totp"
-        if isinstance(body, Mapping) and body.get("authUrl") and body.get("doneUrl") \
-                and self.interactive:
+        if (
+            isinstance(body, Mapping)
+            and body.get("authUrl")
+            and body.get("doneUrl")
+            and self.interactive
+        ):
             return self._web(str(body["authUrl"]), str(body["doneUrl"]), poll), "web"
         if self.interactive:
             return self._ask(), "prompt"
@@ -195,28 +225,41 @@ class OtpHandler:
         if not secret:
             return None
         wait = TOTP_PERIOD - self._wall() % TOTP_PERIOD + 0.5
-        self._notify(f"The registry refused the code from the stored TOTP secret (already "
-                     f"used?); waiting {wait:.0f} s for the next one.")
+        self._notify(
+            f"The registry refused the code from the stored TOTP secret (already "
+            f"used?); waiting {wait:.0f} s for the next one."
+        )
         self._sleep(wait)
         return totp_now(secret, self._wall())
 
     def _ask(self) -> str:
         try:
-            code = normalize_code(self._prompt(
-                "This operation requires a one-time password.\nEnter OTP: "))
+            code = normalize_code(
+                self._prompt("This operation requires a one-time password.\nEnter OTP: ")
+            )
         except EOFError:
             raise otp_required_error(self.registry) from None
         if not code:
-            raise PystageError("EOTP", "no one-time password entered",
-                               "run the command again and type the code from your "
-                               "authenticator app, or pass --otp=<code>")
+            raise PystageError(
+                "EOTP",
+                "no one-time password entered",
+                "run the command again and type the code from your "
+                "authenticator app, or pass --otp=<code>",
+            )
         return code
 
     def _web(self, auth_url: str, done_url: str, poll: PollFn) -> str:
-        return wait_for_web_auth(auth_url, done_url, poll, notify=self._notify,
-                                 open_url=self._open, timeout=self.web_timeout,
-                                 sleep=self._sleep, clock=self._clock,
-                                 message="Authenticate your account at:")
+        return wait_for_web_auth(
+            auth_url,
+            done_url,
+            poll,
+            notify=self._notify,
+            open_url=self._open,
+            timeout=self.web_timeout,
+            sleep=self._sleep,
+            clock=self._clock,
+            message="Authenticate your account at:",
+        )
 
     def _open(self, url: str) -> None:
         if self._opener is not None:
@@ -235,9 +278,18 @@ class OtpHandler:
             pass
 
 
-def wait_for_web_auth(url: str, done_url: str, poll: PollFn, *, notify, open_url,
-                      timeout: float = 300.0, sleep=time.sleep, clock=time.monotonic,
-                      message: str = "Authenticate your account at:") -> str:
+def wait_for_web_auth(
+    url: str,
+    done_url: str,
+    poll: PollFn,
+    *,
+    notify,
+    open_url,
+    timeout: float = 300.0,
+    sleep=time.sleep,
+    clock=time.monotonic,
+    message: str = "Authenticate your account at:",
+) -> str:
     """npm-profile's web flow: show ``url``, try a browser, poll ``done_url`` for ``{"token"}``.
 
     202 means "not yet": wait ``retry-after`` seconds (1 when absent) and poll again.
@@ -255,8 +307,11 @@ def wait_for_web_auth(url: str, done_url: str, poll: PollFn, *, notify, open_url
             raise PystageError("EWEBAUTH", f"web authentication failed ({status})")
         wait = _retry_after(headers, default=1.0)
         if clock() + wait > deadline:
-            raise PystageError("ETIMEDOUT", "timed out waiting for web authentication",
-                               "finish in the browser sooner, or use --otp / --auth-type=legacy")
+            raise PystageError(
+                "ETIMEDOUT",
+                "timed out waiting for web authentication",
+                "finish in the browser sooner, or use --otp / --auth-type=legacy",
+            )
         sleep(wait)
 
 

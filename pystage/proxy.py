@@ -33,8 +33,11 @@ def proxy_for(url: str, config_get, env: Mapping[str, str]) -> str | None:
         if scheme == "https":
             proxy = proxy_env.get("https_proxy")
         else:
-            proxy = proxy_env.get("https_proxy") or proxy_env.get("http_proxy") \
+            proxy = (
+                proxy_env.get("https_proxy")
+                or proxy_env.get("http_proxy")
                 or proxy_env.get("proxy")
+            )
     env_no_proxy = _no_proxy_list(proxy_env.get("no_proxy"))
     no_proxy = _no_proxy_list(config_get("noproxy")) or env_no_proxy
     # the agent checks no_proxy from the environment once more when it connects
@@ -64,7 +67,7 @@ def _is_no_proxy(url: str, no_proxy: list[str]) -> bool:
     host_labels = hostname.split(".")[::-1]
     for entry in no_proxy:
         labels = [p for p in entry.lower().split(".") if p][::-1]
-        if labels and host_labels[:len(labels)] == labels:
+        if labels and host_labels[: len(labels)] == labels:
             return True
     return False
 
@@ -76,8 +79,11 @@ def _checked(proxy: str) -> str:
     except ValueError:
         parts = None
     if parts is None or not parts.scheme or not parts.hostname:
-        raise PystageError("EINVALIDPROXY", f"invalid proxy URL: {_without_userinfo(proxy)}",
-                           "set proxy / https-proxy to http://host:port")
+        raise PystageError(
+            "EINVALIDPROXY",
+            f"invalid proxy URL: {_without_userinfo(proxy)}",
+            "set proxy / https-proxy to http://host:port",
+        )
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         return proxy
@@ -85,12 +91,15 @@ def _checked(proxy: str) -> str:
         try:
             import socks  # noqa: F401 - PySocks, which requests needs for socks proxies
         except ImportError:
-            raise PystageError("EINVALIDPROXY", f"socks proxies need the PySocks package: "
-                                                f"{_without_userinfo(proxy)}",
-                               "pip install pysocks, or use an http:// proxy") from None
+            raise PystageError(
+                "EINVALIDPROXY",
+                f"socks proxies need the PySocks package: {_without_userinfo(proxy)}",
+                "pip install pysocks, or use an http:// proxy",
+            ) from None
         return proxy
-    raise PystageError("EINVALIDPROXY", f"Invalid protocol `{scheme}:` connecting to proxy "
-                                        f"`{parts.hostname}`")
+    raise PystageError(
+        "EINVALIDPROXY", f"Invalid protocol `{scheme}:` connecting to proxy `{parts.hostname}`"
+    )
 
 
 def _without_userinfo(url: str) -> str:

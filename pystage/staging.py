@@ -40,7 +40,7 @@ def split_spec(spec: str) -> tuple[str, str | None]:
     at = spec.find("@", 1)
     if at == -1:
         return spec, None
-    return spec[:at], spec[at + 1:]
+    return spec[:at], spec[at + 1 :]
 
 
 def package_filter(arg: str | None) -> str | None:
@@ -61,8 +61,11 @@ def package_filter(arg: str | None) -> str | None:
 
 def _is_path_or_url(arg: str) -> bool:
     """What npm-package-arg reads as a file, directory, git or remote spec."""
-    return (arg.startswith((".", "/", "~")) or "\\" in arg
-            or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", arg) is not None)
+    return (
+        arg.startswith((".", "/", "~"))
+        or "\\" in arg
+        or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", arg) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,10 @@ def parse_stage_ref(text: str | None) -> StageRef:
             pass
         else:
             return StageRef(text, name=name, version=semver.valid(version))
-    raise UsageError("stage-id must be a valid UUID",
-                     hint="pass the id that `pystage list` shows, or the staged name@version")
+    raise UsageError(
+        "stage-id must be a valid UUID",
+        hint="pass the id that `pystage list` shows, or the staged name@version",
+    )
 
 
 def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:
@@ -101,25 +106,37 @@ def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:
     if ref.stage_id:
         return ref.stage_id, None
     items = list_staged(client, ref.name)
-    matches = [i for i in items if i.get("packageName", ref.name) == ref.name
-               and i.get("version") == ref.version]
+    matches = [
+        i
+        for i in items
+        if i.get("packageName", ref.name) == ref.name and i.get("version") == ref.version
+    ]
     if not matches:
-        others = sorted({str(i.get("version")) for i in items if i.get("packageName", ref.name) == ref.name})
-        hint = (f"staged versions of {ref.name}: {', '.join(others)}" if others
-                else f"nothing of {ref.name} is staged on {client.registry}")
+        others = sorted(
+            {str(i.get("version")) for i in items if i.get("packageName", ref.name) == ref.name}
+        )
+        hint = (
+            f"staged versions of {ref.name}: {', '.join(others)}"
+            if others
+            else f"nothing of {ref.name} is staged on {client.registry}"
+        )
         raise PystageError("E404", f"no staged version matches {ref.name}@{ref.version}", hint)
     if len(matches) > 1:
         ids = ", ".join(str(m.get("id")) for m in matches)
-        raise PystageError("EAMBIGUOUS",
-                           f"{len(matches)} staged items match {ref.name}@{ref.version}: {ids}",
-                           "pass one of these stage ids instead")
+        raise PystageError(
+            "EAMBIGUOUS",
+            f"{len(matches)} staged items match {ref.name}@{ref.version}: {ids}",
+            "pass one of these stage ids instead",
+        )
     if not matches[0].get("id"):
-        raise PystageError("EBADRESPONSE", f"the registry listed {ref.name}@{ref.version} "
-                                           "without a stage id")
+        raise PystageError(
+            "EBADRESPONSE", f"the registry listed {ref.name}@{ref.version} without a stage id"
+        )
     return str(matches[0]["id"]), matches[0]
 
 
 # --- the operations ------------------------------------------------------------------
+
 
 def list_staged(client, package: str | None = None) -> list[dict]:
     """Every staged item (all pages), as npm's ``stage list`` collects them."""
@@ -131,14 +148,18 @@ def list_staged(client, package: str | None = None) -> list[dict]:
             params["package"] = package
         res = client.json("GET", "/-/stage", params=params, otp_ok=False)
         if not isinstance(res, dict) or not isinstance(res.get("items"), list):
-            raise PystageError("EBADRESPONSE", "the registry's stage list has no \"items\" array")
+            raise PystageError("EBADRESPONSE", 'the registry\'s stage list has no "items" array')
         if not all(isinstance(item, dict) for item in res["items"]):
-            raise PystageError("EBADRESPONSE", "the registry's stage list holds items that are "
-                                               "not objects")
+            raise PystageError(
+                "EBADRESPONSE", "the registry's stage list holds items that are not objects"
+            )
         if page and res["items"] and all(item in items for item in res["items"]):
             # a registry that ignores ?page= while its total stays out of reach
-            raise PystageError("EBADRESPONSE", f"the registry sent page {page} of its stage "
-                                               "list again: it may not support pagination")
+            raise PystageError(
+                "EBADRESPONSE",
+                f"the registry sent page {page} of its stage "
+                "list again: it may not support pagination",
+            )
         items.extend(res["items"])
         total = res.get("total")
         if isinstance(total, str) and total.isdigit():
@@ -171,9 +192,14 @@ def reject_staged(client, stage_id: str) -> None:
 
 def stage_publish(client, name: str, body) -> dict:
     """POST the publish document; no OTP is ever asked for staging."""
-    res = client.json("POST", f"/-/stage/package/{escape_name(name)}", data=body,
-                      headers={"content-type": "application/json"}, otp_ok=False,
-                      expect=(200, 201))
+    res = client.json(
+        "POST",
+        f"/-/stage/package/{escape_name(name)}",
+        data=body,
+        headers={"content-type": "application/json"},
+        otp_ok=False,
+        expect=(200, 201),
+    )
     if not isinstance(res, dict) or not res.get("stageId"):
         raise PystageError("EBADRESPONSE", "the registry accepted the package but sent no stageId")
     return res
@@ -185,8 +211,9 @@ def registry_versions(client, name: str) -> tuple[list[str], str | None]:
     from pystage.publishing import semver
 
     try:
-        packument = client.json("GET", f"/{escape_name(name)}", otp_ok=False,
-                                headers={"accept": "application/json"})
+        packument = client.json(
+            "GET", f"/{escape_name(name)}", otp_ok=False, headers={"accept": "application/json"}
+        )
     except PystageError:
         return [], None
     versions = packument.get("versions") if isinstance(packument, dict) else None
@@ -195,7 +222,11 @@ def registry_versions(client, name: str) -> tuple[list[str], str | None]:
     parsed = []
     for key, meta in versions.items():
         version = semver.parse(key)
-        if version and not version.prerelease and not (isinstance(meta, dict) and meta.get("deprecated")):
+        if (
+            version
+            and not version.prerelease
+            and not (isinstance(meta, dict) and meta.get("deprecated"))
+        ):
             parsed.append(version)
     parsed.sort(reverse=True)
     ordered = [str(v) for v in parsed]
@@ -209,8 +240,9 @@ class Download:
     contents: object  # publishing.contents.TarballContents
 
 
-def download_staged(client, stage_id: str, output: str | None = None,
-                    cwd: str | None = None, progress=None) -> Download:
+def download_staged(
+    client, stage_id: str, output: str | None = None, cwd: str | None = None, progress=None
+) -> Download:
     """Save the staged tarball atomically under npm's file name (or ``output``).
 
     ``progress(description, total_bytes)``: a context manager giving ``advance(n)``."""
@@ -223,16 +255,20 @@ def download_staged(client, stage_id: str, output: str | None = None,
     target_dir, target_file = _download_target(output, cwd)
     # a device or FIFO (-o /dev/null) is written through, never replaced by a file
     through = target_file is not None and _is_special(os.path.join(target_dir, target_file))
-    resp = client.request("GET", f"/-/stage/{stage_id}/tarball", stream=True, otp_ok=False,
-                          expect=(200,))
+    resp = client.request(
+        "GET", f"/-/stage/{stage_id}/tarball", stream=True, otp_ok=False, expect=(200,)
+    )
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".pystage-download-", suffix=".tgz",
-                                   dir=None if through else target_dir)
+        fd, tmp = tempfile.mkstemp(
+            prefix=".pystage-download-", suffix=".tgz", dir=None if through else target_dir
+        )
         total = resp.headers.get("content-length")
         total = int(total) if total and total.isdigit() else None
-        with os.fdopen(fd, "wb") as handle, \
-                (progress("downloading", total) if progress else nullcontext(None)) as advance:
+        with (
+            os.fdopen(fd, "wb") as handle,
+            progress("downloading", total) if progress else nullcontext(None) as advance,
+        ):
             for chunk in resp.iter_content(_DOWNLOAD_CHUNK, decode_unicode=False):
                 handle.write(chunk)
                 if advance:
@@ -240,8 +276,9 @@ def download_staged(client, stage_id: str, output: str | None = None,
         try:
             contents = read_tarball(tmp)
         except PystageError as err:
-            raise PystageError(err.code, err.message.replace(tmp, f"the staged tarball {stage_id}"),
-                               err.hint) from None
+            raise PystageError(
+                err.code, err.message.replace(tmp, f"the staged tarball {stage_id}"), err.hint
+            ) from None
         filename = target_file or _npm_download_name(contents, stage_id)
         final = os.path.join(target_dir, filename)
         if through:
@@ -256,9 +293,10 @@ def download_staged(client, stage_id: str, output: str | None = None,
             os.unlink(tmp)
         if isinstance(exc, OSError):
             where = os.path.join(target_dir, target_file) if target_file else target_dir
-            raise PystageError(errno.errorcode.get(exc.errno or 0, "EIO"),
-                               f"cannot save the download to {where}: {exc.strerror or exc}"
-                               ) from None
+            raise PystageError(
+                errno.errorcode.get(exc.errno or 0, "EIO"),
+                f"cannot save the download to {where}: {exc.strerror or exc}",
+            ) from None
         raise
     finally:
         resp.close()
@@ -275,11 +313,15 @@ def _npm_download_name(contents, stage_id: str) -> str:
     try:
         check_name(contents.name)
     except PystageError:
-        raise PystageError("ETARBALL", f"the staged tarball {stage_id} has no valid package "
-                                       f"name: {json.dumps(contents.name)}") from None
+        raise PystageError(
+            "ETARBALL",
+            f"the staged tarball {stage_id} has no valid package name: {json.dumps(contents.name)}",
+        ) from None
     if not re.fullmatch(r"[0-9A-Za-z.+-]+", contents.version or ""):
-        raise PystageError("ETARBALL", f"the staged tarball {stage_id} has no valid version: "
-                                       f"{json.dumps(contents.version)}")
+        raise PystageError(
+            "ETARBALL",
+            f"the staged tarball {stage_id} has no valid version: {json.dumps(contents.version)}",
+        )
     safe = contents.name.replace("@", "", 1).replace("/", "-", 1)
     return f"{safe}-{contents.version}-{stage_id}.tgz"
 

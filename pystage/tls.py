@@ -74,9 +74,12 @@ def context(pems: list[str], source: str = "the ca setting"):
     try:
         ctx.load_verify_locations(cadata="\n".join(pems) + "\n")
     except (ssl.SSLError, ValueError) as exc:
-        raise PystageError("ECONFIG", f"{source} holds no valid PEM certificate ({exc})",
-                           'write each certificate as ca="-----BEGIN CERTIFICATE-----\\n'
-                           '...\\n-----END CERTIFICATE-----", or use cafile=<path>') from None
+        raise PystageError(
+            "ECONFIG",
+            f"{source} holds no valid PEM certificate ({exc})",
+            'write each certificate as ca="-----BEGIN CERTIFICATE-----\\n'
+            '...\\n-----END CERTIFICATE-----", or use cafile=<path>',
+        ) from None
     return ctx
 
 
@@ -89,14 +92,16 @@ def adapter_trusting(pems: list[str], source: str):
     class _CaAdapter(HTTPAdapter):
         def build_connection_pool_key_attributes(self, request, verify, cert=None):
             host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-                request, verify, cert)
+                request, verify, cert
+            )
             if verify is not False and request.url.lower().startswith("https:"):
                 pool_kwargs.pop("ca_certs", None)
                 pool_kwargs.pop("ca_cert_dir", None)
                 # urllib3 loads a client certificate into the context it is given: a
                 # shared one would then offer that certificate to every other host
-                pool_kwargs["ssl_context"] = context(pems, source) if "cert_file" in pool_kwargs \
-                    else shared
+                pool_kwargs["ssl_context"] = (
+                    context(pems, source) if "cert_file" in pool_kwargs else shared
+                )
             return host_params, pool_kwargs
 
     return _CaAdapter()

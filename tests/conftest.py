@@ -12,7 +12,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 # Topic fixtures (tests/fixtures_*.py) are plugins, so each area owns its own file.
 pytest_plugins = sorted(
-    name[:-3] for name in os.listdir(os.path.dirname(__file__))
+    name[:-3]
+    for name in os.listdir(os.path.dirname(__file__))
     if name.startswith("fixtures_") and name.endswith(".py")
 )
 
@@ -22,8 +23,13 @@ def _npm_version() -> tuple[int, ...] | None:
     if not npm:
         return None
     try:
-        out = subprocess.run([npm, "--version"], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "npm_config_userconfig": os.devnull})
+        out = subprocess.run(
+            [npm, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "npm_config_userconfig": os.devnull},
+        )
         return tuple(int(x) for x in out.stdout.strip().split(".")[:3])
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return None
@@ -51,8 +57,14 @@ def run_pystage(tmp_path):
 
     def run(*args, cwd=None, env=None, input=None, timeout=120):
         full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
-        return subprocess.run([sys.executable, "-m", "pystage", *map(str, args)],
-                              cwd=cwd or tmp_path, env=full_env, input=input,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "pystage", *map(str, args)],
+            cwd=cwd or tmp_path,
+            env=full_env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     return run

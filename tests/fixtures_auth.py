@@ -145,11 +145,16 @@ class RecordingServer:
             def _handle(self):
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                req = {"method": self.command, "path": self.path,
-                       "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                req = {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": body,
+                }
                 server.requests.append(req)
-                answer = server.script.get((self.command, self.path.split("?")[0]),
-                                           (404, {}, {"error": "not found"}))
+                answer = server.script.get(
+                    (self.command, self.path.split("?")[0]), (404, {}, {"error": "not found"})
+                )
                 if callable(answer):
                     answer = answer(req)
                 status, headers, payload = answer

@@ -84,7 +84,9 @@ class ScriptedStageServer:
                 length = int(self.headers.get("content-length") or 0)
                 if length:
                     with server._lock:
-                        body_path = os.path.join(server.body_dir, f"body-{len(server.requests)}.json")
+                        body_path = os.path.join(
+                            server.body_dir, f"body-{len(server.requests)}.json"
+                        )
                     with open(body_path, "wb") as handle:
                         remaining = length
                         while remaining:
@@ -93,14 +95,18 @@ class ScriptedStageServer:
                                 break
                             handle.write(chunk)
                             remaining -= len(chunk)
-                rec = Recorded(self.command, unquote(parts.path), parse_qs(parts.query),
-                               {k.lower(): v for k, v in self.headers.items()}, body_path)
+                rec = Recorded(
+                    self.command,
+                    unquote(parts.path),
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body_path,
+                )
                 with server._lock:
                     server.state.requests.append(rec)
                 return rec
 
-            def _send(self, status, payload=None, *, content_type="application/json",
-                      headers=None):
+            def _send(self, status, payload=None, *, content_type="application/json", headers=None):
                 data = b""
                 if payload is not None:
                     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -117,8 +123,11 @@ class ScriptedStageServer:
 
             def _otp_ok(self, rec) -> bool:
                 if server.state.otp and rec.headers.get("npm-otp") != server.state.otp:
-                    self._send(401, {"error": "This operation requires a one-time password"},
-                               headers={"www-authenticate": "OTP"})
+                    self._send(
+                        401,
+                        {"error": "This operation requires a one-time password"},
+                        headers={"www-authenticate": "OTP"},
+                    )
                     return False
                 return True
 
@@ -131,8 +140,15 @@ class ScriptedStageServer:
                     per = int(rec.query.get("perPage", ["100"])[0])
                     wanted = rec.query.get("package", [None])[0]
                     items = [i for i in state.items if not wanted or i["packageName"] == wanted]
-                    self._send(200, {"items": items[page * per:(page + 1) * per],
-                                     "total": len(items), "page": page, "perPage": per})
+                    self._send(
+                        200,
+                        {
+                            "items": items[page * per : (page + 1) * per],
+                            "total": len(items),
+                            "page": page,
+                            "perPage": per,
+                        },
+                    )
                 elif parts[:2] == ["-", "stage"] and len(parts) == 3:
                     item = self._item(parts[2])
                     self._send(200, item) if item else self._send(404, {"error": "not found"})
@@ -145,7 +161,9 @@ class ScriptedStageServer:
                 else:
                     name = rec.path[1:]
                     packument = state.packuments.get(name)
-                    self._send(200, packument) if packument else self._send(404, {"error": "not found"})
+                    self._send(200, packument) if packument else self._send(
+                        404, {"error": "not found"}
+                    )
 
             def do_POST(self):
                 rec = self._record()
@@ -207,14 +225,21 @@ def npm_env(tmp_path, npm_cache_dir):
     userconfig = tmp_path / "npm-userconfig"
     if not userconfig.exists():
         userconfig.write_text("")
-    return {**os.environ, "npm_config_userconfig": str(userconfig),
-            "npm_config_cache": npm_cache_dir, "npm_config_update_notifier": "false",
-            "npm_config_audit": "false", "npm_config_fund": "false", "NO_COLOR": "1"}
+    return {
+        **os.environ,
+        "npm_config_userconfig": str(userconfig),
+        "npm_config_cache": npm_cache_dir,
+        "npm_config_update_notifier": "false",
+        "npm_config_audit": "false",
+        "npm_config_fund": "false",
+        "NO_COLOR": "1",
+    }
 
 
 def run_npm(args, *, cwd, env, timeout=120):
-    return subprocess.run([NPM, *map(str, args)], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [NPM, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def make_package(root, name="demo-pkg", version="1.0.0", files=None, **fields) -> str:
@@ -231,13 +256,23 @@ def make_package(root, name="demo-pkg", version="1.0.0", files=None, **fields) -
 
 def npm_pack(pkg_dir, dest, env) -> str:
     """The real npm's tarball of pkg_dir, in dest."""
-    out = run_npm(["pack", "--json", "--ignore-scripts", "--pack-destination", dest],
-                  cwd=pkg_dir, env=env)
+    out = run_npm(
+        ["pack", "--json", "--ignore-scripts", "--pack-destination", dest], cwd=pkg_dir, env=env
+    )
     assert out.returncode == 0, out.stderr
     return os.path.join(dest, json.loads(out.stdout)[0]["filename"])
 
 
 def staged_item(name, version, *, stage_id=None, tag="latest", **extra) -> dict:
-    return {"id": stage_id or str(uuid.uuid4()), "packageName": name, "version": version,
-            "tag": tag, "createdAt": "2026-01-02T03:04:05.000Z", "actor": "alice",
-            "actorType": "user", "access": None, "shasum": "0" * 40, **extra}
+    return {
+        "id": stage_id or str(uuid.uuid4()),
+        "packageName": name,
+        "version": version,
+        "tag": tag,
+        "createdAt": "2026-01-02T03:04:05.000Z",
+        "actor": "alice",
+        "actorType": "user",
+        "access": None,
+        "shasum": "0" * 40,
+        **extra,
+    }

@@ -24,9 +24,18 @@ def test_unknown_option_is_a_usage_error(run_pystage):
     assert result.stderr.count("\n") <= 2
 
 
-@pytest.mark.parametrize("code,expected", [("EUSAGE", 2), ("EOTP", 3), ("E404", 4),
-                                           ("E409", 5), ("ECONNREFUSED", 6), ("E503", 7),
-                                           ("EWHATEVER", 1)])
+@pytest.mark.parametrize(
+    "code,expected",
+    [
+        ("EUSAGE", 2),
+        ("EOTP", 3),
+        ("E404", 4),
+        ("E409", 5),
+        ("ECONNREFUSED", 6),
+        ("E503", 7),
+        ("EWHATEVER", 1),
+    ],
+)
 def test_exit_codes_come_from_one_table(code, expected):
     assert exit_code_for(code) == expected
     assert PystageError(code, "x").exit_code == expected
@@ -49,7 +58,9 @@ def test_global_options_before_and_after_subcommand():
     cli.add_command(probe)
     try:
         runner = CliRunner()
-        result = runner.invoke(cli, ["--registry", "http://a/", "--json", "probe", "--registry", "http://b/", "-q"])
+        result = runner.invoke(
+            cli, ["--registry", "http://a/", "--json", "probe", "--registry", "http://b/", "-q"]
+        )
         assert result.exit_code == 0, result.output
         assert seen["registry"] == "http://b/"
         assert seen["json"] is True and seen["quiet"] is True

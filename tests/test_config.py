@@ -25,9 +25,12 @@ def tree(tmp_path):
     proj = tmp_path / "proj"
     (proj / "sub").mkdir(parents=True)
     (proj / "package.json").write_text("{}")
-    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""),
-           "npm_config_globalconfig": str(tmp_path / "globalrc"),
-           "npm_config_update_notifier": "false"}
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", ""),
+        "npm_config_globalconfig": str(tmp_path / "globalrc"),
+        "npm_config_update_notifier": "false",
+    }
 
     class T:
         pass
@@ -40,9 +43,15 @@ def tree(tmp_path):
 
 
 def npm_get(t, *keys, env=None, args=()):
-    out = subprocess.run([shutil.which("npm"), "config", "get", *keys, *args], cwd=t.cwd,
-                         env={**t.env, **(env or {})}, capture_output=True, text=True,
-                         timeout=60, check=True)
+    out = subprocess.run(
+        [shutil.which("npm"), "config", "get", *keys, *args],
+        cwd=t.cwd,
+        env={**t.env, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     if len(keys) == 1:
         return {keys[0]: out.stdout.strip()}
     return dict(line.split("=", 1) for line in out.stdout.strip().splitlines())
@@ -82,11 +91,14 @@ def test_precedence_cli_env_project_user_global(tree):
 
 @requires_npm((11,))
 def test_precedence_matches_npm(tree):
-    tree.glob.write_text("registry=http://global.example/\ntag=g\naccess=restricted\n"
-                         "@g:registry=http://g.example\n")
-    tree.user.write_text("registry=http://user.example/\ntag=u\n; comment\n# other\n"
-                         "@u:registry = http://u.example/a/ ; inline comment\n")
-    (tree.proj / ".npmrc").write_text("tag=p\n@p:registry=\"http://p.example/\"\n")
+    tree.glob.write_text(
+        "registry=http://global.example/\ntag=g\naccess=restricted\n@g:registry=http://g.example\n"
+    )
+    tree.user.write_text(
+        "registry=http://user.example/\ntag=u\n; comment\n# other\n"
+        "@u:registry = http://u.example/a/ ; inline comment\n"
+    )
+    (tree.proj / ".npmrc").write_text('tag=p\n@p:registry="http://p.example/"\n')
     keys = ("registry", "tag", "access", "@g:registry", "@u:registry", "@p:registry")
     env = {"NPM_CONFIG_TAG": "from-env"}
     assert ours(tree, *keys, env=env) == npm_get(tree, *keys, env=env)
@@ -100,7 +112,8 @@ def test_env_expansion_matches_npm(tree):
         "tag=${UNSET_VAR}\n"
         "access=${UNSET_VAR?}\n"
         "@a:registry=http://x/\\${REG_HOST}/\n"
-        "@b:registry=http://x/\\\\${REG_HOST}/\n")
+        "@b:registry=http://x/\\\\${REG_HOST}/\n"
+    )
     env = {"REG_HOST": "reg.example:8080"}
     keys = ("registry", "tag", "access", "@a:registry", "@b:registry")
     assert ours(tree, *keys, env=env) == npm_get(tree, *keys, env=env)
@@ -124,8 +137,12 @@ def test_env_replace_rules():
 
 
 def test_env_keys_are_normalised_like_npm(tree):
-    env = {"NPM_CONFIG_FETCH_RETRIES": "5", "npm_config_//h.example/:_authToken": "t",
-           "npm_config_TAG": "", "npm_config__auth": "abc"}
+    env = {
+        "NPM_CONFIG_FETCH_RETRIES": "5",
+        "npm_config_//h.example/:_authToken": "t",
+        "npm_config_TAG": "",
+        "npm_config__auth": "abc",
+    }
     cfg = load_config(cwd=tree.cwd, env={**tree.env, **env})
     assert cfg.get("fetch-retries") == 5
     assert cfg.get("//h.example/:_authToken") == "t"
@@ -156,7 +173,9 @@ def test_project_config_ignored_when_it_is_the_user_config(tree):
 
 
 def test_scoped_registry_selection(tree):
-    tree.user.write_text("registry=http://main.example/r\n@corp:registry=http://corp.example:4873\n")
+    tree.user.write_text(
+        "registry=http://main.example/r\n@corp:registry=http://corp.example:4873\n"
+    )
     cfg = load_config(cwd=tree.cwd, env=tree.env)
     assert cfg.registry == "http://main.example/r/"
     assert cfg.registry_for("@corp/pkg") == "http://corp.example:4873/"
@@ -170,24 +189,30 @@ def test_scoped_registry_selection(tree):
 
 def test_publish_config_applies_below_cli_flags(tree):
     tree.user.write_text("registry=http://user.example/\n")
-    manifest = {"name": "x", "publishConfig": {"registry": "http://pc.example", "tag": "next",
-                                               "access": "public"}}
-    cfg = load_config(cwd=tree.cwd, env={**tree.env, "npm_config_tag": "envtag"},
-                      cli={"access": "restricted"}).with_publish_config(manifest)
+    manifest = {
+        "name": "x",
+        "publishConfig": {"registry": "http://pc.example", "tag": "next", "access": "public"},
+    }
+    cfg = load_config(
+        cwd=tree.cwd, env={**tree.env, "npm_config_tag": "envtag"}, cli={"access": "restricted"}
+    ).with_publish_config(manifest)
     assert cfg.registry == "http://pc.example/"
     assert cfg.get("tag") == "next"  # publishConfig beats env, as npm's flatten does
     assert cfg.get("access") == "restricted"  # but not a cli flag
     # a scoped registry still wins over publishConfig.registry (npm's pickRegistry)
     tree.user.write_text("@s:registry=http://scoped.example/\n")
     cfg = load_config(cwd=tree.cwd, env=tree.env).with_publish_config(
-        {"name": "@s/x", "publishConfig": {"registry": "http://pc.example"}})
+        {"name": "@s/x", "publishConfig": {"registry": "http://pc.example"}}
+    )
     assert cfg.registry_for("@s/x") == "http://scoped.example/"
     assert load_config(cwd=tree.cwd, env=tree.env).with_publish_config({}).layers[0].where == "cli"
 
 
 def test_ini_parsing_corners():
-    text = ("a = 1\n  ; comment\nb=\"quoted ; not a comment\"\nc='single'\n"
-            "d=x \\; y # trailing\nlist[]=1\nlist[]=2\nflag\ne=true\n[section]\nf=1\n")
+    text = (
+        "a = 1\n  ; comment\nb=\"quoted ; not a comment\"\nc='single'\n"
+        "d=x \\; y # trailing\nlist[]=1\nlist[]=2\nflag\ne=true\n[section]\nf=1\n"
+    )
     out = parse_ini(text)
     assert out["a"] == "1"
     assert out["b"] == "quoted ; not a comment"

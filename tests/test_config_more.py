@@ -23,8 +23,15 @@ from pystage.http import RegistryClient
 
 
 def _npm(args, cwd, env):
-    return subprocess.run([shutil.which("npm"), *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60, check=True).stdout.strip()
+    return subprocess.run(
+        [shutil.which("npm"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -37,15 +44,24 @@ def mono(tmp_path):
     (a / "src").mkdir(parents=True)
     # npm config refuses to run inside a workspace (ENOWORKSPACES); a script shows
     # the tag npm resolved, through the npm_config_* variables npm exports to it
-    (a / "package.json").write_text(json.dumps({
-        "name": "a", "version": "1.0.0",
-        "scripts": {"tag": "node -p process.env.npm_config_tag"}}))
+    (a / "package.json").write_text(
+        json.dumps(
+            {
+                "name": "a",
+                "version": "1.0.0",
+                "scripts": {"tag": "node -p process.env.npm_config_tag"},
+            }
+        )
+    )
     (root / ".npmrc").write_text("tag=from-root\n")
     (a / ".npmrc").write_text("tag=from-workspace\n")
-    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""),
-           "npm_config_globalconfig": str(tmp_path / "globalrc"),
-           "npm_config_cache": str(tmp_path / "cache"),
-           "npm_config_update_notifier": "false"}
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", ""),
+        "npm_config_globalconfig": str(tmp_path / "globalrc"),
+        "npm_config_cache": str(tmp_path / "cache"),
+        "npm_config_update_notifier": "false",
+    }
     return root, a, env
 
 
@@ -54,13 +70,16 @@ def _write_root(root, workspaces):
 
 
 @requires_npm((11,))
-@pytest.mark.parametrize("workspaces, expect_root", [
-    (["packages/*"], True),
-    ({"packages": ["packages/a"]}, True),
-    (["other/*"], False),
-    (["packages/*", "!packages/a"], False),
-    (["packages/*", "!packages/a", "packages/a"], True),
-])
+@pytest.mark.parametrize(
+    "workspaces, expect_root",
+    [
+        (["packages/*"], True),
+        ({"packages": ["packages/a"]}, True),
+        (["other/*"], False),
+        (["packages/*", "!packages/a"], False),
+        (["packages/*", "!packages/a", "packages/a"], True),
+    ],
+)
 @pytest.mark.parametrize("sub", ["", "src"])
 def test_local_prefix_is_the_workspace_root_as_npm(mono, workspaces, expect_root, sub):
     root, a, env = mono
@@ -84,6 +103,7 @@ def test_package_without_workspaces_above_keeps_its_own_prefix(mono):
 
 
 # -- proxies -------------------------------------------------------------------
+
 
 class _Recorder(ThreadingHTTPServer):
     daemon_threads = True
@@ -114,8 +134,9 @@ class _RegistryHandler(BaseHTTPRequestHandler):
         if self.path.startswith("/moved"):
             # to the same server under another host name: a different host for credentials
             self.send_response(302)
-            self.send_header("location",
-                             f"http://localhost:{self.server.server_address[1]}/-/whoami")
+            self.send_header(
+                "location", f"http://localhost:{self.server.server_address[1]}/-/whoami"
+            )
             self.send_header("content-length", "0")
             self.end_headers()
             return
@@ -137,10 +158,14 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.server.record(self)
         target = urlsplit(self.path)
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("proxy-authorization", "proxy-connection", "connection")}
-        conn.request("GET", target.path + (f"?{target.query}" if target.query else ""),
-                     headers=headers)
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() not in ("proxy-authorization", "proxy-connection", "connection")
+        }
+        conn.request(
+            "GET", target.path + (f"?{target.query}" if target.query else ""), headers=headers
+        )
         resp = conn.getresponse()
         body = resp.read()
         self.send_response(resp.status)
@@ -188,27 +213,37 @@ def _client(tmp_path, registry_url, npmrc="", env=None):
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     (home / ".npmrc").write_text(npmrc)
-    cfg = load_config(cwd=tmp_path, env={"HOME": str(home), "PATH": os.environ.get("PATH", ""),
-                                         "npm_config_globalconfig": str(tmp_path / "g"),
-                                         **(env or {})},
-                      cli={"registry": registry_url})
+    cfg = load_config(
+        cwd=tmp_path,
+        env={
+            "HOME": str(home),
+            "PATH": os.environ.get("PATH", ""),
+            "npm_config_globalconfig": str(tmp_path / "g"),
+            **(env or {}),
+        },
+        cli={"registry": registry_url},
+    )
     return RegistryClient(cfg, use_keyring=False, interactive=False)
 
 
-def test_requests_go_through_the_configured_proxy_with_the_registry_credentials(
-        tmp_path, servers):
+def test_requests_go_through_the_configured_proxy_with_the_registry_credentials(tmp_path, servers):
     registry, proxy = servers
     rhost, phost = urlsplit(registry.url).netloc, urlsplit(proxy.url).netloc
     proxy_url = f"http://puser:psecret@{phost}"
-    npmrc = (f"proxy={proxy_url}\n//{rhost}/:_authToken=registry-token\n"
-             f"//{phost}/:_authToken=proxy-host-token\n//localhost:{rhost.split(':')[1]}/"
-             f":_authToken=other-host-token\n")
+    npmrc = (
+        f"proxy={proxy_url}\n//{rhost}/:_authToken=registry-token\n"
+        f"//{phost}/:_authToken=proxy-host-token\n//localhost:{rhost.split(':')[1]}/"
+        f":_authToken=other-host-token\n"
+    )
     with _client(tmp_path, registry.url, npmrc) as client:
         assert client.json("GET", "/-/whoami") == {"username": "alice"}
         assert client.json("GET", "/moved") == {"username": "alice"}
     targets = [t for _, t, _ in proxy.seen]
-    assert targets == [f"{registry.url}-/whoami", f"{registry.url}moved",
-                       registry.url.replace("127.0.0.1", "localhost") + "-/whoami"]
+    assert targets == [
+        f"{registry.url}-/whoami",
+        f"{registry.url}moved",
+        registry.url.replace("127.0.0.1", "localhost") + "-/whoami",
+    ]
     import base64
 
     expected_proxy_auth = "Basic " + base64.b64encode(b"puser:psecret").decode()
@@ -216,8 +251,7 @@ def test_requests_go_through_the_configured_proxy_with_the_registry_credentials(
         assert headers.get("proxy-authorization") == expected_proxy_auth
     auths = [h.get("authorization") for _, _, h in proxy.seen]
     # each hop carries the credentials of its own host, never the proxy host's
-    assert auths == ["Bearer registry-token", "Bearer registry-token",
-                     "Bearer other-host-token"]
+    assert auths == ["Bearer registry-token", "Bearer registry-token", "Bearer other-host-token"]
     assert len(registry.seen) == 3
     assert all("proxy-authorization" not in h for _, _, h in registry.seen)
 
@@ -238,8 +272,7 @@ def test_a_dead_proxy_is_a_one_line_error_without_its_password(tmp_path, servers
     dead = sock.getsockname()[1]
     sock.close()
     npmrc = f"proxy=http://puser:psecret@127.0.0.1:{dead}\nfetch-retries=0\n"
-    with _client(tmp_path, registry.url, npmrc) as client, \
-            pytest.raises(PystageError) as err:
+    with _client(tmp_path, registry.url, npmrc) as client, pytest.raises(PystageError) as err:
         client.json("GET", "/-/whoami")
     text = f"{err.value.message} {err.value.hint}"
     assert err.value.code == "ECONNREFUSED"
@@ -248,8 +281,10 @@ def test_a_dead_proxy_is_a_one_line_error_without_its_password(tmp_path, servers
 
 def test_an_unsupported_proxy_protocol_is_einvalidproxy(tmp_path, servers):
     registry, _ = servers
-    with _client(tmp_path, registry.url, "proxy=ftp://127.0.0.1:1\n") as client, \
-            pytest.raises(PystageError) as err:
+    with (
+        _client(tmp_path, registry.url, "proxy=ftp://127.0.0.1:1\n") as client,
+        pytest.raises(PystageError) as err,
+    ):
         client.json("GET", "/-/whoami")
     assert err.value.code == "EINVALIDPROXY"
 
@@ -282,14 +317,25 @@ def test_proxy_choice_matches_npm(tmp_path, servers, npmrc, env):
     host = urlsplit(registry.url).netloc
     npmrc = npmrc.format(proxy=proxy.url, host=host) + "\n"
     env = {k: v.format(proxy=proxy.url) for k, v in env.items()}
-    base = {"HOME": str(tmp_path / "home"), "PATH": os.environ.get("PATH", ""),
-            "npm_config_globalconfig": str(tmp_path / "g"),
-            "npm_config_cache": str(tmp_path / "cache"),
-            "npm_config_update_notifier": "false", "npm_config_fetch_retries": "0"}
+    base = {
+        "HOME": str(tmp_path / "home"),
+        "PATH": os.environ.get("PATH", ""),
+        "npm_config_globalconfig": str(tmp_path / "g"),
+        "npm_config_cache": str(tmp_path / "cache"),
+        "npm_config_update_notifier": "false",
+        "npm_config_fetch_retries": "0",
+    }
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / ".npmrc").write_text(npmrc)
-    subprocess.run([shutil.which("npm"), "ping", "--registry", registry.url], cwd=tmp_path,
-                   env={**base, **env}, capture_output=True, text=True, timeout=60, check=True)
+    subprocess.run(
+        [shutil.which("npm"), "ping", "--registry", registry.url],
+        cwd=tmp_path,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     npm_used_proxy = bool(proxy.seen)
     proxy.seen.clear()
     registry.seen.clear()
@@ -300,6 +346,7 @@ def test_proxy_choice_matches_npm(tmp_path, servers, npmrc, env):
 
 
 # -- TLS trust: cafile, inline ca, strict-ssl ------------------------------------
+
 
 def _make_cert(directory, name):
     """A self-signed certificate for 127.0.0.1 (its own CA): (cert path, key path)."""
@@ -314,30 +361,62 @@ def _make_cert(directory, name):
     except ImportError:
         if not shutil.which("openssl"):
             pytest.skip("neither the cryptography package nor openssl is available")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                        "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-addext", "basicConstraints=critical,CA:TRUE",
-                        "-keyout", str(key), "-out", str(cert)],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                f"/CN={name}",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         return cert, key
     pkey = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     import ipaddress
 
-    built = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-             .public_key(pkey.public_key()).serial_number(x509.random_serial_number())
-             .not_valid_before(now - datetime.timedelta(hours=1))
-             .not_valid_after(now + datetime.timedelta(days=2))
-             .add_extension(x509.SubjectAlternativeName(
-                 [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-             .sign(pkey, hashes.SHA256()))
+    built = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(pkey.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(pkey, hashes.SHA256())
+    )
     cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
-    key.write_bytes(pkey.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    key.write_bytes(
+        pkey.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert, key
 
 
@@ -377,8 +456,16 @@ _TLS_CASES = [
 
 
 def _tls_npmrc(template, tmp_path, cert, other):
-    return template.format(cert=cert, other=other, missing=tmp_path / "missing.pem",
-                           cert_inline=_inline(cert), other_inline=_inline(other)) + "\n"
+    return (
+        template.format(
+            cert=cert,
+            other=other,
+            missing=tmp_path / "missing.pem",
+            cert_inline=_inline(cert),
+            other_inline=_inline(other),
+        )
+        + "\n"
+    )
 
 
 @pytest.mark.parametrize("template, outcome", _TLS_CASES)
@@ -401,20 +488,35 @@ def test_tls_trust_matches_npm(tmp_path, https_registry, template, outcome):
     home = tmp_path / "home"
     home.mkdir()
     (home / ".npmrc").write_text(_tls_npmrc(template, tmp_path, cert, other))
-    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""),
-           "npm_config_globalconfig": str(tmp_path / "g"),
-           "npm_config_cache": str(tmp_path / "cache"), "npm_config_fetch_retries": "0",
-           "npm_config_update_notifier": "false"}
-    npm = subprocess.run([shutil.which("npm"), "ping", "--registry", server.url], cwd=tmp_path,
-                         env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", ""),
+        "npm_config_globalconfig": str(tmp_path / "g"),
+        "npm_config_cache": str(tmp_path / "cache"),
+        "npm_config_fetch_retries": "0",
+        "npm_config_update_notifier": "false",
+    }
+    npm = subprocess.run(
+        [shutil.which("npm"), "ping", "--registry", server.url],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (npm.returncode == 0) == (outcome == "ok"), npm.stderr
 
 
 def test_an_invalid_inline_ca_is_econfig(tmp_path, https_registry):
     server, _, _ = https_registry
-    with _client(tmp_path, server.url, 'ca="-----BEGIN CERTIFICATE-----\\nnope\\n'
-                                       '-----END CERTIFICATE-----"\n') as client, \
-            pytest.raises(PystageError) as err:
+    with (
+        _client(
+            tmp_path,
+            server.url,
+            'ca="-----BEGIN CERTIFICATE-----\\nnope\\n-----END CERTIFICATE-----"\n',
+        ) as client,
+        pytest.raises(PystageError) as err,
+    ):
         client.json("GET", "/-/whoami")
     assert err.value.code == "ECONFIG"
 
@@ -433,8 +535,9 @@ def test_strict_ssl_false_is_quiet_at_the_command_line(tmp_path, https_registry,
     host = urlsplit(server.url).netloc
     rc = tmp_path / "userrc"
     rc.write_text(f"strict-ssl=false\n//{host}/:_authToken=registry-token\n")
-    result = run_pystage("whoami", "--registry", server.url, "--userconfig", str(rc),
-                         env={"HOME": str(tmp_path)})
+    result = run_pystage(
+        "whoami", "--registry", server.url, "--userconfig", str(rc), env={"HOME": str(tmp_path)}
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "alice"
     assert result.stderr == ""
@@ -461,20 +564,39 @@ def login_registry(recording_server):
 
 
 def _login_env(home, extra=None):
-    return {"HOME": str(home), "npm_config_userconfig": str(home / ".npmrc"),
-            "npm_config_globalconfig": str(home / "globalrc"), "CI": "", "GITHUB_ACTIONS": "",
-            "PYSTAGE_TOKEN": "", "npm_config_update_notifier": "false", **(extra or {})}
+    return {
+        "HOME": str(home),
+        "npm_config_userconfig": str(home / ".npmrc"),
+        "npm_config_globalconfig": str(home / "globalrc"),
+        "CI": "",
+        "GITHUB_ACTIONS": "",
+        "PYSTAGE_TOKEN": "",
+        "npm_config_update_notifier": "false",
+        **(extra or {}),
+    }
 
 
 @pytest.mark.parametrize("scope_arg", ["@acme", "acme"])
-def test_login_scope_maps_the_scope_to_the_registry(run_pystage, login_registry, tmp_path,
-                                                    no_keyring_env, scope_arg):
+def test_login_scope_maps_the_scope_to_the_registry(
+    run_pystage, login_registry, tmp_path, no_keyring_env, scope_arg
+):
     home = tmp_path / "home"
     home.mkdir()
     env = _login_env(home, no_keyring_env)
     reg = login_registry.url
-    r = run_pystage("login", "--scope", scope_arg, "--registry", reg, "-u", _USER,
-                    "--password-stdin", "--save-to-npmrc", input=_PASSWORD + "\n", env=env)
+    r = run_pystage(
+        "login",
+        "--scope",
+        scope_arg,
+        "--registry",
+        reg,
+        "-u",
+        _USER,
+        "--password-stdin",
+        "--save-to-npmrc",
+        input=_PASSWORD + "\n",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     key = reg.replace("http:", "")
     assert (home / ".npmrc").read_text() == f"{key}:_authToken={_TOKEN}\n@acme:registry={reg}\n"
@@ -484,20 +606,38 @@ def test_login_scope_maps_the_scope_to_the_registry(run_pystage, login_registry,
 
 
 def test_login_scope_uses_the_scope_registry_and_keeps_the_token_in_the_keyring(
-        run_pystage, login_registry, tmp_path, file_keyring_env):
+    run_pystage, login_registry, tmp_path, file_keyring_env
+):
     home = tmp_path / "home"
     home.mkdir()
     reg = login_registry.url
     (home / ".npmrc").write_text(f"registry=http://127.0.0.1:9/\n@acme:registry={reg}\n")
     env = _login_env(home, file_keyring_env.env)
-    r = run_pystage("login", "--scope", "@acme", "-u", _USER, "--password-stdin",
-                    input=_PASSWORD + "\n", env=env)
+    r = run_pystage(
+        "login",
+        "--scope",
+        "@acme",
+        "-u",
+        _USER,
+        "--password-stdin",
+        input=_PASSWORD + "\n",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert file_keyring_env.contents() == {f"pystage|{reg.replace('http:', '')}": _TOKEN}
     assert (home / ".npmrc").read_text() == f"registry=http://127.0.0.1:9/\n@acme:registry={reg}\n"
 
 
 def test_login_scope_rejects_a_malformed_scope(run_pystage, tmp_path, no_keyring_env):
-    r = run_pystage("login", "--scope", "@", "--save-to-npmrc", "-u", "x", "--password-stdin",
-                    input="p\n", env=_login_env(tmp_path, no_keyring_env))
+    r = run_pystage(
+        "login",
+        "--scope",
+        "@",
+        "--save-to-npmrc",
+        "-u",
+        "x",
+        "--password-stdin",
+        input="p\n",
+        env=_login_env(tmp_path, no_keyring_env),
+    )
     assert r.returncode != 0 and "EUSAGE" in r.stderr and "invalid scope" in r.stderr

@@ -21,15 +21,20 @@ from pystage.http import RegistryClient
 def cfg(tmp_path, npmrc: str = "", env=None, cli=None):
     rc = tmp_path / "npmrc"
     rc.write_text(npmrc)
-    return load_config(cwd=tmp_path, env={"HOME": str(tmp_path), **(env or {})},
-                       cli={"userconfig": str(rc), "globalconfig": str(tmp_path / "g"),
-                            **(cli or {})})
+    return load_config(
+        cwd=tmp_path,
+        env={"HOME": str(tmp_path), **(env or {})},
+        cli={"userconfig": str(rc), "globalconfig": str(tmp_path / "g"), **(cli or {})},
+    )
 
 
 def test_longest_nerf_dart_wins_and_walks_up(tmp_path):
-    c = cfg(tmp_path, "//h.example/:_authToken=root\n"
-                      "//h.example/npm/:_authToken=npm\n"
-                      "//h.example/npm/private:_authToken=noslash\n")
+    c = cfg(
+        tmp_path,
+        "//h.example/:_authToken=root\n"
+        "//h.example/npm/:_authToken=npm\n"
+        "//h.example/npm/private:_authToken=noslash\n",
+    )
     assert config_credential_for(c, "http://h.example/npm/pkg").token == "npm"
     # npm walks //h/npm/private/x -> //h/npm/private/ -> //h/npm/private: the slashless key matches
     assert config_credential_for(c, "http://h.example/npm/private/x").token == "noslash"
@@ -41,10 +46,13 @@ def test_longest_nerf_dart_wins_and_walks_up(tmp_path):
 
 def test_credential_kinds(tmp_path):
     pw = base64.b64encode(b"p@ss:word").decode()
-    c = cfg(tmp_path, f"//a.example/:_auth={base64.b64encode(b'u:pw').decode()}\n"
-                      f"//b.example/:username=bob\n//b.example/:_password={pw}\n"
-                      "//c.example/:username=only-user\n"
-                      "//d.example/:certfile=/x/c.pem\n//d.example/:keyfile=/x/k.pem\n")
+    c = cfg(
+        tmp_path,
+        f"//a.example/:_auth={base64.b64encode(b'u:pw').decode()}\n"
+        f"//b.example/:username=bob\n//b.example/:_password={pw}\n"
+        "//c.example/:username=only-user\n"
+        "//d.example/:certfile=/x/c.pem\n//d.example/:keyfile=/x/k.pem\n",
+    )
     a = config_credential_for(c, "https://a.example/x")
     assert a.authorization == "Basic " + base64.b64encode(b"u:pw").decode()
     b = config_credential_for(c, "https://b.example/x")
@@ -60,16 +68,24 @@ def test_lookup_order_env_then_npmrc_then_keyring(tmp_path, memory_keyring):
     memory_keyring.set_password(KEYRING_SERVICE, "//reg.example/", "from-keyring")
     c = cfg(tmp_path, "", cli={"registry": "https://reg.example/"})
     assert CredentialResolver(c, c.registry).for_url(c.registry + "x").token == "from-keyring"
-    c = cfg(tmp_path, "//reg.example/:_authToken=from-npmrc\n",
-            cli={"registry": "https://reg.example/"})
+    c = cfg(
+        tmp_path, "//reg.example/:_authToken=from-npmrc\n", cli={"registry": "https://reg.example/"}
+    )
     r = CredentialResolver(c, c.registry)
     assert r.for_url(c.registry).token == "from-npmrc"
-    c = cfg(tmp_path, "//reg.example/:_authToken=from-npmrc\n",
-            env={"npm_config_//reg.example/:_authToken": "from-npm-env"},
-            cli={"registry": "https://reg.example/"})
+    c = cfg(
+        tmp_path,
+        "//reg.example/:_authToken=from-npmrc\n",
+        env={"npm_config_//reg.example/:_authToken": "from-npm-env"},
+        cli={"registry": "https://reg.example/"},
+    )
     assert CredentialResolver(c, c.registry).for_url(c.registry).token == "from-npm-env"
-    c = cfg(tmp_path, "//reg.example/:_authToken=from-npmrc\n",
-            env={"PYSTAGE_TOKEN": "from-pystage-env"}, cli={"registry": "https://reg.example/"})
+    c = cfg(
+        tmp_path,
+        "//reg.example/:_authToken=from-npmrc\n",
+        env={"PYSTAGE_TOKEN": "from-pystage-env"},
+        cli={"registry": "https://reg.example/"},
+    )
     r = CredentialResolver(c, c.registry)
     assert r.for_url(c.registry + "-/whoami").token == "from-pystage-env"
     # PYSTAGE_TOKEN is keyed to the client's registry only
@@ -77,8 +93,9 @@ def test_lookup_order_env_then_npmrc_then_keyring(tmp_path, memory_keyring):
 
 
 def test_same_host_borrows_registry_credential_other_hosts_get_none(tmp_path):
-    c = cfg(tmp_path, "//reg.example/npm/:_authToken=T\n",
-            cli={"registry": "https://reg.example/npm/"})
+    c = cfg(
+        tmp_path, "//reg.example/npm/:_authToken=T\n", cli={"registry": "https://reg.example/npm/"}
+    )
     r = CredentialResolver(c, c.registry, use_keyring=False)
     # npm: no key of its own, same host as the registry -> the registry's auth
     assert r.for_url("https://reg.example/tarballs/x.tgz").token == "T"
@@ -94,8 +111,10 @@ def test_no_keyring_backend_is_none_not_an_error(tmp_path, no_keyring):
 
 def test_save_and_remove_token_in_npmrc(tmp_path):
     rc = tmp_path / "npmrc"
-    rc.write_text("registry=http://r.example/\n//r.example/:username=u\n"
-                  "//r.example/:_password=cA==\n//o.example/:_authToken=other\n")
+    rc.write_text(
+        "registry=http://r.example/\n//r.example/:username=u\n"
+        "//r.example/:_password=cA==\n//o.example/:_authToken=other\n"
+    )
     os.chmod(rc, 0o644)
     save_token_to_npmrc(str(rc), "http://r.example/", "NEWTOKEN")
     text = rc.read_text()
@@ -115,6 +134,7 @@ def test_save_and_remove_token_in_npmrc(tmp_path):
 
 # -- the no-leak rule, proven against real HTTP servers ---------------------------
 
+
 def _client(tmp_path, registry_url, npmrc):
     c = cfg(tmp_path, npmrc, cli={"registry": registry_url})
     client = RegistryClient(c, interactive=False, use_keyring=False)
@@ -124,10 +144,16 @@ def _client(tmp_path, registry_url, npmrc):
 
 def test_token_never_follows_a_cross_host_redirect(tmp_path, recording_server):
     registry, other = recording_server(), recording_server()
-    other.script[("GET", "/tarball.tgz")] = (200, {"content-type": "application/octet-stream"},
-                                             b"tgz")
+    other.script[("GET", "/tarball.tgz")] = (
+        200,
+        {"content-type": "application/octet-stream"},
+        b"tgz",
+    )
     registry.script[("GET", "/-/stage/abc/tarball")] = (
-        302, {"location": other.url + "tarball.tgz"}, b"")
+        302,
+        {"location": other.url + "tarball.tgz"},
+        b"",
+    )
     key = registry.url.replace("http:", "")
     client = _client(tmp_path, registry.url, f"{key}:_authToken=SECRET-TOKEN\n")
     resp = client.request("GET", "-/stage/abc/tarball")
@@ -151,8 +177,9 @@ def test_redirect_to_a_host_with_its_own_key_uses_that_key(tmp_path, recording_s
     other.script[("GET", "/t.tgz")] = (200, {}, b"x")
     registry.script[("GET", "/-/x")] = (307, {"location": other.url + "t.tgz"}, b"")
     rkey, okey = registry.url.replace("http:", ""), other.url.replace("http:", "")
-    client = _client(tmp_path, registry.url,
-                     f"{rkey}:_authToken=REGISTRY-TOKEN\n{okey}:_authToken=OTHER-TOKEN\n")
+    client = _client(
+        tmp_path, registry.url, f"{rkey}:_authToken=REGISTRY-TOKEN\n{okey}:_authToken=OTHER-TOKEN\n"
+    )
     client.request("GET", "-/x")
     assert registry.requests[0]["headers"]["authorization"] == "Bearer REGISTRY-TOKEN"
     assert other.requests[0]["headers"]["authorization"] == "Bearer OTHER-TOKEN"

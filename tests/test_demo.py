@@ -14,18 +14,33 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @requires_npm((11,))
 def test_demo_stages_approves_and_installs_then_cleans_up(tmp_path):
-    env = {**os.environ, "NO_COLOR": "1", "TMPDIR": str(tmp_path),
-           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
-    result = subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo.sh")], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=240)
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "TMPDIR": str(tmp_path),
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+    }
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "scripts", "demo.sh")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
 
     stage_id = re.search(r"\+ hello-stage@1\.1\.0 \(staged with id ([0-9a-f-]{36})\)", out).group(1)
-    for expected in ("$ pystage publish", "$ pystage list", f"$ pystage view {stage_id}",
-                     f"$ pystage approve {stage_id} --otp ",
-                     f"Staged package {stage_id} approved and published successfully.",
-                     "hello from 1.1.0", "No staged packages found."):
+    for expected in (
+        "$ pystage publish",
+        "$ pystage list",
+        f"$ pystage view {stage_id}",
+        f"$ pystage approve {stage_id} --otp ",
+        f"Staged package {stage_id} approved and published successfully.",
+        "hello from 1.1.0",
+        "No staged packages found.",
+    ):
         assert expected in out
     assert '"latest": "1.1.0"' in out
     # the throw-away directory (storage, npmrc with the token) is gone, and so is the server

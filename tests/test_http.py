@@ -17,16 +17,34 @@ REG = "https://reg.example/"
 TOKEN = "npm_" + "A" * 36
 
 
-def make(tmp_path, npmrc=f"//reg.example/:_authToken={TOKEN}\n", otp=None, prompt=None,
-         interactive=False, log=None, env=None, **cli):
+def make(
+    tmp_path,
+    npmrc=f"//reg.example/:_authToken={TOKEN}\n",
+    otp=None,
+    prompt=None,
+    interactive=False,
+    log=None,
+    env=None,
+    **cli,
+):
     rc = tmp_path / "npmrc"
     rc.write_text(npmrc)
-    config = load_config(cwd=tmp_path, env={"HOME": str(tmp_path), **(env or {})},
-                         cli={"registry": REG, "userconfig": str(rc),
-                              "globalconfig": str(tmp_path / "g"), **cli})
-    handler = OtpHandler(registry=REG, given=otp, interactive=interactive, env={},
-                         prompt=prompt, notify=lambda m: None, opener=lambda u: None,
-                         use_stored_secret=False, sleep=lambda s: None)
+    config = load_config(
+        cwd=tmp_path,
+        env={"HOME": str(tmp_path), **(env or {})},
+        cli={"registry": REG, "userconfig": str(rc), "globalconfig": str(tmp_path / "g"), **cli},
+    )
+    handler = OtpHandler(
+        registry=REG,
+        given=otp,
+        interactive=interactive,
+        env={},
+        prompt=prompt,
+        notify=lambda m: None,
+        opener=lambda u: None,
+        use_stored_secret=False,
+        sleep=lambda s: None,
+    )
     client = RegistryClient(config, otp=otp, otp_handler=handler, log=log, use_keyring=False)
     client.sleep = lambda s: None
     return client
@@ -44,17 +62,26 @@ def test_headers_auth_and_json(tmp_path):
     assert sent["user-agent"] == user_agent()
 
 
-@pytest.mark.parametrize("status,body,headers,code,text", [
-    (401, {"error": "bad token"}, {}, "E401", "bad token"),
-    (401, {}, {"www-authenticate": "Basic realm=x"}, "E401", "need: Basic realm=x"),
-    (401, {}, {"www-authenticate": "ipaddress"}, "EAUTHIP", "IP address"),
-    (403, {"error": "you do not have permission"}, {}, "E403", "you do not have permission"),
-    (404, {"error": "not found"}, {}, "E404", "404 Not Found - GET https://reg.example/-/stage/x"),
-    (409, {"error": "version already staged"}, {}, "E409", "version already staged"),
-    (422, {"message": "invalid manifest"}, {}, "E422", "invalid manifest"),
-    (500, {"error": "boom"}, {}, "E500", "boom"),
-    (503, "<html>down</html>", {}, "E503", "down"),
-])
+@pytest.mark.parametrize(
+    "status,body,headers,code,text",
+    [
+        (401, {"error": "bad token"}, {}, "E401", "bad token"),
+        (401, {}, {"www-authenticate": "Basic realm=x"}, "E401", "need: Basic realm=x"),
+        (401, {}, {"www-authenticate": "ipaddress"}, "EAUTHIP", "IP address"),
+        (403, {"error": "you do not have permission"}, {}, "E403", "you do not have permission"),
+        (
+            404,
+            {"error": "not found"},
+            {},
+            "E404",
+            "404 Not Found - GET https://reg.example/-/stage/x",
+        ),
+        (409, {"error": "version already staged"}, {}, "E409", "version already staged"),
+        (422, {"message": "invalid manifest"}, {}, "E422", "invalid manifest"),
+        (500, {"error": "boom"}, {}, "E500", "boom"),
+        (503, "<html>down</html>", {}, "E503", "down"),
+    ],
+)
 @responses.activate
 def test_status_codes_map_to_npm_codes(tmp_path, status, body, headers, code, text):
     kw = {"json": body} if isinstance(body, dict) else {"body": body}
@@ -107,8 +134,10 @@ def test_post_is_not_repeated_on_5xx(tmp_path):
 
 @responses.activate
 def test_post_is_not_repeated_after_a_reset(tmp_path):
-    responses.post(REG + "-/stage/package/x",
-                   body=requests.exceptions.ConnectionError("Connection aborted, reset by peer"))
+    responses.post(
+        REG + "-/stage/package/x",
+        body=requests.exceptions.ConnectionError("Connection aborted, reset by peer"),
+    )
     with pytest.raises(PystageError) as err:
         make(tmp_path).request("POST", "-/stage/package/x", data=b"{}")
     assert err.value.code == "ECONNRESET"
@@ -140,8 +169,11 @@ def test_connection_refused_against_a_real_closed_port(tmp_path):
 
 # -- OTP -------------------------------------------------------------------------
 
-OTP_401 = {"status": 401, "headers": {"www-authenticate": "OTP"},
-           "json": {"error": "You must provide a one-time pass."}}
+OTP_401 = {
+    "status": 401,
+    "headers": {"www-authenticate": "OTP"},
+    "json": {"error": "You must provide a one-time pass."},
+}
 
 
 @responses.activate
@@ -155,8 +187,11 @@ def test_otp_challenge_without_terminal_is_eotp_and_nothing_retried(tmp_path):
 
 @responses.activate
 def test_otp_challenge_detected_from_body_alone(tmp_path):
-    responses.post(REG + "-/stage/x/approve", status=401,
-                   json={"error": "This operation requires a one-time password"})
+    responses.post(
+        REG + "-/stage/x/approve",
+        status=401,
+        json={"error": "This operation requires a one-time password"},
+    )
     with pytest.raises(PystageError) as err:
         make(tmp_path).request("POST", "-/stage/x/approve")
     assert err.value.code == "EOTP"
@@ -182,8 +217,12 @@ def test_prompted_code_is_retried_once(tmp_path):
 @responses.activate
 def test_wrong_code_at_terminal_asks_once_more_then_fails(tmp_path):
     for _ in range(3):
-        responses.post(REG + "-/stage/x/approve", status=401,
-                       headers={"www-authenticate": "OTP"}, json={"error": "invalid otp 111111"})
+        responses.post(
+            REG + "-/stage/x/approve",
+            status=401,
+            headers={"www-authenticate": "OTP"},
+            json={"error": "invalid otp 111111"},
+        )
     codes = iter(["111111", "222222"])
     client = make(tmp_path, interactive=True, prompt=lambda text: next(codes))
     with pytest.raises(PystageError) as err:
@@ -191,14 +230,17 @@ def test_wrong_code_at_terminal_asks_once_more_then_fails(tmp_path):
     assert err.value.code == "EOTP"
     assert "refused" in err.value.message
     assert "111111" not in err.value.message  # the code is redacted even when echoed
-    assert [c.request.headers.get("npm-otp") for c in responses.calls] == \
-        [None, "111111", "222222"]
+    assert [c.request.headers.get("npm-otp") for c in responses.calls] == [None, "111111", "222222"]
 
 
 @responses.activate
 def test_wrong_flag_code_without_terminal_shows_registry_refusal(tmp_path):
-    responses.post(REG + "-/stage/x/approve", status=401, headers={"www-authenticate": "OTP"},
-                   json={"error": "invalid one-time password"})
+    responses.post(
+        REG + "-/stage/x/approve",
+        status=401,
+        headers={"www-authenticate": "OTP"},
+        json={"error": "invalid one-time password"},
+    )
     with pytest.raises(PystageError) as err:
         make(tmp_path, otp="999999").request("POST", "-/stage/x/approve")
     assert err.value.code == "EOTP"
@@ -208,9 +250,12 @@ def test_wrong_flag_code_without_terminal_shows_registry_refusal(tmp_path):
 
 @responses.activate
 def test_web_otp_flow_polls_done_url_honouring_retry_after(tmp_path):
-    responses.post(REG + "-/stage/x/approve", status=401, headers={"www-authenticate": "OTP"},
-                   json={"authUrl": "https://www.reg.example/auth/1",
-                         "doneUrl": REG + "-/v1/done?id=1"})
+    responses.post(
+        REG + "-/stage/x/approve",
+        status=401,
+        headers={"www-authenticate": "OTP"},
+        json={"authUrl": "https://www.reg.example/auth/1", "doneUrl": REG + "-/v1/done?id=1"},
+    )
     responses.get(REG + "-/v1/done", status=202, headers={"retry-after": "3"}, json={})
     responses.get(REG + "-/v1/done", status=202, json={})
     responses.get(REG + "-/v1/done", json={"token": "web-otp-token"})
@@ -218,10 +263,18 @@ def test_web_otp_flow_polls_done_url_honouring_retry_after(tmp_path):
     opened, notes, waits = [], [], []
     rc = tmp_path / "npmrc"
     rc.write_text(f"//reg.example/:_authToken={TOKEN}\n")
-    config = load_config(cwd=tmp_path, env={"HOME": str(tmp_path)},
-                         cli={"registry": REG, "userconfig": str(rc)})
-    handler = OtpHandler(registry=REG, interactive=True, env={}, opener=opened.append,
-                         notify=notes.append, use_stored_secret=False, sleep=waits.append)
+    config = load_config(
+        cwd=tmp_path, env={"HOME": str(tmp_path)}, cli={"registry": REG, "userconfig": str(rc)}
+    )
+    handler = OtpHandler(
+        registry=REG,
+        interactive=True,
+        env={},
+        opener=opened.append,
+        notify=notes.append,
+        use_stored_secret=False,
+        sleep=waits.append,
+    )
     client = RegistryClient(config, otp_handler=handler, use_keyring=False)
     assert client.json("POST", "-/stage/x/approve") == {"ok": True}
     assert opened == ["https://www.reg.example/auth/1"]
@@ -234,8 +287,12 @@ def test_web_otp_flow_polls_done_url_honouring_retry_after(tmp_path):
 
 @responses.activate
 def test_web_otp_flow_times_out(tmp_path):
-    responses.post(REG + "-/x", status=401, headers={"www-authenticate": "OTP"},
-                   json={"authUrl": REG + "auth", "doneUrl": REG + "done"})
+    responses.post(
+        REG + "-/x",
+        status=401,
+        headers={"www-authenticate": "OTP"},
+        json={"authUrl": REG + "auth", "doneUrl": REG + "done"},
+    )
     responses.get(REG + "done", status=202, headers={"retry-after": "10"}, json={})
     now = [0.0]
 
@@ -244,11 +301,20 @@ def test_web_otp_flow_times_out(tmp_path):
 
     rc = tmp_path / "npmrc"
     rc.write_text("")
-    config = load_config(cwd=tmp_path, env={"HOME": str(tmp_path)},
-                         cli={"registry": REG, "userconfig": str(rc)})
-    handler = OtpHandler(registry=REG, interactive=True, env={}, opener=lambda u: None,
-                         notify=lambda m: None, use_stored_secret=False, sleep=sleep,
-                         clock=lambda: now[0], web_timeout=25)
+    config = load_config(
+        cwd=tmp_path, env={"HOME": str(tmp_path)}, cli={"registry": REG, "userconfig": str(rc)}
+    )
+    handler = OtpHandler(
+        registry=REG,
+        interactive=True,
+        env={},
+        opener=lambda u: None,
+        notify=lambda m: None,
+        use_stored_secret=False,
+        sleep=sleep,
+        clock=lambda: now[0],
+        web_timeout=25,
+    )
     with pytest.raises(PystageError) as err:
         RegistryClient(config, otp_handler=handler, use_keyring=False).request("POST", "-/x")
     assert err.value.code == "ETIMEDOUT"
@@ -267,10 +333,14 @@ def test_streamed_body_is_not_replayed_on_challenge(tmp_path):
 
 # -- redaction and --verbose ------------------------------------------------------
 
+
 @responses.activate
 def test_verbose_log_and_errors_never_show_secrets(tmp_path):
-    responses.get(REG + "-/stage/x", status=400,
-                  json={"error": f"token {TOKEN} is not valid for https://u:pw@reg.example/"})
+    responses.get(
+        REG + "-/stage/x",
+        status=400,
+        json={"error": f"token {TOKEN} is not valid for https://u:pw@reg.example/"},
+    )
     lines = []
     client = make(tmp_path, log=lines.append, otp="246810")
     with pytest.raises(PystageError) as err:

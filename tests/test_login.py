@@ -59,16 +59,30 @@ def home(tmp_path):
 
 
 def isolated(home, extra=None):
-    return {"HOME": str(home), "npm_config_userconfig": str(home / ".npmrc"),
-            "npm_config_globalconfig": str(home / "globalrc"), "CI": "", "GITHUB_ACTIONS": "",
-            "PYSTAGE_TOKEN": "", **(extra or {})}
+    return {
+        "HOME": str(home),
+        "npm_config_userconfig": str(home / ".npmrc"),
+        "npm_config_globalconfig": str(home / "globalrc"),
+        "CI": "",
+        "GITHUB_ACTIONS": "",
+        "PYSTAGE_TOKEN": "",
+        **(extra or {}),
+    }
 
 
 def test_login_whoami_logout_with_keyring(run_pystage, couch_registry, file_keyring_env, home):
     env = isolated(home, file_keyring_env.env)
     reg = couch_registry.url
-    r = run_pystage("login", "--registry", reg, "--username", USER, "--password-stdin",
-                    input=PASSWORD + "\n", env=env)
+    r = run_pystage(
+        "login",
+        "--registry",
+        reg,
+        "--username",
+        USER,
+        "--password-stdin",
+        input=PASSWORD + "\n",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert f"Logged in as {USER} on {reg}" in r.stdout
     assert PASSWORD not in r.stdout + r.stderr and TOKEN not in r.stdout + r.stderr
@@ -91,30 +105,53 @@ def test_login_whoami_logout_with_keyring(run_pystage, couch_registry, file_keyr
     assert r.returncode == 3 and "not logged in" in r.stderr
 
 
-def test_login_save_to_npmrc_is_0600_and_npm_reads_it(run_pystage, couch_registry, home,
-                                                       no_keyring_env):
+def test_login_save_to_npmrc_is_0600_and_npm_reads_it(
+    run_pystage, couch_registry, home, no_keyring_env
+):
     env = isolated(home, no_keyring_env)
     reg = couch_registry.url
-    r = run_pystage("login", "--registry", reg, "-u", USER, "--password-stdin",
-                    "--save-to-npmrc", input=PASSWORD + "\n", env=env)
+    r = run_pystage(
+        "login",
+        "--registry",
+        reg,
+        "-u",
+        USER,
+        "--password-stdin",
+        "--save-to-npmrc",
+        input=PASSWORD + "\n",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     rc = home / ".npmrc"
     assert rc.read_text() == f"{reg.replace('http:', '')}:_authToken={TOKEN}\n"
     assert stat.S_IMODE(os.stat(rc).st_mode) == 0o600
     if shutil.which("npm"):
-        out = subprocess.run(["npm", "whoami", "--registry", reg], env={**os.environ, **env,
-                             "npm_config_update_notifier": "false"},
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            ["npm", "whoami", "--registry", reg],
+            env={**os.environ, **env, "npm_config_update_notifier": "false"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.stdout.strip() == USER, out.stderr
     r = run_pystage("logout", "--registry", reg, env=env)
     assert r.returncode == 0, r.stderr
     assert TOKEN not in rc.read_text()
 
 
-def test_login_without_keyring_backend_says_so_and_sends_nothing(run_pystage, couch_registry,
-                                                                 home, no_keyring_env):
-    r = run_pystage("login", "--registry", couch_registry.url, "-u", USER, "--password-stdin",
-                    input=PASSWORD + "\n", env=isolated(home, no_keyring_env))
+def test_login_without_keyring_backend_says_so_and_sends_nothing(
+    run_pystage, couch_registry, home, no_keyring_env
+):
+    r = run_pystage(
+        "login",
+        "--registry",
+        couch_registry.url,
+        "-u",
+        USER,
+        "--password-stdin",
+        input=PASSWORD + "\n",
+        env=isolated(home, no_keyring_env),
+    )
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert lines[0].startswith("pystage error ENOKEYRING: no OS keyring backend")
@@ -123,10 +160,19 @@ def test_login_without_keyring_backend_says_so_and_sends_nothing(run_pystage, co
     assert not (home / ".npmrc").exists()
 
 
-def test_bad_password_is_e401_with_registry_text(run_pystage, couch_registry, home,
-                                                file_keyring_env):
-    r = run_pystage("login", "--registry", couch_registry.url, "-u", USER, "--password-stdin",
-                    input="wrong password\n", env=isolated(home, file_keyring_env.env))
+def test_bad_password_is_e401_with_registry_text(
+    run_pystage, couch_registry, home, file_keyring_env
+):
+    r = run_pystage(
+        "login",
+        "--registry",
+        couch_registry.url,
+        "-u",
+        USER,
+        "--password-stdin",
+        input="wrong password\n",
+        env=isolated(home, file_keyring_env.env),
+    )
     assert r.returncode == 3
     assert "E401" in r.stderr and "incorrect username or password" in r.stderr
     assert "wrong password" not in r.stderr
@@ -135,22 +181,45 @@ def test_bad_password_is_e401_with_registry_text(run_pystage, couch_registry, ho
 
 def test_login_otp_without_terminal_is_eotp(run_pystage, couch_registry, home, file_keyring_env):
     couch_registry.state["tfa"] = True
-    r = run_pystage("login", "--registry", couch_registry.url, "-u", USER, "--password-stdin",
-                    input=PASSWORD + "\n", env=isolated(home, file_keyring_env.env))
+    r = run_pystage(
+        "login",
+        "--registry",
+        couch_registry.url,
+        "-u",
+        USER,
+        "--password-stdin",
+        input=PASSWORD + "\n",
+        env=isolated(home, file_keyring_env.env),
+    )
     assert r.returncode == 3 and "EOTP" in r.stderr and "--otp" in r.stderr
-    r = run_pystage("login", "--registry", couch_registry.url, "-u", USER, "--password-stdin",
-                    "--otp", OTP, input=PASSWORD + "\n", env=isolated(home, file_keyring_env.env))
+    r = run_pystage(
+        "login",
+        "--registry",
+        couch_registry.url,
+        "-u",
+        USER,
+        "--password-stdin",
+        "--otp",
+        OTP,
+        input=PASSWORD + "\n",
+        env=isolated(home, file_keyring_env.env),
+    )
     assert r.returncode == 0, r.stderr
 
 
-def test_login_prompts_for_user_password_and_otp_at_a_terminal(couch_registry, home,
-                                                               file_keyring_env):
+def test_login_prompts_for_user_password_and_otp_at_a_terminal(
+    couch_registry, home, file_keyring_env
+):
     pexpect = pytest.importorskip("pexpect")
     couch_registry.state["tfa"] = True
     env = {**os.environ, **isolated(home, file_keyring_env.env), "NO_COLOR": "1"}
-    child = pexpect.spawn(sys.executable, ["-m", "pystage", "login", "--registry",
-                                           couch_registry.url, "--auth-type", "legacy"],
-                          env=env, encoding="utf-8", timeout=30)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "pystage", "login", "--registry", couch_registry.url, "--auth-type", "legacy"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+    )
     child.expect("Username")
     child.sendline(USER)
     child.expect("Password: ")
@@ -174,16 +243,22 @@ def test_whoami_matches_npm_for_an_env_expanded_token(run_pystage, couch_registr
     couch_registry.state["tokens"].add(TOKEN)
     reg = couch_registry.url
     (home / ".npmrc").write_text(f"{reg.replace('http:', '')}:_authToken=${{NODE_AUTH_TOKEN}}\n")
-    env = isolated(home, {"NODE_AUTH_TOKEN": TOKEN, "PYTHON_KEYRING_BACKEND":
-                          "keyring.backends.fail.Keyring"})
+    env = isolated(
+        home, {"NODE_AUTH_TOKEN": TOKEN, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    )
     ours = run_pystage("whoami", "--registry", reg, env=env)
-    npm = subprocess.run(["npm", "whoami", "--registry", reg], capture_output=True, text=True,
-                         env={**os.environ, **env, "npm_config_update_notifier": "false"},
-                         timeout=60)
+    npm = subprocess.run(
+        ["npm", "whoami", "--registry", reg],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "npm_config_update_notifier": "false"},
+        timeout=60,
+    )
     assert ours.stdout == npm.stdout == f"{USER}\n", ours.stderr + npm.stderr
 
 
 # -- against the embedded registry (tests/fixtures_registry.py), once it exists -----
+
 
 @pytest.fixture
 def embedded(request):
@@ -196,8 +271,16 @@ def embedded(request):
 def test_embedded_login_whoami_logout(run_pystage, embedded, home, file_keyring_env):
     user = embedded.add_user("bob", "bob-password-1", tfa=False)
     env = isolated(home, file_keyring_env.env)
-    r = run_pystage("login", "--registry", embedded.url, "-u", user.name, "--password-stdin",
-                    input=user.password + "\n", env=env)
+    r = run_pystage(
+        "login",
+        "--registry",
+        embedded.url,
+        "-u",
+        user.name,
+        "--password-stdin",
+        input=user.password + "\n",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     r = run_pystage("whoami", "--registry", embedded.url, env=env)
     assert r.stdout == f"{user.name}\n", r.stderr
@@ -210,9 +293,23 @@ def test_embedded_otp_prompt_at_a_terminal(embedded, home, file_keyring_env):
     pexpect = pytest.importorskip("pexpect")
     user = embedded.add_user("carol", "carol-password-1", tfa=True)
     env = {**os.environ, **isolated(home, file_keyring_env.env), "NO_COLOR": "1"}
-    child = pexpect.spawn(sys.executable, ["-m", "pystage", "login", "--registry", embedded.url,
-                                           "--auth-type", "legacy", "-u", user.name],
-                          env=env, encoding="utf-8", timeout=30)
+    child = pexpect.spawn(
+        sys.executable,
+        [
+            "-m",
+            "pystage",
+            "login",
+            "--registry",
+            embedded.url,
+            "--auth-type",
+            "legacy",
+            "-u",
+            user.name,
+        ],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+    )
     child.expect("Password: ")
     child.sendline(user.password)
     child.expect("Enter OTP: ")
@@ -226,8 +323,13 @@ def test_verbose_logs_requests_without_secrets(run_pystage, couch_registry, home
     couch_registry.state["tokens"].add(TOKEN)
     reg = couch_registry.url
     (home / ".npmrc").write_text(f"{reg.replace('http:', '')}:_authToken={TOKEN}\n")
-    r = run_pystage("whoami", "--registry", reg, "-v",
-                    env=isolated(home, {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}))
+    r = run_pystage(
+        "whoami",
+        "--registry",
+        reg,
+        "-v",
+        env=isolated(home, {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}),
+    )
     assert r.returncode == 0, r.stderr
     assert f"pystage http GET 200 {reg}-/whoami" in r.stderr
     assert TOKEN not in r.stderr

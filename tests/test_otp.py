@@ -30,8 +30,14 @@ def test_ci_detection():
 def test_stored_secret_answers_the_challenge(memory_keyring):
     memory_keyring.set_password(OTP_KEYRING_SERVICE, "//127.0.0.1:4873/", SECRET)
     now = [1_800_000_000.0]
-    handler = OtpHandler(registry=REG, interactive=False, env={}, wall=lambda: now[0],
-                         sleep=lambda s: now.__setitem__(0, now[0] + s), notify=lambda m: None)
+    handler = OtpHandler(
+        registry=REG,
+        interactive=False,
+        env={},
+        wall=lambda: now[0],
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+        notify=lambda m: None,
+    )
     code = handler.challenge({}, poll=None)
     assert code == pyotp.TOTP(SECRET).at(1_800_000_000)
     assert handler.last_source == "totp"
@@ -55,10 +61,10 @@ def test_no_keyring_backend_means_no_stored_code(no_keyring):
 
 
 def test_otp_set_and_remove_cli(run_pystage, file_keyring_env, tmp_path):
-    env = {**file_keyring_env.env, "CI": "", "GITHUB_ACTIONS": "", "GITLAB_CI": "",
-           "CIRCLECI": ""}
-    r = run_pystage("otp", "set", "--registry", REG, input=f"otpauth://totp/x?secret={SECRET}\n",
-                    env=env)
+    env = {**file_keyring_env.env, "CI": "", "GITHUB_ACTIONS": "", "GITLAB_CI": "", "CIRCLECI": ""}
+    r = run_pystage(
+        "otp", "set", "--registry", REG, input=f"otpauth://totp/x?secret={SECRET}\n", env=env
+    )
     assert r.returncode == 0, r.stderr
     assert "warning" in r.stderr and "2FA" in r.stderr
     assert SECRET not in r.stdout + r.stderr
@@ -69,23 +75,41 @@ def test_otp_set_and_remove_cli(run_pystage, file_keyring_env, tmp_path):
 
 
 def test_otp_set_refused_in_ci(run_pystage, file_keyring_env):
-    r = run_pystage("otp", "set", "--registry", REG, input=SECRET + "\n",
-                    env={**file_keyring_env.env, "CI": "true"})
+    r = run_pystage(
+        "otp",
+        "set",
+        "--registry",
+        REG,
+        input=SECRET + "\n",
+        env={**file_keyring_env.env, "CI": "true"},
+    )
     assert r.returncode != 0
     assert "pystage error ECI" in r.stderr
     assert file_keyring_env.contents() == {}
 
 
 def test_otp_set_without_keyring_backend(run_pystage, no_keyring_env):
-    r = run_pystage("otp", "set", "--registry", REG, input=SECRET + "\n",
-                    env={**no_keyring_env, "CI": "", "GITHUB_ACTIONS": ""})
+    r = run_pystage(
+        "otp",
+        "set",
+        "--registry",
+        REG,
+        input=SECRET + "\n",
+        env={**no_keyring_env, "CI": "", "GITHUB_ACTIONS": ""},
+    )
     assert r.returncode != 0
     assert "pystage error ENOKEYRING" in r.stderr
     assert len([ln for ln in r.stderr.splitlines() if ln.startswith("pystage error")]) == 1
 
 
 def test_otp_set_rejects_garbage(run_pystage, file_keyring_env):
-    r = run_pystage("otp", "set", "--registry", REG, input="definitely not!\n",
-                    env={**file_keyring_env.env, "CI": ""})
+    r = run_pystage(
+        "otp",
+        "set",
+        "--registry",
+        REG,
+        input="definitely not!\n",
+        env={**file_keyring_env.env, "CI": ""},
+    )
     assert r.returncode == 2 and "EUSAGE" in r.stderr
     assert "Traceback" not in r.stderr

@@ -12,30 +12,55 @@ def _publish(run_pystage, server, tmp_path, target, *args, npmrc=True):
     rc = write_npmrc(tmp_path / "npmrc", server.url) if npmrc else str(tmp_path / "empty-npmrc")
     if not npmrc:
         (tmp_path / "empty-npmrc").write_text("")
-    return run_pystage("publish", target, "--registry", server.url, "--userconfig", rc, *args,
-                       cwd=tmp_path)
+    return run_pystage(
+        "publish", target, "--registry", server.url, "--userconfig", rc, *args, cwd=tmp_path
+    )
 
 
 CLIENT_SIDE = [
     ("private", dict(private=True), [], "EPRIVATE", "marked as private"),
-    ("prerelease", dict(version="2.0.0-rc.1"), [], "EPRERELEASETAG",
-     "You must specify a tag using --tag when publishing a prerelease version."),
-    ("range-tag", {}, ["--tag", "^1.0.0"], "EINVALIDTAG",
-     "Tag name must not be a valid SemVer range: ^1.0.0"),
+    (
+        "prerelease",
+        dict(version="2.0.0-rc.1"),
+        [],
+        "EPRERELEASETAG",
+        "You must specify a tag using --tag when publishing a prerelease version.",
+    ),
+    (
+        "range-tag",
+        {},
+        ["--tag", "^1.0.0"],
+        "EINVALIDTAG",
+        "Tag name must not be a valid SemVer range: ^1.0.0",
+    ),
     ("bad-tag", {}, ["--tag", "a/b"], "EINVALIDTAGNAME", 'Invalid tag name "a/b"'),
-    ("restricted-unscoped", {}, ["--access", "restricted"], "EUNSCOPED",
-     "Can't restrict access to unscoped packages."),
-    ("publishconfig-range-tag", dict(publishConfig={"tag": "1.x"}), [], "EINVALIDTAG",
-     "Tag name must not be a valid SemVer range: 1.x"),
+    (
+        "restricted-unscoped",
+        {},
+        ["--access", "restricted"],
+        "EUNSCOPED",
+        "Can't restrict access to unscoped packages.",
+    ),
+    (
+        "publishconfig-range-tag",
+        dict(publishConfig={"tag": "1.x"}),
+        [],
+        "EINVALIDTAG",
+        "Tag name must not be a valid SemVer range: 1.x",
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,fields,args,code,message", CLIENT_SIDE, ids=[c[0] for c in CLIENT_SIDE])
-def test_client_side_refusals_send_nothing(tmp_path, stage_server, run_pystage,
-                                           case, fields, args, code, message):
+@pytest.mark.parametrize(
+    "case,fields,args,code,message", CLIENT_SIDE, ids=[c[0] for c in CLIENT_SIDE]
+)
+def test_client_side_refusals_send_nothing(
+    tmp_path, stage_server, run_pystage, case, fields, args, code, message
+):
     marker = tmp_path / "pkg" / "ran-prepublishOnly"
-    pkg = make_package(tmp_path / "pkg", **{"scripts": {"prepublishOnly": f"touch {marker}"},
-                                            **fields})
+    pkg = make_package(
+        tmp_path / "pkg", **{"scripts": {"prepublishOnly": f"touch {marker}"}, **fields}
+    )
     result = _publish(run_pystage, stage_server, tmp_path, pkg, *args)
 
     assert result.returncode != 0
@@ -47,7 +72,9 @@ def test_client_side_refusals_send_nothing(tmp_path, stage_server, run_pystage,
 
 
 @requires_npm((11,))
-def test_client_side_refusal_of_a_tarball_sends_nothing(tmp_path, stage_server, run_pystage, npm_env):
+def test_client_side_refusal_of_a_tarball_sends_nothing(
+    tmp_path, stage_server, run_pystage, npm_env
+):
     pkg = make_package(tmp_path / "pkg", private=True)
     (tmp_path / "out").mkdir()
     tarball = npm_pack(pkg, str(tmp_path / "out"), npm_env)
@@ -58,23 +85,38 @@ def test_client_side_refusal_of_a_tarball_sends_nothing(tmp_path, stage_server, 
 
 
 REGISTRY_SIDE = [
-    ("already-published", "1.0.0", ["1.0.0"], [],
-     "You cannot publish over the previously published versions: 1.0.0."),
-    ("lower-than-latest", "1.0.0", ["1.2.0", "0.9.0"], [],
-     'Cannot implicitly apply the "latest" tag because previously published version 1.2.0 '
-     "is higher than the new version 1.0.0. You must specify a tag using --tag."),
+    (
+        "already-published",
+        "1.0.0",
+        ["1.0.0"],
+        [],
+        "You cannot publish over the previously published versions: 1.0.0.",
+    ),
+    (
+        "lower-than-latest",
+        "1.0.0",
+        ["1.2.0", "0.9.0"],
+        [],
+        'Cannot implicitly apply the "latest" tag because previously published version 1.2.0 '
+        "is higher than the new version 1.0.0. You must specify a tag using --tag.",
+    ),
 ]
 
 
 def _packument(name, versions):
-    return {"name": name, "versions": {v: {"name": name, "version": v} for v in versions},
-            "dist-tags": {"latest": versions[0]}}
+    return {
+        "name": name,
+        "versions": {v: {"name": name, "version": v} for v in versions},
+        "dist-tags": {"latest": versions[0]},
+    }
 
 
-@pytest.mark.parametrize("case,version,published,args,message", REGISTRY_SIDE,
-                         ids=[c[0] for c in REGISTRY_SIDE])
-def test_registry_version_checks_refuse_before_posting(tmp_path, stage_server, run_pystage,
-                                                       case, version, published, args, message):
+@pytest.mark.parametrize(
+    "case,version,published,args,message", REGISTRY_SIDE, ids=[c[0] for c in REGISTRY_SIDE]
+)
+def test_registry_version_checks_refuse_before_posting(
+    tmp_path, stage_server, run_pystage, case, version, published, args, message
+):
     pkg = make_package(tmp_path / "pkg", version=version)
     stage_server.state.packuments["demo-pkg"] = _packument("demo-pkg", published)
     result = _publish(run_pystage, stage_server, tmp_path, pkg, "--ignore-scripts")
@@ -89,7 +131,9 @@ def test_explicit_tag_allows_a_version_below_latest(tmp_path, stage_server, run_
     stage_server.state.packuments["demo-pkg"] = _packument("demo-pkg", ["2.0.0", "1.0.0"])
     result = _publish(run_pystage, stage_server, tmp_path, pkg, "--tag", "v1-maintenance")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"+ demo-pkg@1.0.1 (staged with id {stage_server.state.stage_id})"
+    assert (
+        result.stdout.strip() == f"+ demo-pkg@1.0.1 (staged with id {stage_server.state.stage_id})"
+    )
     (post,) = [r for r in stage_server.requests if r.method == "POST"]
     assert post.body_json()["dist-tags"] == {"v1-maintenance": "1.0.1"}
 
@@ -106,7 +150,10 @@ def test_not_logged_in_refuses_without_posting(tmp_path, stage_server, run_pysta
     pkg = make_package(tmp_path / "pkg")
     result = _publish(run_pystage, stage_server, tmp_path, pkg, npmrc=False)
     assert result.returncode == 3
-    assert f"pystage error ENEEDAUTH: This command requires you to be logged in to {stage_server.url}" in result.stderr
+    assert (
+        f"pystage error ENEEDAUTH: This command requires you to be logged in to {stage_server.url}"
+        in result.stderr
+    )
     assert stage_server.requests == []
 
 

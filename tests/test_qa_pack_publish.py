@@ -42,7 +42,12 @@ def _tar_names(tgz: bytes) -> list[str]:
 def _npm_pack(pkg, dest, npm_env) -> tuple[dict, bytes]:
     proc = subprocess.run(
         [shutil.which("npm"), "pack", "--json", "--ignore-scripts", "--pack-destination", dest],
-        cwd=pkg, env=npm_env, capture_output=True, text=True, timeout=120)
+        cwd=pkg,
+        env=npm_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     item = json.loads(proc.stdout)[0]
     with open(os.path.join(dest, item["filename"]), "rb") as handle:
@@ -62,10 +67,12 @@ def _assert_packs_like_npm(pkg, tmp_path, request, expected_files: list[str]):
         item, theirs = _npm_pack(pkg, str(npm_dir), request.getfixturevalue("npm_env"))
         assert gzip.decompress(ours) == gzip.decompress(theirs)
         assert [f["path"] for f in result.to_npm_json()["files"]] == [
-            f["path"] for f in item["files"]]
+            f["path"] for f in item["files"]
+        ]
 
 
 # --- ignore files are read as ignore-walk reads them ---------------------------------
+
 
 def test_ignore_file_lines_are_trimmed_as_javascript_trims(tmp_path, request):
     """A byte-order mark (Windows editors write one) is whitespace to JavaScript's trim,
@@ -74,8 +81,9 @@ def test_ignore_file_lines_are_trimmed_as_javascript_trims(tmp_path, request):
     _write(pkg, ".npmignore", "\ufeff*.log\r\nsecret/\r\n!important.log\r\ntrail.js\x1f\r\n")
     for name in ("a.log", "important.log", "secret/x.js", "ok.js", "trail.js"):
         _write(pkg, name)
-    _assert_packs_like_npm(pkg, tmp_path, request,
-                           ["ok.js", "trail.js", "package.json", "important.log"])
+    _assert_packs_like_npm(
+        pkg, tmp_path, request, ["ok.js", "trail.js", "package.json", "important.log"]
+    )
 
 
 def test_an_empty_npmignore_switches_off_the_gitignore(tmp_path, request):
@@ -90,24 +98,91 @@ def test_an_empty_npmignore_switches_off_the_gitignore(tmp_path, request):
         _write(pkg, "src/index.ts")
         _write(pkg, "src/.gitignore", "*.ts\n")
         # a directory's own .gitignore still counts where it has no .npmignore
-        _assert_packs_like_npm(pkg, tmp_path / variant, request,
-                               ["dist/index.js", "package.json", "debug.log"])
+        _assert_packs_like_npm(
+            pkg, tmp_path / variant, request, ["dist/index.js", "package.json", "debug.log"]
+        )
 
 
 # npm's tar order (extension, name, path; ICU root collation) and listing order
 # (upper-case first; numeric, case-sensitive) of names beyond accented Latin
 UNICODE_TAR_ORDER = [
-    "–.js", "—.js", "¡.js", "«q».js", "©.js", "★.js", "😀.js", "€.js", "½.js", "12.js",
-    "²x.js", "9.js", "a.js", "Ａ.js", "ae.js", "æ.js", "ð.js", "fi.js", "ﬁ.js", "İ.js",
-    "ł.js", "ss.js", "ß.js", "™.js", "ω.js", "Ω.js", "ж.js", "Ж.js", "א.js", "한.js", "中.js",
-    "package.json", "lib/emile.md", "lib/émile.md", "lib/Émile.md", "lib/zoe.TXT",
-    "lib/Zoë.txt"]
+    "–.js",
+    "—.js",
+    "¡.js",
+    "«q».js",
+    "©.js",
+    "★.js",
+    "😀.js",
+    "€.js",
+    "½.js",
+    "12.js",
+    "²x.js",
+    "9.js",
+    "a.js",
+    "Ａ.js",
+    "ae.js",
+    "æ.js",
+    "ð.js",
+    "fi.js",
+    "ﬁ.js",
+    "İ.js",
+    "ł.js",
+    "ss.js",
+    "ß.js",
+    "™.js",
+    "ω.js",
+    "Ω.js",
+    "ж.js",
+    "Ж.js",
+    "א.js",
+    "한.js",
+    "中.js",
+    "package.json",
+    "lib/emile.md",
+    "lib/émile.md",
+    "lib/Émile.md",
+    "lib/zoe.TXT",
+    "lib/Zoë.txt",
+]
 UNICODE_LISTING = [
-    "–.js", "—.js", "¡.js", "«q».js", "©.js", "★.js", "😀.js", "€.js", "9.js", "12.js",
-    "½.js", "²x.js", "Ａ.js", "İ.js", "™.js", "Ω.js", "Ж.js", "א.js", "한.js", "中.js",
-    "a.js", "ae.js", "æ.js", "ð.js", "fi.js", "ﬁ.js", "ł.js", "lib/emile.md", "lib/émile.md",
-    "lib/Émile.md", "lib/zoe.TXT", "lib/Zoë.txt", "package.json", "ss.js", "ß.js", "ω.js",
-    "ж.js"]
+    "–.js",
+    "—.js",
+    "¡.js",
+    "«q».js",
+    "©.js",
+    "★.js",
+    "😀.js",
+    "€.js",
+    "9.js",
+    "12.js",
+    "½.js",
+    "²x.js",
+    "Ａ.js",
+    "İ.js",
+    "™.js",
+    "Ω.js",
+    "Ж.js",
+    "א.js",
+    "한.js",
+    "中.js",
+    "a.js",
+    "ae.js",
+    "æ.js",
+    "ð.js",
+    "fi.js",
+    "ﬁ.js",
+    "ł.js",
+    "lib/emile.md",
+    "lib/émile.md",
+    "lib/Émile.md",
+    "lib/zoe.TXT",
+    "lib/Zoë.txt",
+    "package.json",
+    "ss.js",
+    "ß.js",
+    "ω.js",
+    "ж.js",
+]
 
 
 def test_unicode_names_sort_as_icu_sorts_them(tmp_path, request):
@@ -124,10 +199,21 @@ def test_unicode_names_sort_as_icu_sorts_them(tmp_path, request):
 
 # --- the manifest publish sends ----------------------------------------------------
 
+
 def _stage(run_pystage, stage_server, target, tmp_path, *args):
     npmrc = write_npmrc(tmp_path / "npmrc-qa", stage_server.url)
-    proc = run_pystage("publish", target, "--registry", stage_server.url, "--userconfig", npmrc,
-                       "--ignore-scripts", "--json", *args, cwd=tmp_path)
+    proc = run_pystage(
+        "publish",
+        target,
+        "--registry",
+        stage_server.url,
+        "--userconfig",
+        npmrc,
+        "--ignore-scripts",
+        "--json",
+        *args,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     posts = [r for r in stage_server.requests if r.method == "POST"]
     stage_server.clear()
@@ -140,8 +226,11 @@ def _stage(run_pystage, stage_server, target, tmp_path, *args):
 
 def _npm_stage(stage_server, pkg, tmp_path, npm_env, *args):
     npmrc = write_npmrc(tmp_path / "npmrc-npm", stage_server.url)
-    proc = run_npm(["stage", "publish", "--ignore-scripts", "--registry", stage_server.url,
-                    "--json", *args], cwd=pkg, env={**npm_env, "npm_config_userconfig": npmrc})
+    proc = run_npm(
+        ["stage", "publish", "--ignore-scripts", "--registry", stage_server.url, "--json", *args],
+        cwd=pkg,
+        env={**npm_env, "npm_config_userconfig": npmrc},
+    )
     assert proc.returncode == 0, proc.stderr
     (post,) = [r for r in stage_server.requests if r.method == "POST"]
     stage_server.clear()
@@ -176,6 +265,7 @@ def test_published_readme_is_the_file_as_written(tmp_path, stage_server, run_pys
 
 # --- publish TARBALL ---------------------------------------------------------------
 
+
 def _tarball(path, root: str, files: dict[str, str]) -> str:
     """A .tgz whose entries sit under root/ (npm pack writes package/; the @types
     packages on the registry use their own folder name, e.g. node/)."""
@@ -193,12 +283,15 @@ def _tarball(path, root: str, files: dict[str, str]) -> str:
 PACOTE_LOCAL_FIELDS = ("_from", "_resolved", "_integrity")
 
 
-def test_publishing_a_tarball_whose_folder_is_not_package(tmp_path, stage_server, run_pystage,
-                                                          request):
+def test_publishing_a_tarball_whose_folder_is_not_package(
+    tmp_path, stage_server, run_pystage, request
+):
     """npm unpacks a tarball with strip=1, whatever the top folder is called."""
-    files = {"package.json": json.dumps({"name": "@types/qa", "version": "1.0.0"}),
-             "README.md": "# @types/qa\n\nType definitions for qa.\n",
-             "index.d.ts": "export {}\n"}
+    files = {
+        "package.json": json.dumps({"name": "@types/qa", "version": "1.0.0"}),
+        "README.md": "# @types/qa\n\nType definitions for qa.\n",
+        "index.d.ts": "export {}\n",
+    }
     tgz = _tarball(tmp_path / "types-qa-1.0.0.tgz", "qa", files)
     document, proc = _stage(run_pystage, stage_server, tgz, tmp_path)
     manifest = _version_manifest(document)
@@ -219,15 +312,20 @@ def test_publishing_a_tarball_whose_folder_is_not_package(tmp_path, stage_server
         assert json.loads(proc.stdout) == json.loads(npm_proc.stdout)
 
 
-def test_tarball_listing_shows_directory_entries_as_npm_does(tmp_path, stage_server, run_pystage,
-                                                             request):
+def test_tarball_listing_shows_directory_entries_as_npm_does(
+    tmp_path, stage_server, run_pystage, request
+):
     """Registry tarballs made by other tools (the @types ones) hold directory entries:
     npm lists them with their trailing slash, and sorts them as such."""
     tgz = tmp_path / "types-dirs-1.0.0.tgz"
     with tarfile.open(tgz, "w:gz") as archive:
-        for name, data in (("node/", None), ("node/assert/", None),
-                           ("node/assert/strict.d.ts", b"x\n"), ("node/assert.d.ts", b"y\n"),
-                           ("node/package.json", b'{"name":"@types/dirs","version":"1.0.0"}')):
+        for name, data in (
+            ("node/", None),
+            ("node/assert/", None),
+            ("node/assert/strict.d.ts", b"x\n"),
+            ("node/assert.d.ts", b"y\n"),
+            ("node/package.json", b'{"name":"@types/dirs","version":"1.0.0"}'),
+        ):
             info = tarfile.TarInfo(name)
             if data is None:
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
@@ -238,15 +336,21 @@ def test_tarball_listing_shows_directory_entries_as_npm_does(tmp_path, stage_ser
     _, proc = _stage(run_pystage, stage_server, str(tgz), tmp_path, "--dry-run")
     listed = json.loads(proc.stdout)["@types/dirs"]
     assert [(f["path"], f["mode"]) for f in listed["files"]] == [
-        ("node/", 0o755), ("node/assert.d.ts", 0o644), ("node/assert/", 0o755),
-        ("node/assert/strict.d.ts", 0o644), ("node/package.json", 0o644)]
+        ("node/", 0o755),
+        ("node/assert.d.ts", 0o644),
+        ("node/assert/", 0o755),
+        ("node/assert/strict.d.ts", 0o644),
+        ("node/package.json", 0o644),
+    ]
     assert listed["entryCount"] == 5
     if HAVE_NPM:
         npm_env = request.getfixturevalue("npm_env")
         npmrc = write_npmrc(tmp_path / "npmrc-npm", stage_server.url)
-        npm = run_npm(["stage", "publish", str(tgz), "--dry-run", "--json", "--registry",
-                       stage_server.url], cwd=tmp_path,
-                      env={**npm_env, "npm_config_userconfig": npmrc})
+        npm = run_npm(
+            ["stage", "publish", str(tgz), "--dry-run", "--json", "--registry", stage_server.url],
+            cwd=tmp_path,
+            env={**npm_env, "npm_config_userconfig": npmrc},
+        )
         assert npm.returncode == 0, npm.stderr
         assert json.loads(npm.stdout) == json.loads(proc.stdout)
 
@@ -267,7 +371,8 @@ def test_an_uncompressed_tarball_is_published_as_npm_does(tmp_path, stage_server
 
     assert base64.b64decode(attachment["data"]) == raw.getvalue()
     assert json.loads(proc.stdout)["plain-tar"]["files"] == [
-        {"path": "package.json", "size": 38, "mode": 420}]
+        {"path": "package.json", "size": 38, "mode": 420}
+    ]
 
 
 def test_a_file_that_is_no_tarball_is_a_one_line_error(tmp_path, run_pystage):
@@ -283,8 +388,11 @@ def test_a_workspace_package_obeys_the_ignore_files_above_it(tmp_path, run_pysta
     every directory from the workspace root down to the package (its dist/, logs and
     secrets stay out)."""
     root = tmp_path / "mono"
-    _write(root, "package.json", json.dumps({"name": "root", "private": True,
-                                             "workspaces": ["packages/*"]}))
+    _write(
+        root,
+        "package.json",
+        json.dumps({"name": "root", "private": True, "workspaces": ["packages/*"]}),
+    )
     _write(root, ".gitignore", "dist\n*.log\n")
     _write(root, "packages/.npmignore", "secret.txt\n")
     _write(root, "packages/.gitignore", "index.js\n")  # the .npmignore beside it wins
@@ -300,7 +408,9 @@ def test_a_workspace_package_obeys_the_ignore_files_above_it(tmp_path, run_pysta
     assert [f["path"] for f in json.loads(ours.stdout)[0]["files"]] == ["index.js", "package.json"]
     other = run_pystage("pack", "--json", "--dry-run", cwd=root / "other")
     assert [f["path"] for f in json.loads(other.stdout)[0]["files"]] == [
-        "debug.log", "package.json"]
+        "debug.log",
+        "package.json",
+    ]
     if HAVE_NPM:
         theirs, _ = _npm_pack(pkg, str(tmp_path), request.getfixturevalue("npm_env"))
         assert [f["path"] for f in theirs["files"]] == ["index.js", "package.json"]

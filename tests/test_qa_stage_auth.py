@@ -21,7 +21,10 @@ from conftest import requires_npm
 
 requires_npm_11 = requires_npm((11,))
 SID = "0f3c2a4e-1111-4222-8333-944445555666"
-FAST_RETRIES = {"npm_config_fetch_retry_mintimeout": "50", "npm_config_fetch_retry_maxtimeout": "200"}
+FAST_RETRIES = {
+    "npm_config_fetch_retry_mintimeout": "50",
+    "npm_config_fetch_retry_maxtimeout": "200",
+}
 
 
 def tgz(manifest: dict | str) -> bytes:
@@ -41,9 +44,16 @@ def broken(recording_server, run_pystage, tmp_path):
     (tmp_path / "work").mkdir()
 
     def run(*args, env=None, **kw):
-        return run_pystage(*args, "--registry", server.url, "--userconfig",
-                           tmp_path / "empty-npmrc", cwd=kw.pop("cwd", tmp_path / "work"),
-                           env={**FAST_RETRIES, **(env or {})}, **kw)
+        return run_pystage(
+            *args,
+            "--registry",
+            server.url,
+            "--userconfig",
+            tmp_path / "empty-npmrc",
+            cwd=kw.pop("cwd", tmp_path / "work"),
+            env={**FAST_RETRIES, **(env or {})},
+            **kw,
+        )
 
     server.run = run
     return server
@@ -63,9 +73,13 @@ def files_in(path) -> list[str]:
 
 # -- download: where the file goes ----------------------------------------------------
 
+
 def serve_tarball(server, data: bytes) -> None:
     server.script[("GET", f"/-/stage/{SID}/tarball")] = (
-        200, {"content-type": "application/octet-stream"}, data)
+        200,
+        {"content-type": "application/octet-stream"},
+        data,
+    )
 
 
 def test_download_to_a_fifo_writes_through_it_and_keeps_it(broken, tmp_path):
@@ -108,12 +122,15 @@ def test_download_where_no_file_can_be_created_is_a_clean_error(broken):
     assert "/proc" in result.stderr
 
 
-@pytest.mark.parametrize("manifest", [
-    {"name": "../../evil", "version": "1.0.0"},
-    {"name": "x/../../evil", "version": "1.0.0"},
-    {"name": "pkg", "version": "1.0.0/../../evil"},
-    {"description": "no name, no version"},
-])
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        {"name": "../../evil", "version": "1.0.0"},
+        {"name": "x/../../evil", "version": "1.0.0"},
+        {"name": "pkg", "version": "1.0.0/../../evil"},
+        {"description": "no name, no version"},
+    ],
+)
 def test_download_refuses_a_tarball_whose_name_makes_no_safe_file_name(broken, tmp_path, manifest):
     serve_tarball(broken, tgz(manifest))
     nested = tmp_path / "work" / "a" / "b"
@@ -135,6 +152,7 @@ def test_download_of_garbage_names_the_stage_id_not_a_temp_file(broken):
 
 # -- odd registry answers -------------------------------------------------------------
 
+
 def test_list_with_items_that_are_not_objects_is_a_clean_error(broken):
     broken.script[("GET", "/-/stage")] = (200, {}, {"items": [None, 3], "total": 2})
     assert_clean_failure(broken.run("list"), "EBADRESPONSE")
@@ -142,13 +160,18 @@ def test_list_with_items_that_are_not_objects_is_a_clean_error(broken):
 
 def test_name_at_version_matching_an_item_without_id_is_a_clean_error(broken):
     broken.script[("GET", "/-/stage")] = (
-        200, {}, {"items": [{"packageName": "pkg", "version": "1.0.0"}], "total": 1})
+        200,
+        {},
+        {"items": [{"packageName": "pkg", "version": "1.0.0"}], "total": 1},
+    )
     assert_clean_failure(broken.run("view", "pkg@1.0.0"), "EBADRESPONSE")
 
 
 def test_a_registry_that_ignores_page_does_not_make_list_loop_forever(broken):
-    page = [{"id": f"{i:08d}-1111-4222-8333-944445555666", "packageName": "p",
-             "version": f"1.0.{i}"} for i in range(100)]
+    page = [
+        {"id": f"{i:08d}-1111-4222-8333-944445555666", "packageName": "p", "version": f"1.0.{i}"}
+        for i in range(100)
+    ]
     broken.script[("GET", "/-/stage")] = (200, {}, {"items": page, "total": 10**9})
     started = time.monotonic()
     result = broken.run("list", timeout=60)
@@ -157,14 +180,21 @@ def test_a_registry_that_ignores_page_does_not_make_list_loop_forever(broken):
     assert len([r for r in broken.requests if r["path"].startswith("/-/stage")]) <= 3
 
 
-@pytest.mark.parametrize("page, words", [
-    (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center>"
-     b"<h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
-     "502 Bad Gateway"),
-    (b"<html><head><style>p {color: red}</style></head><body><p>Sign in to "
-     b"<b>Corp&nbsp;SSO</b></p><script>var x = '<b>';</script></body></html>",
-     "Sign in to Corp SSO"),
-])
+@pytest.mark.parametrize(
+    "page, words",
+    [
+        (
+            b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center>"
+            b"<h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+            "502 Bad Gateway",
+        ),
+        (
+            b"<html><head><style>p {color: red}</style></head><body><p>Sign in to "
+            b"<b>Corp&nbsp;SSO</b></p><script>var x = '<b>';</script></body></html>",
+            "Sign in to Corp SSO",
+        ),
+    ],
+)
 def test_html_error_page_is_reported_as_text_not_markup(broken, page, words):
     broken.script[("GET", f"/-/stage/{SID}")] = (502, {"content-type": "text/html"}, page)
     result = broken.run("view", SID, env={"npm_config_fetch_retries": "0"})
@@ -177,6 +207,7 @@ def test_html_error_page_is_reported_as_text_not_markup(broken, page, words):
 
 # -- lock-out ------------------------------------------------------------------------
 
+
 def test_reject_while_the_account_is_locked_fails_at_once(registry_server, run_pystage, tmp_path):
     # A locked account answers 429 with retry-after: 300. DELETE is idempotent, so the
     # client retried it, sleeping a minute each time: two minutes for a certain refusal.
@@ -187,8 +218,15 @@ def test_reject_while_the_account_is_locked_fails_at_once(registry_server, run_p
         registry_server.request("POST", f"-/stage/{stage_id}/approve", alice, otp="000000")
     npmrc = registry_server.write_npmrc(tmp_path / "npmrc", alice)
     started = time.monotonic()
-    result = run_pystage("reject", stage_id, "--otp", registry_server.totp_code(alice),
-                         "--userconfig", npmrc, timeout=100)
+    result = run_pystage(
+        "reject",
+        stage_id,
+        "--otp",
+        registry_server.totp_code(alice),
+        "--userconfig",
+        npmrc,
+        timeout=100,
+    )
     elapsed = time.monotonic() - started
     assert_clean_failure(result, "E429")
     assert "locked" in result.stderr
@@ -199,7 +237,10 @@ def test_reject_while_the_account_is_locked_fails_at_once(registry_server, run_p
 @pytest.mark.parametrize("retry_after", ["300", "Wed, 21 Oct 2099 07:28:00 GMT"])
 def test_a_retry_after_beyond_the_longest_wait_is_not_retried(broken, retry_after):
     broken.script[("GET", f"/-/stage/{SID}")] = (
-        503, {"retry-after": retry_after}, {"error": "down for maintenance"})
+        503,
+        {"retry-after": retry_after},
+        {"error": "down for maintenance"},
+    )
     started = time.monotonic()
     result = broken.run("view", SID)
     assert_clean_failure(result, "E503")
@@ -209,8 +250,12 @@ def test_a_retry_after_beyond_the_longest_wait_is_not_retried(broken, retry_afte
 
 
 def test_a_short_retry_after_is_honoured_and_retried(broken):
-    answers = iter([(429, {"retry-after": "0"}, {"error": "slow down"}),
-                    (200, {}, {"id": SID, "packageName": "pkg", "version": "1.0.0"})])
+    answers = iter(
+        [
+            (429, {"retry-after": "0"}, {"error": "slow down"}),
+            (200, {}, {"id": SID, "packageName": "pkg", "version": "1.0.0"}),
+        ]
+    )
     broken.script[("GET", f"/-/stage/{SID}")] = lambda req: next(answers)
     result = broken.run("view", SID, "--json")
     assert result.returncode == 0, result.stderr
@@ -220,6 +265,7 @@ def test_a_short_retry_after_is_honoured_and_retried(broken):
 
 # -- secrets in a registry URL ------------------------------------------------------------
 
+
 def closed_port() -> int:
     import socket
 
@@ -228,35 +274,56 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("args", [
-    ("list",), ("list", "-v"), ("whoami",), ("view", "pkg@1.0.0"), ("approve", "pkg@1.0.0"),
-    ("logout",),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("list", "-v"),
+        ("whoami",),
+        ("view", "pkg@1.0.0"),
+        ("approve", "pkg@1.0.0"),
+        ("logout",),
+    ],
+)
 @pytest.mark.parametrize("where", ["unauthorised", "closed"])
-def test_a_password_in_the_registry_url_never_shows(recording_server, run_pystage, tmp_path,
-                                                    args, where):
+def test_a_password_in_the_registry_url_never_shows(
+    recording_server, run_pystage, tmp_path, args, where
+):
     server = recording_server()
     server.script[("GET", "/-/stage")] = (401, {}, {"error": "authentication required"})
     server.script[("GET", "/-/whoami")] = (401, {}, {"error": "authentication required"})
     port = server.port if where == "unauthorised" else closed_port()
     registry = f"http://bob:s3cretpw@127.0.0.1:{port}/"
-    result = run_pystage(*args, "--registry", registry, "--userconfig", tmp_path / "none",
-                         env={**FAST_RETRIES, "PYTHON_KEYRING_BACKEND":
-                              "keyring.backends.fail.Keyring"})
+    result = run_pystage(
+        *args,
+        "--registry",
+        registry,
+        "--userconfig",
+        tmp_path / "none",
+        env={**FAST_RETRIES, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
     assert_clean_failure(result, verbose="-v" in args)
     assert "s3cretpw" not in result.stdout + result.stderr
 
 
 # -- legacy, un-keyed credentials ---------------------------------------------------------
 
-@pytest.mark.parametrize("lines, problem", [
-    (["_authToken=abc123secret"], "`_authToken` must be renamed to `//{host}/:_authToken`"),
-    (["_auth=YWxpY2U6cHc="], "`_auth` must be renamed to `//{host}/:_auth`"),
-    (["username=alice", "_password=cHc="], "`username` must be renamed to `//{host}/:username`"),
-    (["username=alice"], "`username` is not allowed in user config"),
-])
-def test_unkeyed_credentials_are_refused_as_npm_refuses_them(registry_server, run_pystage,
-                                                             tmp_path, lines, problem):
+
+@pytest.mark.parametrize(
+    "lines, problem",
+    [
+        (["_authToken=abc123secret"], "`_authToken` must be renamed to `//{host}/:_authToken`"),
+        (["_auth=YWxpY2U6cHc="], "`_auth` must be renamed to `//{host}/:_auth`"),
+        (
+            ["username=alice", "_password=cHc="],
+            "`username` must be renamed to `//{host}/:username`",
+        ),
+        (["username=alice"], "`username` is not allowed in user config"),
+    ],
+)
+def test_unkeyed_credentials_are_refused_as_npm_refuses_them(
+    registry_server, run_pystage, tmp_path, lines, problem
+):
     # npm 11 fails with ERR_INVALID_AUTH; pystage ignored them and said "not logged in"
     host = f"127.0.0.1:{registry_server.port}"
     npmrc = tmp_path / "npmrc"
@@ -274,8 +341,13 @@ def test_unkeyed_token_message_matches_npm(registry_server, run_pystage, tmp_pat
 
     npmrc = tmp_path / "npmrc"
     npmrc.write_text(f"registry={registry_server.url}\n_authToken=abc123secret\n")
-    theirs = subprocess.run(["npm", "whoami", "--userconfig", str(npmrc)], capture_output=True,
-                            text=True, env=npm_env, timeout=120)
+    theirs = subprocess.run(
+        ["npm", "whoami", "--userconfig", str(npmrc)],
+        capture_output=True,
+        text=True,
+        env=npm_env,
+        timeout=120,
+    )
     mine = run_pystage("whoami", "--userconfig", npmrc)
     assert "ERR_INVALID_AUTH" in theirs.stderr and "ERR_INVALID_AUTH" in mine.stderr
     expected = re.search(r"Invalid auth configuration found: (.*)", theirs.stderr).group(1)
@@ -284,8 +356,10 @@ def test_unkeyed_token_message_matches_npm(registry_server, run_pystage, tmp_pat
 
 # -- a stored TOTP secret used twice in one 30-second window --------------------------------
 
+
 def test_stored_totp_code_refused_as_already_used_waits_for_the_next_one(
-        recording_server, memory_keyring, tmp_path):
+    recording_server, memory_keyring, tmp_path
+):
     # Approving two staged versions within 30 s with `pystage otp set` failed the second:
     # the same code again is a replay, which registries refuse.
     import pyotp
@@ -303,21 +377,34 @@ def test_stored_totp_code_refused_as_already_used_waits_for_the_next_one(
     def approve(req):
         if req["headers"].get("npm-otp") == fresh:
             return 200, {}, {"ok": True}
-        return 401, {"www-authenticate": "OTP"}, {"error": "invalid or already used one-time password"}
+        return (
+            401,
+            {"www-authenticate": "OTP"},
+            {"error": "invalid or already used one-time password"},
+        )
 
     server.script[("POST", f"/-/stage/{SID}/approve")] = approve
     key = "//" + server.url.split("//", 1)[1]
     memory_keyring.set_password(OTP_KEYRING_SERVICE, key, secret)
-    config = load_config(cwd=tmp_path, env={"HOME": str(tmp_path)},
-                         cli={"registry": server.url, "userconfig": str(tmp_path / "npmrc")})
+    config = load_config(
+        cwd=tmp_path,
+        env={"HOME": str(tmp_path)},
+        cli={"registry": server.url, "userconfig": str(tmp_path / "npmrc")},
+    )
     slept, notices = [], []
 
     def sleep(seconds):
         slept.append(seconds)
         wall[0] += seconds
 
-    handler = OtpHandler(registry=server.url, interactive=False, env={}, sleep=sleep,
-                         notify=notices.append, wall=lambda: wall[0])
+    handler = OtpHandler(
+        registry=server.url,
+        interactive=False,
+        env={},
+        sleep=sleep,
+        notify=notices.append,
+        wall=lambda: wall[0],
+    )
     client = RegistryClient(config, otp_handler=handler, use_keyring=False)
     assert client.json("POST", f"-/stage/{SID}/approve") == {"ok": True}
     assert [r["headers"].get("npm-otp") for r in server.requests] == [None, used_now, fresh]
@@ -329,18 +416,31 @@ def test_stored_totp_code_refused_as_already_used_waits_for_the_next_one(
 def test_approve_confirmed_by_a_200_without_json_is_a_success(broken):
     # the registry published it: reporting EJSONPARSE (exit 1) would make the user retry
     broken.script[("POST", f"/-/stage/{SID}/approve")] = (
-        200, {"content-type": "text/plain"}, b"OK")
+        200,
+        {"content-type": "text/plain"},
+        b"OK",
+    )
     result = broken.run("approve", SID, "--otp", "123456")
     assert result.returncode == 0, result.stderr
     assert "approved and published successfully" in result.stdout
 
 
-def test_login_with_a_wrong_password_does_not_suggest_logging_in(registry_server, run_pystage,
-                                                                  tmp_path):
+def test_login_with_a_wrong_password_does_not_suggest_logging_in(
+    registry_server, run_pystage, tmp_path
+):
     registry_server.add_user("alice", "correct horse")
-    result = run_pystage("login", "-u", "alice", "--password-stdin", "--save-to-npmrc",
-                         "--registry", registry_server.url, "--userconfig", tmp_path / "npmrc",
-                         input="wrong horse\n")
+    result = run_pystage(
+        "login",
+        "-u",
+        "alice",
+        "--password-stdin",
+        "--save-to-npmrc",
+        "--registry",
+        registry_server.url,
+        "--userconfig",
+        tmp_path / "npmrc",
+        input="wrong horse\n",
+    )
     assert_clean_failure(result, "E401")
     assert "incorrect" in result.stderr
     assert "pystage login" not in result.stderr
@@ -349,6 +449,7 @@ def test_login_with_a_wrong_password_does_not_suggest_logging_in(registry_server
 
 
 # -- the embedded registry, from the outside ----------------------------------------------
+
 
 @pytest.mark.parametrize("page", ["99999999999999999999", str(2**62)])
 def test_registry_answers_a_page_far_past_the_end_with_an_empty_page(registry_server, page):
@@ -362,9 +463,15 @@ def test_registry_answers_a_page_far_past_the_end_with_an_empty_page(registry_se
 
 # -- terminal escapes from the registry ---------------------------------------------------
 
-EVIL_ITEM = {"id": SID, "packageName": "pkg\x1b[2J", "version": "1.0.0\r9.9.9",
-             "tag": "latest", "actor": "\x1b]0;pwned\x07mallory\x1b[1A", "actorType": "user",
-             "note": "line1\nversion: 0.0.1\x9b2K"}
+EVIL_ITEM = {
+    "id": SID,
+    "packageName": "pkg\x1b[2J",
+    "version": "1.0.0\r9.9.9",
+    "tag": "latest",
+    "actor": "\x1b]0;pwned\x07mallory\x1b[1A",
+    "actorType": "user",
+    "note": "line1\nversion: 0.0.1\x9b2K",
+}
 
 
 @pytest.mark.parametrize("args", [("list",), ("view", SID), ("list", "--json")])
@@ -385,7 +492,10 @@ def test_registry_text_cannot_inject_terminal_escapes(broken, args):
 
 def test_registry_error_text_cannot_inject_terminal_escapes(broken):
     broken.script[("GET", f"/-/stage/{SID}")] = (
-        403, {}, {"error": "forbidden\x1b[2K\rpystage: all good\x1b]0;x\x07"})
+        403,
+        {},
+        {"error": "forbidden\x1b[2K\rpystage: all good\x1b]0;x\x07"},
+    )
     result = broken.run("view", SID)
     assert_clean_failure(result, "E403")
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stderr), repr(result.stderr)
@@ -406,7 +516,10 @@ def test_a_malformed_redirect_location_is_a_clean_error(broken, location):
 def test_a_network_error_after_a_redirect_names_the_host_that_failed(broken):
     gone = closed_port()
     broken.script[("GET", f"/-/stage/{SID}")] = (
-        302, {"location": f"http://127.0.0.1:{gone}/elsewhere"}, b"")
+        302,
+        {"location": f"http://127.0.0.1:{gone}/elsewhere"},
+        b"",
+    )
     result = broken.run("view", SID, env={"npm_config_fetch_retries": "0"})
     assert_clean_failure(result, "ECONNREFUSED")
     assert f"127.0.0.1:{gone}" in result.stderr

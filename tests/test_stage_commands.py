@@ -22,12 +22,20 @@ def setup(tmp_path, stage_server, npm_env, run_pystage):
     (tmp_path / "ours").mkdir()
 
     def npm(*args, cwd=None):
-        return run_npm(["stage", *args, "--registry", stage_server.url], cwd=cwd or tmp_path / "npm",
-                       env=env)
+        return run_npm(
+            ["stage", *args, "--registry", stage_server.url], cwd=cwd or tmp_path / "npm", env=env
+        )
 
     def ours(*args, cwd=None, **kw):
-        return run_pystage(*args, "--registry", stage_server.url, "--userconfig", npmrc,
-                           cwd=cwd or tmp_path / "ours", **kw)
+        return run_pystage(
+            *args,
+            "--registry",
+            stage_server.url,
+            "--userconfig",
+            npmrc,
+            cwd=cwd or tmp_path / "ours",
+            **kw,
+        )
 
     return stage_server, npm, ours
 
@@ -64,13 +72,22 @@ def test_list_of_one_package_json_equals_npm(setup):
 
 def test_list_human_output_is_a_table(setup):
     server, _, ours = setup
-    server.state.items = [staged_item("demo-pkg", "1.1.0", stage_id="0f3c2a4e-1111-4222-8333-944445555666")]
+    server.state.items = [
+        staged_item("demo-pkg", "1.1.0", stage_id="0f3c2a4e-1111-4222-8333-944445555666")
+    ]
     result = ours("list")
     assert result.returncode == 0, result.stderr
     header, row = result.stdout.splitlines()[:2]
     assert header.split() == ["id", "package", "version", "tag", "staged", "at", "staged", "by"]
-    assert row.split() == ["0f3c2a4e-1111-4222-8333-944445555666", "demo-pkg", "1.1.0", "latest",
-                           "2026-01-02T03:04:05.000Z", "alice", "(user)"]
+    assert row.split() == [
+        "0f3c2a4e-1111-4222-8333-944445555666",
+        "demo-pkg",
+        "1.1.0",
+        "latest",
+        "2026-01-02T03:04:05.000Z",
+        "alice",
+        "(user)",
+    ]
 
 
 def test_list_says_when_nothing_is_staged(setup):
@@ -83,8 +100,9 @@ def test_list_refuses_a_version_spec_before_any_request(setup):
     server, _, ours = setup
     result = ours("list", "demo@1.0.0")
     assert result.returncode == 2
-    assert ("pystage error EUSAGE: Version specifiers are not supported for listing staged "
-            "packages") in result.stderr
+    assert (
+        "pystage error EUSAGE: Version specifiers are not supported for listing staged packages"
+    ) in result.stderr
     assert server.requests == []
 
 
@@ -111,8 +129,10 @@ def test_view_by_name_at_version_resolves_through_list(setup):
     result = ours("view", "@acme/w@2.0.0", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == wanted
-    assert [(m, p) for m, p, _ in _requests(server)] == [("GET", "/-/stage"),
-                                                         ("GET", f"/-/stage/{wanted['id']}")]
+    assert [(m, p) for m, p, _ in _requests(server)] == [
+        ("GET", "/-/stage"),
+        ("GET", f"/-/stage/{wanted['id']}"),
+    ]
 
 
 def test_name_at_version_that_matches_nothing_says_so(setup):
@@ -136,7 +156,9 @@ def test_name_at_version_that_matches_several_says_so(setup):
 
 
 @pytest.mark.parametrize("command", ["view", "download", "approve", "reject"])
-@pytest.mark.parametrize("bad", ["not-a-uuid", "0f3c2a4e-1111-4222-8333-94444555566", "demo@latest"])
+@pytest.mark.parametrize(
+    "bad", ["not-a-uuid", "0f3c2a4e-1111-4222-8333-94444555566", "demo@latest"]
+)
 def test_malformed_id_fails_before_any_request(setup, command, bad):
     server, _, ours = setup
     result = ours(command, bad)
@@ -157,8 +179,12 @@ def test_missing_id_is_a_usage_error(setup, command):
 @npm_only
 def test_download_saves_npm_file_name_and_bytes(setup, tmp_path, npm_env):
     server, npm, ours = setup
-    pkg = make_package(tmp_path / "pkg", name="@acme/widget", version="2.0.0",
-                       files={"index.js": "x", "README.md": "# w\n", "lib/Z.js": "", "lib/a.js": ""})
+    pkg = make_package(
+        tmp_path / "pkg",
+        name="@acme/widget",
+        version="2.0.0",
+        files={"index.js": "x", "README.md": "# w\n", "lib/Z.js": "", "lib/a.js": ""},
+    )
     (tmp_path / "packed").mkdir()
     tarball = npm_pack(pkg, str(tmp_path / "packed"), npm_env)
     item = staged_item("@acme/widget", "2.0.0")
@@ -171,11 +197,20 @@ def test_download_saves_npm_file_name_and_bytes(setup, tmp_path, npm_env):
     expected = f"acme-widget-2.0.0-{item['id']}.tgz"
     assert mine.stdout.strip() == theirs.stdout.strip() == expected
     assert os.listdir(tmp_path / "ours") == os.listdir(tmp_path / "npm") == [expected]
-    with open(tmp_path / "ours" / expected, "rb") as a, open(tmp_path / "npm" / expected, "rb") as b:
+    with (
+        open(tmp_path / "ours" / expected, "rb") as a,
+        open(tmp_path / "npm" / expected, "rb") as b,
+    ):
         assert a.read() == b.read() == server.state.tarballs[item["id"]]
     listing = [line.replace("npm notice ", "") for line in theirs.stderr.splitlines()]
-    for line in ("Tarball Contents", "4B README.md", "1B index.js", "0B lib/a.js", "0B lib/Z.js",
-                 "total files: 5"):
+    for line in (
+        "Tarball Contents",
+        "4B README.md",
+        "1B index.js",
+        "0B lib/a.js",
+        "0B lib/Z.js",
+        "total files: 5",
+    ):
         assert line in mine.stderr
         assert line in listing
 
@@ -236,8 +271,10 @@ def test_approve_and_reject_send_what_npm_sends(setup, action):
         result = run(action, item["id"], "--otp", "123456")
         assert result.returncode == 0, result.stderr
         assert server.state.items == []  # the server confirmed and removed it
-        sent = [(r.method, r.path.replace(item["id"], "<id>"), r.headers.get("npm-otp"))
-                for r in server.requests]
+        sent = [
+            (r.method, r.path.replace(item["id"], "<id>"), r.headers.get("npm-otp"))
+            for r in server.requests
+        ]
         server.clear()
         results.append((sent, result.stdout.strip().replace(item["id"], "<id>")))
     assert results[0] == results[1]
@@ -264,7 +301,9 @@ def test_reject_warns_that_it_is_permanent(setup):
     result = ours("reject", "demo-pkg@1.1.0")
     assert result.returncode == 0, result.stderr
     assert "permanently delete" in result.stderr
-    assert result.stdout.strip() == f"Staged package {item['id']} (demo-pkg@1.1.0) has been rejected."
+    assert (
+        result.stdout.strip() == f"Staged package {item['id']} (demo-pkg@1.1.0) has been rejected."
+    )
 
 
 def test_approve_of_an_unknown_id_is_not_a_success(setup):

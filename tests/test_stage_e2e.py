@@ -19,13 +19,18 @@ def _enable_tfa(server, user):
     from dataclasses import replace
     from urllib.parse import parse_qs, urlparse
 
-    answer = server.request("POST", "-/npm/v1/user", user,
-                            json={"tfa": {"mode": "auth-and-writes", "password": user.password}})
+    answer = server.request(
+        "POST",
+        "-/npm/v1/user",
+        user,
+        json={"tfa": {"mode": "auth-and-writes", "password": user.password}},
+    )
     answer.raise_for_status()
     secret = parse_qs(urlparse(answer.json()["tfa"]).query)["secret"][0]
     user = replace(user, totp_secret=secret)
-    server.request("POST", "-/npm/v1/user", user,
-                   json={"tfa": [server.totp_code(user)]}).raise_for_status()
+    server.request(
+        "POST", "-/npm/v1/user", user, json={"tfa": [server.totp_code(user)]}
+    ).raise_for_status()
     return user
 
 
@@ -52,9 +57,13 @@ def _stage_pair(tmp_path, server, user, npm, ours, version):
     ids = {}
     for tool, run in (("npm", npm), ("py", ours)):
         name = f"pkg-{tool}"
-        pkg = make_package(tmp_path / f"{name}-{version}", name=name, version=version,
-                           description="e2e", files={"index.js": f"// {version}\n",
-                                                     "README.md": "# e2e\n"})
+        pkg = make_package(
+            tmp_path / f"{name}-{version}",
+            name=name,
+            version=version,
+            description="e2e",
+            files={"index.js": f"// {version}\n", "README.md": "# e2e\n"},
+        )
         args = ("stage", "publish") if tool == "npm" else ("publish",)
         result = run(*args, "--json", cwd=pkg)
         assert result.returncode == 0, result.stderr
@@ -64,8 +73,12 @@ def _stage_pair(tmp_path, server, user, npm, ours, version):
 
 def _comparable(item: dict) -> dict:
     """A staged item with what must differ between the two packages taken out."""
-    return {k: v for k, v in item.items() if k not in ("id", "packageName", "createdAt", "shasum",
-                                                       "integrity", "size", "unpackedSize")}
+    return {
+        k: v
+        for k, v in item.items()
+        if k
+        not in ("id", "packageName", "createdAt", "shasum", "integrity", "size", "unpackedSize")
+    }
 
 
 def _published_pair(server, user):
@@ -166,9 +179,22 @@ def test_approve_on_a_terminal_shows_the_item_then_asks_for_the_code(tmp_path, f
     user = _enable_tfa(server, user)
     stage_id = server.stage(user, "pkg-py", "1.1.0")
     npmrc = tmp_path / "npmrc"
-    child = pexpect.spawn(sys.executable, ["-m", "pystage", "approve", "pkg-py@1.1.0",
-                                           "--registry", server.url, "--userconfig", str(npmrc)],
-                          env={**os.environ, "NO_COLOR": "1"}, encoding="utf-8", timeout=60)
+    child = pexpect.spawn(
+        sys.executable,
+        [
+            "-m",
+            "pystage",
+            "approve",
+            "pkg-py@1.1.0",
+            "--registry",
+            server.url,
+            "--userconfig",
+            str(npmrc),
+        ],
+        env={**os.environ, "NO_COLOR": "1"},
+        encoding="utf-8",
+        timeout=60,
+    )
     child.expect("package name: pkg-py")
     child.expect("version: 1.1.0")
     child.expect("(?i)one-time password")

@@ -14,8 +14,14 @@ def scripted(recording_server, run_pystage, tmp_path):
     (tmp_path / "npmrc").write_text("")
 
     def run(*args, env=None):
-        return run_pystage(*args, "--registry", server.url, "--userconfig", tmp_path / "npmrc",
-                           env={"HOME": str(tmp_path), **(env or {})})
+        return run_pystage(
+            *args,
+            "--registry",
+            server.url,
+            "--userconfig",
+            tmp_path / "npmrc",
+            env={"HOME": str(tmp_path), **(env or {})},
+        )
 
     server.run = run
     return server
@@ -32,10 +38,13 @@ def test_netrc_is_not_a_credential_source(scripted, tmp_path):
     assert "authorization" not in scripted.requests[0]["headers"]
 
 
-@pytest.mark.parametrize("action,method,path", [
-    ("approve", "POST", f"/-/stage/{SID}/approve"),
-    ("reject", "DELETE", f"/-/stage/{SID}"),
-])
+@pytest.mark.parametrize(
+    "action,method,path",
+    [
+        ("approve", "POST", f"/-/stage/{SID}/approve"),
+        ("reject", "DELETE", f"/-/stage/{SID}"),
+    ],
+)
 def test_any_2xx_confirms_the_decision(scripted, action, method, path):
     scripted.script[(method, path)] = (202, {}, b"")
     result = scripted.run(action, SID, "--otp", "123456")
@@ -43,7 +52,9 @@ def test_any_2xx_confirms_the_decision(scripted, action, method, path):
     assert SID in result.stdout
 
 
-@pytest.mark.parametrize("arg", ["./dir", "http://example.com/x.tgz", "github:foo/bar", "file:../x"])
+@pytest.mark.parametrize(
+    "arg", ["./dir", "http://example.com/x.tgz", "github:foo/bar", "file:../x"]
+)
 def test_list_of_a_path_or_url_is_a_usage_error_before_any_request(scripted, arg):
     result = scripted.run("list", arg)
     assert result.returncode == 2, result.stderr
@@ -55,8 +66,13 @@ def test_empty_answer_at_the_otp_prompt_says_so_without_a_misleading_hint():
     from pystage.errors import PystageError
     from pystage.otp import OtpHandler
 
-    handler = OtpHandler(registry="http://127.0.0.1:1/", interactive=True, env={},
-                         prompt=lambda _question: "   ", use_stored_secret=False)
+    handler = OtpHandler(
+        registry="http://127.0.0.1:1/",
+        interactive=True,
+        env={},
+        prompt=lambda _question: "   ",
+        use_stored_secret=False,
+    )
     with pytest.raises(PystageError) as info:
         handler.challenge({}, poll=None)
     assert info.value.code == "EOTP"
@@ -65,7 +81,9 @@ def test_empty_answer_at_the_otp_prompt_says_so_without_a_misleading_hint():
 
 
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
-def test_download_to_dev_stdout_keeps_stdout_pure_tarball_bytes(recording_server, tmp_path, json_flag):
+def test_download_to_dev_stdout_keeps_stdout_pure_tarball_bytes(
+    recording_server, tmp_path, json_flag
+):
     import gzip
     import io
     import json
@@ -83,12 +101,31 @@ def test_download_to_dev_stdout_keeps_stdout_pure_tarball_bytes(recording_server
     data = gzip.compress(raw.getvalue())
     server = recording_server()
     server.script[("GET", f"/-/stage/{SID}/tarball")] = (
-        200, {"content-type": "application/octet-stream"}, data)
+        200,
+        {"content-type": "application/octet-stream"},
+        data,
+    )
     (tmp_path / "npmrc").write_text("")
     result = subprocess.run(
-        [sys.executable, "-m", "pystage", "download", SID, "-o", "/dev/stdout", *json_flag,
-         "--registry", server.url, "--userconfig", str(tmp_path / "npmrc")],
-        cwd=tmp_path, capture_output=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "pystage",
+            "download",
+            SID,
+            "-o",
+            "/dev/stdout",
+            *json_flag,
+            "--registry",
+            server.url,
+            "--userconfig",
+            str(tmp_path / "npmrc"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == data
     assert b"Tarball Contents" in result.stderr

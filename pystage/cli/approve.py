@@ -32,8 +32,10 @@ def decide(action: str, stage_ref: str | None, otp: str | None) -> None:
     ref = staging.parse_stage_ref(stage_ref)
     render = StageRenderer(options.color, options.quiet)
     if action == "reject":
-        render.warn("Rejecting will permanently delete this staged publish record and "
-                    "tarball from the registry.")
+        render.warn(
+            "Rejecting will permanently delete this staged publish record and "
+            "tarball from the registry."
+        )
     with make_client(options, otp=otp, package=ref.name) as client:
         stage_id, item = staging.resolve_stage_ref(client, ref)
         if not otp and is_interactive() and not options.json:
@@ -45,8 +47,14 @@ def decide(action: str, stage_ref: str | None, otp: str | None) -> None:
             response = None
     label = stage_id if ref.stage_id else f"{stage_id} ({ref.name}@{ref.version})"
     if options.json:
-        render.json({"id": stage_id, "action": action, "ok": True,
-                     **({"response": response} if response is not None else {})})
+        render.json(
+            {
+                "id": stage_id,
+                "action": action,
+                "ok": True,
+                **({"response": response} if response is not None else {}),
+            }
+        )
     elif action == "approve":
         render.line(f"Staged package {label} approved and published successfully.")
     else:

@@ -9,8 +9,12 @@ from pystage.cli.options import get_options, global_options
 
 @click.command("download")
 @click.argument("stage_ref", metavar="<ID|NAME@VERSION>", required=False)
-@click.option("-o", "--output", metavar="FILE|DIR",
-              help="Where to save it (default: npm's <name>-<version>-<id>.tgz in the current directory).")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE|DIR",
+    help="Where to save it (default: npm's <name>-<version>-<id>.tgz in the current directory).",
+)
 @global_options
 def command(stage_ref, output):
     """Download a staged tarball (written atomically, never extracted) and list its contents."""

@@ -11,17 +11,30 @@ from pystage.cli.options import get_options, global_options
 
 @click.command("login")
 @click.option("--username", "-u", metavar="NAME", help="User name (prompted for at a terminal).")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of stdin (for scripts).")
-@click.option("--auth-type", type=click.Choice(["web", "legacy"]), default=None,
-              help="web: log in through the browser when the registry offers it (the default "
-                   "at a terminal); legacy: user name and password.")
-@click.option("--save-to-npmrc", is_flag=True,
-              help="Store the token in the user npmrc (mode 0600) instead of the OS keyring.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin (for scripts).",
+)
+@click.option(
+    "--auth-type",
+    type=click.Choice(["web", "legacy"]),
+    default=None,
+    help="web: log in through the browser when the registry offers it (the default "
+    "at a terminal); legacy: user name and password.",
+)
+@click.option(
+    "--save-to-npmrc",
+    is_flag=True,
+    help="Store the token in the user npmrc (mode 0600) instead of the OS keyring.",
+)
 @click.option("--otp", metavar="CODE", help="One-time password, if your account has 2FA.")
-@click.option("--scope", metavar="@SCOPE",
-              help="Log in to the scope's registry (its @scope:registry, else --registry) "
-                   "and map the scope to it in the user npmrc.")
+@click.option(
+    "--scope",
+    metavar="@SCOPE",
+    help="Log in to the scope's registry (its @scope:registry, else --registry) "
+    "and map the scope to it in the user npmrc.",
+)
 @global_options
 def command(username, password_stdin, auth_type, save_to_npmrc, otp, scope):
     """Log in to the registry and store the token.
@@ -50,18 +63,25 @@ def command(username, password_stdin, auth_type, save_to_npmrc, otp, scope):
         if scope.lstrip("@") == "" or "/" in scope:
             raise UsageError(f"invalid scope: {scope!r}", "a scope looks like @mycorp")
         scope = "@" + scope.lstrip("@")
-    with make_client(options, command="login", otp=otp, extra={"scope": scope} if scope else None,
-                     # npm login: --registry wins; else the scope's @scope:registry (the
-                     # client picks it from the scope setting), else registry
-                     registry=options.registry or None) as client:
+    with make_client(
+        options,
+        command="login",
+        otp=otp,
+        extra={"scope": scope} if scope else None,
+        # npm login: --registry wins; else the scope's @scope:registry (the
+        # client picks it from the scope setting), else registry
+        registry=options.registry or None,
+    ) as client:
         scope = client.config.get("scope") or None
         if scope:
             scope = "@" + str(scope).lstrip("@")
         npmrc = client.config.get("userconfig") if save_to_npmrc else None
-        kind = auth_type or ("web" if interactive and client.config.get("auth-type") == "web"
-                             else "legacy")
+        kind = auth_type or (
+            "web" if interactive and client.config.get("auth-type") == "web" else "legacy"
+        )
         token = None
         if kind == "web":
+
             def open_url(url):
                 if is_ci(client.config.env):
                     return
@@ -74,8 +94,9 @@ def command(username, password_stdin, auth_type, save_to_npmrc, otp, scope):
 
             token = account.login_web(client, notify=render.notice, open_url=open_url)
             if token is None:
-                render.notice("This registry does not offer web login; using user name "
-                              "and password.")
+                render.notice(
+                    "This registry does not offer web login; using user name and password."
+                )
         if token is None:
             name = username or _ask_username(interactive)
             password = _read_password(password_stdin, interactive)
@@ -99,8 +120,9 @@ def _ask_username(interactive: bool) -> str:
     from pystage.errors import UsageError
 
     if not interactive:
-        raise UsageError("no user name given", "pass --username (and --password-stdin) "
-                                               "when not at a terminal")
+        raise UsageError(
+            "no user name given", "pass --username (and --password-stdin) when not at a terminal"
+        )
     name = click.prompt("Username", err=True).strip()
     if not name:
         raise UsageError("no user name given")
@@ -117,8 +139,10 @@ def _read_password(from_stdin: bool, interactive: bool) -> str:
 
         password = getpass.getpass("Password: ", stream=sys.stderr)
     else:
-        raise UsageError("no password given", "pass --password-stdin and write the password "
-                                              "to stdin, or run at a terminal")
+        raise UsageError(
+            "no password given",
+            "pass --password-stdin and write the password to stdin, or run at a terminal",
+        )
     if not password:
         raise UsageError("empty password")
     return password

@@ -84,8 +84,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.close()
         sys.exit(1)
     except Exception as exc:  # a bug: say so in one line, trace only with --verbose
-        _fail(PystageError("EUNKNOWN", f"{type(exc).__name__}: {exc}",
-                           "re-run with --verbose for the traceback"), verbose, json_mode)
+        _fail(
+            PystageError(
+                "EUNKNOWN",
+                f"{type(exc).__name__}: {exc}",
+                "re-run with --verbose for the traceback",
+            ),
+            verbose,
+            json_mode,
+        )
     sys.exit(0)
 
 

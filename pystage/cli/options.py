@@ -46,10 +46,21 @@ def _declarations():
     return [
         click.option("--registry", metavar="URL", help="Registry base URL."),
         click.option("--userconfig", metavar="FILE", help="User npmrc file (default ~/.npmrc)."),
-        click.option("--json", "json", is_flag=True, default=None, help="Machine-readable JSON output."),
-        click.option("--color/--no-color", "color", default=None, help="Force or disable colour (NO_COLOR is honoured)."),
-        click.option("-v", "--verbose", is_flag=True, default=None, help="Show details and tracebacks."),
-        click.option("-q", "--quiet", is_flag=True, default=None, help="Print only what scripts need."),
+        click.option(
+            "--json", "json", is_flag=True, default=None, help="Machine-readable JSON output."
+        ),
+        click.option(
+            "--color/--no-color",
+            "color",
+            default=None,
+            help="Force or disable colour (NO_COLOR is honoured).",
+        ),
+        click.option(
+            "-v", "--verbose", is_flag=True, default=None, help="Show details and tracebacks."
+        ),
+        click.option(
+            "-q", "--quiet", is_flag=True, default=None, help="Print only what scripts need."
+        ),
     ]
 
 
@@ -57,7 +68,7 @@ def global_options(f):
     """Attach the global options to a command (or the root group)."""
     for decl in reversed(_declarations()):
         f = decl(f)
-    for p in f.__click_params__[-len(_declarations()):]:
+    for p in f.__click_params__[-len(_declarations()) :]:
         p.expose_value = False
         p.callback = _store
         p.is_eager = True

@@ -8,9 +8,11 @@ import click
 
 from pystage.cli.options import get_options, global_options
 
-WARNING = ("warning: storing the TOTP secret on this machine, next to your token, means "
-           "anyone who can read the keyring has both factors: 2FA no longer protects "
-           "this account from this machine.")
+WARNING = (
+    "warning: storing the TOTP secret on this machine, next to your token, means "
+    "anyone who can read the keyring has both factors: 2FA no longer protects "
+    "this account from this machine."
+)
 
 
 @click.group("otp")
@@ -36,9 +38,12 @@ def set_secret():
     options = get_options()
     config = config_from_options(options)
     if is_ci(config.env):
-        raise PystageError("ECI", "refusing to store a TOTP secret in a CI environment",
-                           "in CI, use trusted publishing or pass --otp; a stored secret "
-                           "would make 2FA meaningless")
+        raise PystageError(
+            "ECI",
+            "refusing to store a TOTP secret in a CI environment",
+            "in CI, use trusted publishing or pass --otp; a stored secret "
+            "would make 2FA meaningless",
+        )
     render = AuthRenderer(options.json, options.quiet)
     render.notice(WARNING)
     if sys.stdin.isatty():

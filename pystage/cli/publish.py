@@ -9,11 +9,19 @@ from pystage.cli.options import get_options, global_options
 
 @click.command("publish")
 @click.argument("target", required=False, default=".", metavar="[DIR|TARBALL]")
-@click.option("--tag", metavar="TAG", help="dist-tag the version gets when approved (default: latest).")
-@click.option("--access", type=click.Choice(["public", "restricted"]), help="Access level for a scoped package.")
+@click.option(
+    "--tag", metavar="TAG", help="dist-tag the version gets when approved (default: latest)."
+)
+@click.option(
+    "--access",
+    type=click.Choice(["public", "restricted"]),
+    help="Access level for a scoped package.",
+)
 @click.option("--dry-run", is_flag=True, help="Do everything except send the package.")
 @click.option("--ignore-scripts", is_flag=True, help="Do not run lifecycle scripts.")
-@click.option("-f", "--force", is_flag=True, help="Skip the checks against the registry's versions.")
+@click.option(
+    "-f", "--force", is_flag=True, help="Skip the checks against the registry's versions."
+)
 @global_options
 def command(target, tag, access, dry_run, ignore_scripts, force):
     """Stage a package on the registry, deferring 2FA to `pystage approve`.
@@ -28,8 +36,15 @@ def command(target, tag, access, dry_run, ignore_scripts, force):
 
     options = get_options()
     render = StageRenderer(options.color, options.quiet)
-    request = PublishRequest(target=target, tag=tag, access=access, dry_run=dry_run,
-                             ignore_scripts=ignore_scripts, force=force, json=options.json)
+    request = PublishRequest(
+        target=target,
+        tag=tag,
+        access=access,
+        dry_run=dry_run,
+        ignore_scripts=ignore_scripts,
+        force=force,
+        json=options.json,
+    )
 
     def client_for(manifest):
         return make_client(options, manifest=manifest, command="stage", oidc=True)

@@ -224,7 +224,9 @@ def _write_atomically(path: Path, stream):
         except OSError:
             pass
         if isinstance(exc, PermissionError):
-            raise PystageError("EACCES", f"pack destination is not writable: {path.parent}") from None
+            raise PystageError(
+                "EACCES", f"pack destination is not writable: {path.parent}"
+            ) from None
         if isinstance(exc, OSError) and not isinstance(exc, PystageError):
             raise PystageError("EIO", f"cannot write {path}: {exc.strerror or exc}") from None
         raise

@@ -424,8 +424,14 @@ def packlist(
     npm-packlist's warnings ("<code> <message>"), in the order npm logs them."""
     root = os.path.abspath(str(pkg_dir)).replace("\\", "/")
     package = Package(Path(root), manifest, is_root=True)
-    files = _Walker(root, package, ignore_files=ROOT_IGNORE_FILES, is_package=True,
-                    extra_defaults=extra_defaults, warnings=warnings).walk()
+    files = _Walker(
+        root,
+        package,
+        ignore_files=ROOT_IGNORE_FILES,
+        is_package=True,
+        extra_defaults=extra_defaults,
+        warnings=warnings,
+    ).walk()
     # ignore-walk writes names starting with "@" as "./@..." (tar strips the "./" again)
     named = ["./" + f if f.startswith("@") else f for f in files]
     key = key_for(named)

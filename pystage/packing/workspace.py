@@ -45,7 +45,8 @@ def out_of_tree_ignore_texts(pkg_dir: str, cwd: str | None = None) -> list[str]:
 def _first_package_dir(start: str) -> str | None:
     for path in _walk_up(start):
         if os.path.isfile(os.path.join(path, "package.json")) or os.path.isdir(
-                os.path.join(path, "node_modules")):
+            os.path.join(path, "node_modules")
+        ):
             return path
     return None
 
@@ -53,8 +54,9 @@ def _first_package_dir(start: str) -> str | None:
 def _workspace_root(package: str) -> str | None:
     for path in list(_walk_up(package))[1:]:
         patterns = _workspace_patterns(os.path.join(path, "package.json"))
-        if patterns and _is_workspace(os.path.relpath(package, path).replace(os.sep, "/"),
-                                      patterns):
+        if patterns and _is_workspace(
+            os.path.relpath(package, path).replace(os.sep, "/"), patterns
+        ):
             return path
     return None
 

@@ -70,8 +70,11 @@ def read_tarball(path: str) -> TarballContents:
                 if not unpacked_name:
                     continue
                 names.add(unpacked_name)
-                if (member.isfile() and _TEXT_MEMBERS.match(unpacked_name)
-                        and member.size <= _MAX_TEXT):
+                if (
+                    member.isfile()
+                    and _TEXT_MEMBERS.match(unpacked_name)
+                    and member.size <= _MAX_TEXT
+                ):
                     handle = archive.extractfile(member)
                     if handle is not None:
                         texts[unpacked_name] = handle.read().decode("utf-8", errors="replace")
@@ -82,17 +85,28 @@ def read_tarball(path: str) -> TarballContents:
     try:
         manifest = json.loads(texts["package.json"])
     except ValueError as exc:
-        raise PystageError("EJSONPARSE", f"package.json in {path} is not valid JSON: {exc}") from None
+        raise PystageError(
+            "EJSONPARSE", f"package.json in {path} is not valid JSON: {exc}"
+        ) from None
     if not isinstance(manifest, dict):
         raise PystageError("EJSONPARSE", f"package.json in {path} is not a JSON object")
     name = str(manifest.get("name", ""))
     version = str(manifest.get("version", ""))
     size, shasum, integrity = file_digests(path)
     return TarballContents(
-        name=name, version=version, size=size, unpacked_size=unpacked, shasum=shasum,
-        integrity=integrity, filename=tarball_filename(name, version),
-        files=contents_order(files), entry_count=entries, bundled=list(bundled),
-        manifest=manifest, texts=texts, names=names,
+        name=name,
+        version=version,
+        size=size,
+        unpacked_size=unpacked,
+        shasum=shasum,
+        integrity=integrity,
+        filename=tarball_filename(name, version),
+        files=contents_order(files),
+        entry_count=entries,
+        bundled=list(bundled),
+        manifest=manifest,
+        texts=texts,
+        names=names,
     )
 
 

@@ -28,7 +28,6 @@ class PublishBody:
         self.tarball_size = tarball_size
         self.on_sent: Callable[[int], None] | None = None  # bytes handed to the socket
 
-
     def __len__(self) -> int:
         return len(self.prefix) + 4 * ((self.tarball_size + 2) // 3) + len(self.suffix)
 
@@ -57,12 +56,20 @@ class PublishBody:
 def tarball_url(registry: str, name: str, version: str) -> str:
     base = registry if registry.endswith("/") else registry + "/"
     url = urljoin(base, f"{name}/-/{name}-{version}.tgz")
-    return "http://" + url[len("https://"):] if url.startswith("https://") else url
+    return "http://" + url[len("https://") :] if url.startswith("https://") else url
 
 
-def build_publish_document(manifest: dict, *, registry: str, tag: str, access: str | None,
-                           tarball_path: str, tarball_size: int, shasum: str,
-                           integrity: str) -> tuple[dict, PublishBody]:
+def build_publish_document(
+    manifest: dict,
+    *,
+    registry: str,
+    tag: str,
+    access: str | None,
+    tarball_path: str,
+    tarball_size: int,
+    shasum: str,
+    integrity: str,
+) -> tuple[dict, PublishBody]:
     """libnpmpublish's buildMetadata. Returns the document (with the attachment's
     data left out) and the streamed body that carries it."""
     name, version = manifest["name"], manifest["version"]
@@ -82,11 +89,17 @@ def build_publish_document(manifest: dict, *, registry: str, tag: str, access: s
     document["access"] = access
     attachment_name = f"{name}-{version}.tgz"
     marker = f"pystage-attachment-{secrets.token_hex(16)}"
-    document["_attachments"] = {attachment_name: {
-        "content_type": "application/octet-stream", "data": marker, "length": tarball_size}}
+    document["_attachments"] = {
+        attachment_name: {
+            "content_type": "application/octet-stream",
+            "data": marker,
+            "length": tarball_size,
+        }
+    }
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     before, after = text.split(json.dumps(marker), 1)
-    body = PublishBody((before + '"').encode("utf-8"), tarball_path, tarball_size,
-                       ('"' + after).encode("utf-8"))
+    body = PublishBody(
+        (before + '"').encode("utf-8"), tarball_path, tarball_size, ('"' + after).encode("utf-8")
+    )
     del document["_attachments"][attachment_name]["data"]
     return document, body

@@ -66,8 +66,9 @@ class PublishOutcome:
         return {self.contents.name: data}
 
 
-def stage_package(request: PublishRequest, client_for: Callable[[dict], object],
-                  reporter: Reporter) -> PublishOutcome:
+def stage_package(
+    request: PublishRequest, client_for: Callable[[dict], object], reporter: Reporter
+) -> PublishOutcome:
     """Stage one package. ``client_for(manifest)`` builds the RegistryClient (it applies
     the manifest's publishConfig)."""
     target = os.path.abspath(request.target or ".")
@@ -89,8 +90,14 @@ def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
     from pystage.packing import pack
 
     with tempfile.TemporaryDirectory(prefix="pystage-publish-") as workdir:
-        packed = pack(path, workdir, ignore_scripts=request.ignore_scripts, command="publish",
-                      on_warning=reporter.warn, script_stdout=_script_stdout(request))
+        packed = pack(
+            path,
+            workdir,
+            ignore_scripts=request.ignore_scripts,
+            command="publish",
+            on_warning=reporter.warn,
+            script_stdout=_script_stdout(request),
+        )
         tarball = packed.path
         # scripts may have rewritten package.json: send what is there now
         prepared = _read_directory(path, read_manifest, report=reporter)
@@ -100,8 +107,17 @@ def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
         # pack() recorded what it wrote: no second read of a possibly huge tarball
         # (read_tarball is for tarballs pystage did not make)
         contents = packed
-        outcome = _send(client, prepared.manifest, contents, tarball, tag, access,
-                        default_tag, request, reporter)
+        outcome = _send(
+            client,
+            prepared.manifest,
+            contents,
+            tarball,
+            tag,
+            access,
+            default_tag,
+            request,
+            reporter,
+        )
     _run_script(path, "publish", outcome.manifest, request)
     _run_script(path, "postpublish", outcome.manifest, request)
     return outcome
@@ -115,8 +131,9 @@ def _stage_tarball(path, request, client_for, reporter) -> PublishOutcome:
     client = client_for(prepared.manifest)
     tag, access, default_tag = _tag_and_access(client, request)
     _local_checks(prepared.manifest, tag, access, default_tag, request.force)
-    return _send(client, prepared.manifest, contents, path, tag, access, default_tag,
-                 request, reporter)
+    return _send(
+        client, prepared.manifest, contents, path, tag, access, default_tag, request, reporter
+    )
 
 
 def _read_directory(path, read_manifest, report: Reporter | None = None) -> PreparedManifest:
@@ -128,8 +145,10 @@ def _read_directory(path, read_manifest, report: Reporter | None = None) -> Prep
 
 def _report_warnings(prepared: PreparedManifest, reporter: Reporter) -> None:
     if prepared.changes:
-        reporter.warn("npm's rules auto-corrected some errors in your package.json when "
-                      "publishing. Run \"npm pkg fix\" to address these errors.")
+        reporter.warn(
+            "npm's rules auto-corrected some errors in your package.json when "
+            'publishing. Run "npm pkg fix" to address these errors.'
+        )
         reporter.warn("errors corrected:\n" + "\n".join(prepared.changes))
     for warning in prepared.warnings:
         reporter.warn(warning)
@@ -143,39 +162,53 @@ def _tag_and_access(client, request) -> tuple[str, str | None, bool]:
     return str(tag), (str(access) if access is not None else None), default_tag
 
 
-def _local_checks(manifest: dict, tag: str, access: str | None, default_tag: bool,
-                  force: bool) -> None:
+def _local_checks(
+    manifest: dict, tag: str, access: str | None, default_tag: bool, force: bool
+) -> None:
     """Refusals that need no registry: made before any script runs or request is sent."""
     if semver.valid_range(tag):
-        raise PystageError("EINVALIDTAG", f"Tag name must not be a valid SemVer range: {tag.strip()}",
-                           "dist-tags are names such as latest, next or beta")
+        raise PystageError(
+            "EINVALIDTAG",
+            f"Tag name must not be a valid SemVer range: {tag.strip()}",
+            "dist-tags are names such as latest, next or beta",
+        )
     if quote(tag, safe="-_.!~*'()") != tag:
-        raise PystageError("EINVALIDTAGNAME",
-                           f'Invalid tag name "{tag}" of package "{manifest.get("name")}@{tag}": '
-                           "Tags may not have any characters that encodeURIComponent encodes.")
+        raise PystageError(
+            "EINVALIDTAGNAME",
+            f'Invalid tag name "{tag}" of package "{manifest.get("name")}@{tag}": '
+            "Tags may not have any characters that encodeURIComponent encodes.",
+        )
     name, version = manifest.get("name"), manifest.get("version")
     if not name:
         raise PystageError("EINVALIDPACKAGENAME", 'package.json has no "name"')
     if not version:
         raise PystageError("EBADSEMVER", 'package.json has no "version"')
     if manifest.get("private"):
-        raise PystageError("EPRIVATE", "This package has been marked as private",
-                           "Remove the 'private' field from the package.json to publish it.")
+        raise PystageError(
+            "EPRIVATE",
+            "This package has been marked as private",
+            "Remove the 'private' field from the package.json to publish it.",
+        )
     if access not in (None, "public", "restricted"):
         raise PystageError("EUSAGE", f'--access must be "public" or "restricted", not "{access}"')
     if access == "restricted" and not str(name).startswith("@"):
-        raise PystageError("EUNSCOPED", "Can't restrict access to unscoped packages.",
-                           "only scoped packages (@scope/name) can be restricted")
+        raise PystageError(
+            "EUNSCOPED",
+            "Can't restrict access to unscoped packages.",
+            "only scoped packages (@scope/name) can be restricted",
+        )
     parsed = semver.parse(patch_for_publish(manifest)["version"])
     if not force and parsed and parsed.prerelease and default_tag:
-        raise PystageError("EPRERELEASETAG",
-                           "You must specify a tag using --tag when publishing a prerelease version.",
-                           f"for example: pystage publish --tag next ({version} would "
-                           "otherwise become \"latest\")")
+        raise PystageError(
+            "EPRERELEASETAG",
+            "You must specify a tag using --tag when publishing a prerelease version.",
+            f'for example: pystage publish --tag next ({version} would otherwise become "latest")',
+        )
 
 
-def _send(client, manifest, contents, tarball, tag, access, default_tag, request,
-          reporter) -> PublishOutcome:
+def _send(
+    client, manifest, contents, tarball, tag, access, default_tag, request, reporter
+) -> PublishOutcome:
     from pystage import staging
     from pystage.publishing.document import build_publish_document
 
@@ -186,28 +219,40 @@ def _send(client, manifest, contents, tarball, tag, access, default_tag, request
     if not client.has_credential():
         message = f"This command requires you to be logged in to {registry}"
         if not request.dry_run:
-            raise PystageError("ENEEDAUTH", message,
-                               f"run `pystage login --registry {registry}` first")
+            raise PystageError(
+                "ENEEDAUTH", message, f"run `pystage login --registry {registry}` first"
+            )
         reporter.warn(message + " (dry-run)")
     if not request.force:
         versions, highest = staging.registry_versions(client, manifest["name"])
         if manifest["version"] in versions:
-            raise PystageError("EPUBLISHCONFLICT",
-                               "You cannot publish over the previously published versions: "
-                               f"{manifest['version']}.", "bump the version in package.json")
+            raise PystageError(
+                "EPUBLISHCONFLICT",
+                "You cannot publish over the previously published versions: "
+                f"{manifest['version']}.",
+                "bump the version in package.json",
+            )
         if highest and default_tag and semver.parse(manifest["version"]) <= semver.parse(highest):
             raise PystageError(
                 "EPUBLISHCONFLICT",
                 f'Cannot implicitly apply the "latest" tag because previously published version '
                 f"{highest} is higher than the new version {manifest['version']}. "
-                "You must specify a tag using --tag.")
+                "You must specify a tag using --tag.",
+            )
     dry = " (dry-run)" if request.dry_run else ""
     reporter.notice(f"Staging to {registry} with tag {tag} and {access or 'default'} access{dry}")
     stage_id = None
     if not request.dry_run:
         _, body = build_publish_document(
-            manifest, registry=registry, tag=tag, access=access, tarball_path=tarball,
-            tarball_size=contents.size, shasum=contents.shasum, integrity=contents.integrity)
+            manifest,
+            registry=registry,
+            tag=tag,
+            access=access,
+            tarball_path=tarball,
+            tarball_size=contents.size,
+            shasum=contents.shasum,
+            integrity=contents.integrity,
+        )
         transfer = getattr(reporter, "transfer", None)
         with transfer("staging", len(body)) if transfer else nullcontext(None) as advance:
             body.on_sent = advance

@@ -12,17 +12,33 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 _HOSTS = {
-    "github": {"domain": "github.com", "treepath": "tree",
-               "protocols": ("git:", "http:", "git+ssh:", "git+https:", "ssh:", "https:")},
-    "bitbucket": {"domain": "bitbucket.org", "treepath": "src",
-                  "protocols": ("git+ssh:", "git+https:", "ssh:", "https:")},
-    "gitlab": {"domain": "gitlab.com", "treepath": "tree",
-               "protocols": ("git+ssh:", "git+https:", "ssh:", "https:")},
+    "github": {
+        "domain": "github.com",
+        "treepath": "tree",
+        "protocols": ("git:", "http:", "git+ssh:", "git+https:", "ssh:", "https:"),
+    },
+    "bitbucket": {
+        "domain": "bitbucket.org",
+        "treepath": "src",
+        "protocols": ("git+ssh:", "git+https:", "ssh:", "https:"),
+    },
+    "gitlab": {
+        "domain": "gitlab.com",
+        "treepath": "tree",
+        "protocols": ("git+ssh:", "git+https:", "ssh:", "https:"),
+    },
 }
 _BY_DOMAIN = {h["domain"]: name for name, h in _HOSTS.items()}
 # protocol -> default representation name ("auth" protocols keep user:password)
-_PROTOCOLS = {"git+ssh:": "sshurl", "ssh:": "sshurl", "git+https:": "https", "git:": "git",
-              "http:": "http", "https:": "https", "git+http:": "git+http"}
+_PROTOCOLS = {
+    "git+ssh:": "sshurl",
+    "ssh:": "sshurl",
+    "git+https:": "https",
+    "git:": "git",
+    "http:": "http",
+    "https:": "https",
+    "git+http:": "git+http",
+}
 _KNOWN_PROTOCOLS = set(_PROTOCOLS) | {f"{name}:" for name in _HOSTS} | {"gist:", "sourcehut:"}
 
 
@@ -73,8 +89,11 @@ class GitHost:
         return f"https://{self.domain}/{self.user}/{self.project}{tree}#readme"
 
     def __str__(self) -> str:
-        method = getattr(self, self.default, None) if self.default in (
-            "https", "sshurl", "ssh", "git", "shortcut") else None
+        method = (
+            getattr(self, self.default, None)
+            if self.default in ("https", "sshurl", "ssh", "git", "shortcut")
+            else None
+        )
         result = method() if method else None
         return result if result else self.sshurl()
 
@@ -91,9 +110,15 @@ def _is_github_shorthand(arg: str) -> bool:
         return index == -1 or (first_hash > -1 and index > first_hash)
 
     ends_ok = arg[first_hash - 1] != "/" if first_hash > -1 else not arg.endswith("/")
-    return (only_after_hash(space.start() if space else -1) and first_slash > 0 and ends_ok
-            and not arg.startswith(".") and only_after_hash(first_at)
-            and only_after_hash(first_colon) and only_after_hash(second_slash))
+    return (
+        only_after_hash(space.start() if space else -1)
+        and first_slash > 0
+        and ends_ok
+        and not arg.startswith(".")
+        and only_after_hash(first_at)
+        and only_after_hash(first_colon)
+        and only_after_hash(second_slash)
+    )
 
 
 def _last_index_before(text: str, char: str, before: str) -> int:
@@ -103,19 +128,19 @@ def _last_index_before(text: str, char: str, before: str) -> int:
 
 def _correct_protocol(arg: str) -> str:
     colon = arg.find(":")
-    if arg[: colon + 1] in _KNOWN_PROTOCOLS or arg[colon: colon + 3] == "://":
+    if arg[: colon + 1] in _KNOWN_PROTOCOLS or arg[colon : colon + 3] == "://":
         return arg
     at = arg.find("@")
     if at > -1:
         return f"git+ssh://{arg}" if at > colon else arg
-    return f"{arg[: colon + 1]}//{arg[colon + 1:]}"
+    return f"{arg[: colon + 1]}//{arg[colon + 1 :]}"
 
 
 def _correct_url(url: str) -> str:
     at = _last_index_before(url, "@", "#")
     colon = _last_index_before(url, ":", "#")
     if colon > at:
-        url = url[:colon] + "/" + url[colon + 1:]
+        url = url[:colon] + "/" + url[colon + 1 :]
     if _last_index_before(url, ":", "#") == -1 and "//" not in url:
         url = f"git+ssh://{url}"
     return url
@@ -130,8 +155,15 @@ def _parse(url: str):
         try:
             parts = urlsplit(candidate)
             hostname = parts.hostname or ""
-            return (match.group(1).lower(), hostname, parts.username, parts.password,
-                    parts.path, parts.fragment, candidate)
+            return (
+                match.group(1).lower(),
+                hostname,
+                parts.username,
+                parts.password,
+                parts.path,
+                parts.fragment,
+                candidate,
+            )
         except ValueError:
             continue
     return None
@@ -155,7 +187,7 @@ def from_url(giturl: object) -> GitHost | None:
         if shortcut:
             # for "github:user/repo" the whole rest is the path, without a host
             rest = raw.split(":", 1)[1].lstrip("/").split("#", 1)[0]
-            rest = rest[rest.find("@") + 1:] if "@" in rest else rest
+            rest = rest[rest.find("@") + 1 :] if "@" in rest else rest
             user, _, project = rest.rpartition("/")
             user = unquote(user, errors="strict") or None
             project = unquote(project, errors="strict")
@@ -169,11 +201,11 @@ def from_url(giturl: object) -> GitHost | None:
             segments = _extract(host_type, path, fragment)
             if not segments:
                 return None
-            user, project, committish = (unquote(s, errors="strict") if s else s
-                                         for s in segments)
+            user, project, committish = (unquote(s, errors="strict") if s else s for s in segments)
             auth = None
             if protocol in ("git+https:", "git:", "http:", "https:", "git+http:") and (
-                    username or password):
+                username or password
+            ):
                 auth = f"{username or ''}{':' + password if password else ''}"
             default = _PROTOCOLS.get(protocol, protocol[:-1])
     except UnicodeDecodeError:

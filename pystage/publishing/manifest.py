@@ -39,6 +39,7 @@ class PackageSource(Protocol):
     def read_text(self, rel: str) -> str: ...
     def walk_files(self, rel_dir: str) -> Iterable[str]:
         """Files below rel_dir, as paths relative to rel_dir."""
+
     def root_names(self) -> Iterable[str]: ...
     def git_head(self) -> str | None: ...
 
@@ -97,7 +98,7 @@ class MemorySource:
 
     def walk_files(self, rel_dir: str) -> Iterable[str]:
         prefix = posixpath.normpath(rel_dir) + "/"
-        return sorted(n[len(prefix):] for n in self.names if n.startswith(prefix))
+        return sorted(n[len(prefix) :] for n in self.names if n.startswith(prefix))
 
     def root_names(self) -> Iterable[str]:
         return sorted({n.split("/", 1)[0] for n in self.names})
@@ -141,6 +142,7 @@ def patch_for_publish(manifest: dict) -> dict:
 
 # --- name and version -----------------------------------------------------------
 
+
 def _is_correctly_encoded(name: str) -> bool:
     from urllib.parse import quote
 
@@ -153,15 +155,17 @@ def _is_valid_scoped(name: str) -> bool:
     if not name.startswith("@"):
         return False
     parts = name[1:].split("/")
-    return (len(parts) == 2 and all(parts)
-            and all(p == quote(p, safe="-_.!~*'()") for p in parts))
+    return len(parts) == 2 and all(parts) and all(p == quote(p, safe="-_.!~*'()") for p in parts)
 
 
 def check_name(name: object) -> None:
     if not isinstance(name, str):
         raise PystageError("EINVALIDPACKAGENAME", "name field must be a string.")
-    if (name.startswith(".") or not (_is_valid_scoped(name) or _is_correctly_encoded(name))
-            or name.lower() in ("node_modules", "favicon.ico")):
+    if (
+        name.startswith(".")
+        or not (_is_valid_scoped(name) or _is_correctly_encoded(name))
+        or name.lower() in ("node_modules", "favicon.ico")
+    ):
         raise PystageError("EINVALIDPACKAGENAME", f"Invalid name: {json.dumps(name)}")
 
 
@@ -180,8 +184,9 @@ def _fix_name_and_version(data: dict, changes: list[str], warnings: list[str]) -
     if not data.get("version"):
         data["version"] = ""
     else:
-        cleaned = semver.clean(data["version"], loose=True) if isinstance(
-            data["version"], str) else None
+        cleaned = (
+            semver.clean(data["version"], loose=True) if isinstance(data["version"], str) else None
+        )
         if not cleaned:
             raise PystageError("EBADSEMVER", f'Invalid version: "{data["version"]}"')
         if cleaned != data["version"]:
@@ -191,10 +196,13 @@ def _fix_name_and_version(data: dict, changes: list[str], warnings: list[str]) -
 
 # --- the synchronous steps (run after the file-reading ones, as npm does) ---------
 
+
 def _sync_steps(data: dict, changes: list[str], warnings: list[str], *, fix_only: bool) -> None:
     _fix_name_and_version(data, changes, warnings)
     if fix_only and data["name"] in _NODE_BUILTINS:
-        warnings.append(f'Package name "{data["name"]}" conflicts with a Node.js built-in module name')
+        warnings.append(
+            f'Package name "{data["name"]}" conflicts with a Node.js built-in module name'
+        )
     if not fix_only:
         for key in [k for k in data if k.startswith("_")]:
             changes.append(f'"{key}" was removed')
@@ -241,7 +249,9 @@ def _scripts(data: dict, changes: list[str]) -> None:
                 changes.append(f'Invalid scripts."{name}" was removed')
             elif bin_prefix.search(scripts[name]):
                 scripts[name] = bin_prefix.sub("", scripts[name])
-                changes.append(f'scripts entry "{name}" was fixed to remove node_modules/.bin reference')
+                changes.append(
+                    f'scripts entry "{name}" was fixed to remove node_modules/.bin reference'
+                )
     elif scripts is not None:
         changes.append('Removed invalid "scripts"')
         del data["scripts"]
@@ -299,12 +309,21 @@ def _dependencies(data: dict, changes: list[str]) -> None:
 
 # --- the steps that read files --------------------------------------------------
 
-def _async_prepare_steps(data: dict, source: PackageSource, changes: list[str],
-                         warnings: list[str]) -> None:
+
+def _async_prepare_steps(
+    data: dict, source: PackageSource, changes: list[str], warnings: list[str]
+) -> None:
     scripts = data.get("scripts") if isinstance(data.get("scripts"), dict) else {}
-    if not scripts.get("install") and not scripts.get("preinstall") and data.get("gypfile") is not False:
-        if any(fnmatch.fnmatchcase(n, "*.gyp") and not n.startswith(".")
-               for n in source.root_names() if source.is_file(n)):
+    if (
+        not scripts.get("install")
+        and not scripts.get("preinstall")
+        and data.get("gypfile") is not False
+    ):
+        if any(
+            fnmatch.fnmatchcase(n, "*.gyp") and not n.startswith(".")
+            for n in source.root_names()
+            if source.is_file(n)
+        ):
             scripts["install"] = "node-gyp rebuild"
             data["scripts"] = scripts
             data["gypfile"] = True
@@ -312,8 +331,10 @@ def _async_prepare_steps(data: dict, source: PackageSource, changes: list[str],
         scripts["start"] = "node server.js"
         data["scripts"] = scripts
     if not data.get("contributors") and source.is_file("AUTHORS"):
-        lines = [js_trim(re.sub(r"^\s*#.*$", "", line))
-                 for line in re.split(r"\r?\n", source.read_text("AUTHORS"))]
+        lines = [
+            js_trim(re.sub(r"^\s*#.*$", "", line))
+            for line in re.split(r"\r?\n", source.read_text("AUTHORS"))
+        ]
         data["contributors"] = [line for line in lines if line]
     if not data.get("readme"):
         _readme(data, source)
@@ -365,11 +386,17 @@ def _mans(data: dict, source: PackageSource, changes: list[str]) -> None:
     directories = data.get("directories") if isinstance(data.get("directories"), dict) else {}
     if directories.get("man") and not data.get("man"):
         man_dir = _secure_path(str(directories["man"]))
-        data["man"] = [posixpath.normpath(f"{man_dir}/{rel}") for rel in source.walk_files(man_dir)
-                       if re.search(r"\.[0-9]$", rel)]
+        data["man"] = [
+            posixpath.normpath(f"{man_dir}/{rel}")
+            for rel in source.walk_files(man_dir)
+            if re.search(r"\.[0-9]$", rel)
+        ]
     if data.get("man"):
-        mans = [_secure_path(m) for m in (data["man"] if isinstance(data["man"], list)
-                                         else [data["man"]]) if isinstance(m, str)]
+        mans = [
+            _secure_path(m)
+            for m in (data["man"] if isinstance(data["man"], list) else [data["man"]])
+            if isinstance(m, str)
+        ]
         if mans:
             data["man"] = mans
             return
@@ -421,6 +448,7 @@ def _warn_missing_bins(data: dict, source: PackageSource, warnings: list[str]) -
 
 
 # --- normalize-package-data ------------------------------------------------------
+
 
 def _extract_description(readme: str) -> str:
     lines = js_trim(readme).split("\n")

@@ -11,9 +11,7 @@ _PRE_ID = rf"(?:{_NUM}|\d*[a-zA-Z-][a-zA-Z0-9-]*)"
 _PRE_ID_LOOSE = r"(?:\d+|\d*[a-zA-Z-][a-zA-Z0-9-]*)"
 _BUILD = r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))"
 
-_FULL = re.compile(
-    rf"^v?({_NUM})\.({_NUM})\.({_NUM})(?:-({_PRE_ID}(?:\.{_PRE_ID})*))?{_BUILD}?$"
-)
+_FULL = re.compile(rf"^v?({_NUM})\.({_NUM})\.({_NUM})(?:-({_PRE_ID}(?:\.{_PRE_ID})*))?{_BUILD}?$")
 _LOOSE = re.compile(
     rf"^[v=\s]*(\d+)\.(\d+)\.(\d+)(?:-?({_PRE_ID_LOOSE}(?:\.{_PRE_ID_LOOSE})*))?{_BUILD}?$"
 )
@@ -73,9 +71,7 @@ def clean(text: str, loose: bool = False) -> str | None:
 
 # --- ranges: only "is it valid", as npm uses it to reject range-like tags ---
 _XID = rf"(?:{_NUM}|x|X|\*)"
-_XRANGE_PLAIN = (
-    rf"[v=\s]*{_XID}(?:\.{_XID}(?:\.{_XID}(?:-{_PRE_ID}(?:\.{_PRE_ID})*)?{_BUILD}?)?)?"
-)
+_XRANGE_PLAIN = rf"[v=\s]*{_XID}(?:\.{_XID}(?:\.{_XID}(?:-{_PRE_ID}(?:\.{_PRE_ID})*)?{_BUILD}?)?)?"
 _COMPARATOR = re.compile(rf"^(?:~>?|\^|[<>]?=?)?{_XRANGE_PLAIN}$")
 _HYPHEN = re.compile(rf"^\s*({_XRANGE_PLAIN})\s+-\s+({_XRANGE_PLAIN})\s*$")
 

@@ -39,14 +39,23 @@ class AuthRenderer:
 
     def logged_out(self, result) -> None:
         if result.revoke_error:
-            self.notice(f"warning: the registry did not revoke the token ({result.revoke_error}); "
-                        "it was removed locally")
+            self.notice(
+                f"warning: the registry did not revoke the token ({result.revoke_error}); "
+                "it was removed locally"
+            )
         if result.left_in:
-            self.notice(f"warning: the credential also comes from {result.left_in}, which "
-                        "pystage cannot edit; remove it there")
+            self.notice(
+                f"warning: the credential also comes from {result.left_in}, which "
+                "pystage cannot edit; remove it there"
+            )
         if self.json_mode:
-            print_json({"registry": _shown(result.registry), "revoked": result.revoked,
-                        "removedFrom": result.removed_from})
+            print_json(
+                {
+                    "registry": _shown(result.registry),
+                    "revoked": result.revoked,
+                    "removedFrom": result.removed_from,
+                }
+            )
         elif not self.quiet:
             self.line(f"Logged out of {_shown(result.registry)}.")
 
@@ -54,15 +63,20 @@ class AuthRenderer:
         if self.json_mode:
             print_json({"registry": key, "stored": True})
         elif not self.quiet:
-            self.line(f"TOTP secret stored for {key}: pystage will answer this registry's "
-                      "one-time password challenges itself.")
+            self.line(
+                f"TOTP secret stored for {key}: pystage will answer this registry's "
+                "one-time password challenges itself."
+            )
 
     def otp_removed(self, key: str, removed: bool) -> None:
         if self.json_mode:
             print_json({"registry": key, "removed": removed})
         elif not self.quiet:
-            self.line(f"TOTP secret for {key} removed." if removed
-                      else f"No TOTP secret was stored for {key}.")
+            self.line(
+                f"TOTP secret for {key} removed."
+                if removed
+                else f"No TOTP secret was stored for {key}."
+            )
 
 
 def _shown(registry: str) -> str:

@@ -9,8 +9,16 @@ from typing import Any
 
 from pystage.render import print_json, safe, stdout_console
 
-_NPM_ITEM_KEYS = ("id", "packageName", "version", "tag", "createdAt", "actor", "actorType",
-                  "shasum")
+_NPM_ITEM_KEYS = (
+    "id",
+    "packageName",
+    "version",
+    "tag",
+    "createdAt",
+    "actor",
+    "actorType",
+    "shasum",
+)
 
 
 def stage_item_fields(item: dict) -> list[tuple[str, Any]]:
@@ -90,14 +98,18 @@ class StageRenderer:
 
     def item_summary(self, item: dict) -> None:
         """What is about to be approved or rejected, on stderr before the OTP prompt."""
-        self.err.print(f"Staged {_text(item.get('packageName'))}@{_text(item.get('version'))}:",
-                       markup=False)
+        self.err.print(
+            f"Staged {_text(item.get('packageName'))}@{_text(item.get('version'))}:", markup=False
+        )
         self.item(item, console=self.err)
 
     def items_table(self, items: list[dict], package: str | None) -> None:
         if not items:
-            message = (f'No staged versions of package name "{package}".' if package
-                       else "No staged packages found.")
+            message = (
+                f'No staged versions of package name "{package}".'
+                if package
+                else "No staged packages found."
+            )
             self.out.print(message, markup=False)
             return
         from rich.table import Table
@@ -108,9 +120,19 @@ class StageRenderer:
         for it in items:
             actor, actor_type = it.get("actor"), it.get("actorType")
             by = f"{actor} ({actor_type})" if actor and actor_type else (actor or "")
-            table.add_row(*(_text(v) if v is not None else "" for v in (
-                it.get("id"), it.get("packageName"), it.get("version"), it.get("tag"),
-                it.get("createdAt"), by)))
+            table.add_row(
+                *(
+                    _text(v) if v is not None else ""
+                    for v in (
+                        it.get("id"),
+                        it.get("packageName"),
+                        it.get("version"),
+                        it.get("tag"),
+                        it.get("createdAt"),
+                        by,
+                    )
+                )
+            )
         # piped output is not cut to 80 columns: ids and names stay whole for scripts
         if not self.out.is_terminal:
             self.out.width = 10_000
@@ -132,8 +154,9 @@ class StageRenderer:
         suffix = f"staged with id {outcome.stage_id}" if outcome.stage_id else "staged"
         self.out.print(f"+ {contents.id} ({suffix})", markup=False)
         if outcome.stage_id and not self.quiet:
-            self.err.print(f"Approve it with: pystage approve {outcome.stage_id} --otp <code>",
-                           markup=False)
+            self.err.print(
+                f"Approve it with: pystage approve {outcome.stage_id} --otp <code>", markup=False
+            )
 
     def line(self, message: str) -> None:
         self.out.print(message, markup=False)
