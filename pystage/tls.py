@@ -36,8 +36,9 @@ def session_trust(config) -> tuple[bool, list[str] | None, str]:
                 from_file = _file_pems(str(value))
                 if from_file:
                     pems, source = from_file, f"cafile {value}"
-    if pems:
-        context(pems, source)  # a bad certificate fails here, before any request
+    # the certificates are parsed when the first https connection needs them (see
+    # adapter_trusting): loading a system-sized bundle costs ~25 ms that a plain-http
+    # registry never needs, and a bad one still fails before anything is sent
     return True, pems, source
 
 
@@ -87,7 +88,12 @@ def adapter_trusting(pems: list[str], source: str):
     """A requests adapter whose https connections (proxied ones too) trust only ``pems``."""
     from requests.adapters import HTTPAdapter
 
-    shared = context(pems, source)
+    shared = []  # built on the first https connection
+
+    def shared_context():
+        if not shared:
+            shared.append(context(pems, source))
+        return shared[0]
 
     class _CaAdapter(HTTPAdapter):
         def build_connection_pool_key_attributes(self, request, verify, cert=None):
@@ -100,7 +106,7 @@ def adapter_trusting(pems: list[str], source: str):
                 # urllib3 loads a client certificate into the context it is given: a
                 # shared one would then offer that certificate to every other host
                 pool_kwargs["ssl_context"] = (
-                    context(pems, source) if "cert_file" in pool_kwargs else shared
+                    context(pems, source) if "cert_file" in pool_kwargs else shared_context()
                 )
             return host_params, pool_kwargs
 

@@ -129,3 +129,14 @@ def test_download_to_dev_stdout_keeps_stdout_pure_tarball_bytes(
     assert result.returncode == 0, result.stderr
     assert result.stdout == data
     assert b"Tarball Contents" in result.stderr
+
+
+def test_a_plain_http_registry_never_loads_the_configured_certificates(scripted, tmp_path):
+    # As npm: a cafile only matters for https. Loading it anyway cost every command
+    # ~25 ms per load with a system-sized bundle (the global npmrc here sets one).
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
+    scripted.script[("GET", "/-/stage")] = (200, {}, {"items": [], "total": 0})
+    result = scripted.run("list", "--json", env={"npm_config_cafile": str(bad)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
