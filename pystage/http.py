@@ -253,43 +253,22 @@ class RegistryClient:
                 "the registry asked for a one-time password and this request cannot be repeated",
                 "pass --otp=<code> from your authenticator app",
             )
-        challenge = _body_json(resp)
-        if sent:
-            # a code went with the request and the registry refused it
+        if sent:  # a code went with the request and the registry refused it
             code = self.otp.retry_after_refusal(self._registry_message(resp))
-            if code is None:
-                raise self._error(
-                    method,
-                    url,
-                    resp,
-                    code="EOTP",
-                    message="the registry refused the one-time password",
-                )
         else:
-            code = self.otp.challenge(challenge, self._poll)
-        self.redactor.add(code)
-        resp = self._send(method, url, params, body, extra, code, stream, timeout)
-        if _is_otp_challenge(resp):
-            again = self.otp.retry_after_refusal(self._registry_message(resp))
-            if again is None:
-                raise self._error(
-                    method,
-                    url,
-                    resp,
-                    code="EOTP",
-                    message="the registry refused the one-time password",
-                )
-            self.redactor.add(again)
-            resp = self._send(method, url, params, body, extra, again, stream, timeout)
-            if _is_otp_challenge(resp):
-                raise self._error(
-                    method,
-                    url,
-                    resp,
-                    code="EOTP",
-                    message="the registry refused the one-time password",
-                )
-        return resp
+            code = self.otp.challenge(_body_json(resp), self._poll)
+        for attempt in range(2):  # the code obtained, then at most one more ask
+            if code is None:
+                break
+            self.redactor.add(code)
+            resp = self._send(method, url, params, body, extra, code, stream, timeout)
+            if not _is_otp_challenge(resp):
+                return resp
+            if attempt == 0:
+                code = self.otp.retry_after_refusal(self._registry_message(resp))
+        raise self._error(
+            method, url, resp, code="EOTP", message="the registry refused the one-time password"
+        )
 
     def _poll(self, url: str):
         resp = self._send("GET", self.url(url), None, _Body(None), {}, None, False, None)

@@ -21,23 +21,7 @@ import requests
 from conftest import requires_npm
 from fixtures_registry import start_registry
 
-CI_VARS = (
-    "CI",
-    "CONTINUOUS_INTEGRATION",
-    "BUILD_NUMBER",
-    "RUN_ID",
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "CIRCLECI",
-    "TRAVIS",
-    "BUILDKITE",
-    "JENKINS_URL",
-    "TEAMCITY_VERSION",
-    "TF_BUILD",
-    "BITBUCKET_BUILD_NUMBER",
-    "CODEBUILD_BUILD_ID",
-    "DRONE",
-)
+from pystage.otp import CI_VARS
 
 
 @pytest.fixture(scope="module")
