@@ -87,8 +87,12 @@ run npm publish --otp "$CODE" --loglevel warn
 step "5. Stage 1.1.0 with pystage publish: no one-time password needed now (2FA is deferred)"
 sed -i.bak 's/"version": "1.0.0"/"version": "1.1.0"/' package.json && rm -f package.json.bak
 echo 'module.exports = () => "hello from 1.1.0";' > index.js
-STAGED="$(run pystage publish | tee /dev/stderr)"
-STAGE_ID="$(printf '%s\n' "$STAGED" | sed -n 's/.*(staged with id \([0-9a-f-]*\)).*/\1/p')"
+# stdout is kept in a file to read the stage id back (not `tee /dev/stderr`: that
+# reopens stderr and truncates it when the demo's output is redirected to a file)
+printf '%s$ %s%s\n' "$bold" "pystage publish" "$reset"
+pystage publish >"$WORK/publish.out"
+cat "$WORK/publish.out"
+STAGE_ID="$(sed -n 's/.*(staged with id \([0-9a-f-]*\)).*/\1/p' "$WORK/publish.out")"
 [ -n "$STAGE_ID" ] || { echo "demo: no stage id in the output" >&2; exit 1; }
 
 step "6. See what is staged"

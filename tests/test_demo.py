@@ -50,3 +50,28 @@ def test_demo_stages_approves_and_installs_then_cleans_up(tmp_path):
 
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", int(port))) != 0
+
+
+@requires_npm((11,))
+def test_demo_output_redirected_to_one_file_keeps_every_step(tmp_path):
+    # `make demo > log 2>&1`, as a CI log does: nothing may truncate the shared file
+    log = tmp_path / "demo.log"
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "TMPDIR": str(tmp_path),
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+    }
+    with open(log, "w") as out:
+        result = subprocess.run(
+            ["bash", os.path.join(ROOT, "scripts", "demo.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=240,
+        )
+    text = log.read_text()
+    assert result.returncode == 0, text
+    steps = re.findall(r"^== (\d)\.", text, re.M)
+    assert steps == [str(n) for n in range(1, 9)], text
