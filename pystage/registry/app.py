@@ -26,6 +26,10 @@ from pystage.registry.publishdoc import read_publish_document
 from pystage.registry.service import Registry
 
 SPOOL_WRITE = 1 << 20
+UNSUPPORTED_EDIT = (
+    "unpublishing, deprecating and editing published metadata (owners) are not "
+    "supported by this registry: it only adds versions and moves dist-tags"
+)
 
 
 def create_app(config: RegistryConfig) -> Starlette:
@@ -265,16 +269,26 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
 
     async def package_route(request: Request):
         name, rest = _split_package_path(request.path_params["path"])
+        if name == "-":
+            raise RegistryError(
+                404, f"/{request.url.path.lstrip('/')} is not supported by this registry"
+            )
+        if request.method == "DELETE" or (request.method == "PUT" and rest):
+            raise RegistryError(405, UNSUPPORTED_EDIT)
         if request.method == "PUT":
-            if rest:
-                raise RegistryError(
-                    405,
-                    "unpublishing and editing published metadata are not "
-                    "supported by this registry",
-                )
             user = await logged_in(request)
             await call(registry.check_may_publish, user, name, _otp(request))
-            doc = await read_document(request, name)
+            spool = await _spool(request, config)
+            try:
+                doc = await call(
+                    read_publish_document,
+                    spool,
+                    str(config.tmp_dir),
+                    name,
+                    without_tarball=RegistryError(405, UNSUPPORTED_EDIT),
+                )
+            finally:
+                os.unlink(spool)
             await call(registry.publish, user, doc)
             return JSONResponse(
                 {"ok": True, "id": name, "message": f"{doc.name}@{doc.version} published"},
@@ -318,5 +332,5 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         Route("/-/stage/{stage_id}", stage_view, methods=["GET", "DELETE"]),
         Route("/-/stage/{stage_id}/tarball", stage_tarball, methods=["GET"]),
         Route("/-/stage/{stage_id}/approve", stage_approve, methods=["POST"]),
-        Route("/{path:path}", package_route, methods=["GET", "PUT"]),
+        Route("/{path:path}", package_route, methods=["GET", "PUT", "DELETE"]),
     ]

@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 
 # npm's rules for new package names (validate-npm-package-name): lowercase,
-# URL-safe, no leading dot or underscore, at most 214 characters, optional scope.
-_NAME = re.compile(r"^(?:@([a-z0-9-~][a-z0-9-._~]*)/)?([a-z0-9-~][a-z0-9-._~]*)$")
+# URL-safe, none of ~'!()* after the scope, no leading dot or underscore (nor
+# hyphen when unscoped), at most 214 characters, optional scope.
+_NAME = re.compile(r"^(?:@([a-z0-9-~][a-z0-9-._~]*)/)?([a-z0-9-][a-z0-9-._]*)$")
 _RESERVED = {"node_modules", "favicon.ico"}
+# Node.js built-in module names: npm no longer accepts them as new unscoped names.
+_NODE_BUILTINS = frozenset(
+    "assert async_hooks buffer child_process cluster console constants crypto dgram "
+    "diagnostics_channel dns domain events fs http http2 https inspector module net os "
+    "path perf_hooks process punycode querystring readline repl stream string_decoder "
+    "sys timers tls trace_events tty url util v8 vm wasi worker_threads zlib".split()
+)
 
 # semver.org's official regular expression (no leading "v", no "=").
 _SEMVER = re.compile(
@@ -31,13 +39,15 @@ def name_problem(name: object) -> str | None:
     if len(name) > 214:
         return "package name must be at most 214 characters"
     match = _NAME.match(name)
-    if not match:
+    if not match or name.startswith("-"):
         return (
             f'invalid package name "{name}": use lowercase letters, digits and '
-            "- . _ ~, optionally with an @scope/ prefix, and no leading . or _"
+            "- . _, optionally with an @scope/ prefix, and no leading . _ or -"
         )
     if match.group(2) in _RESERVED:
         return f'invalid package name "{name}": {match.group(2)} is reserved'
+    if name in _NODE_BUILTINS:
+        return f'invalid package name "{name}": it is a Node.js core module name'
     return None
 
 

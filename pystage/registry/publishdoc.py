@@ -27,12 +27,19 @@ class PublishDocument:
     tarball: DecodedAttachment  # a temp file the caller must adopt or remove
 
 
-def read_publish_document(spool_path: str, tmp_dir: str, url_name: str) -> PublishDocument:
+def read_publish_document(
+    spool_path: str, tmp_dir: str, url_name: str, without_tarball: RegistryError | None = None
+) -> PublishDocument:
+    """``without_tarball``: the error for a document with no "_attachments" at all
+    (npm deprecate PUTs the whole packument back), instead of a 400."""
     try:
         with open(spool_path, "rb") as body:
             document, attachments = read_document(body, tmp_dir)
     except JSONStreamError as exc:
         raise RegistryError(400, str(exc)) from None
+    if without_tarball is not None and isinstance(document, dict):
+        if "_attachments" not in document:
+            raise without_tarball
     try:
         return _check(document, attachments, url_name)
     except BaseException:
