@@ -88,3 +88,20 @@ def test_npm_unpublish_and_deprecate_show_the_refusal(reg, tmp_path):
     assert result.returncode != 0
     assert "not supported by this registry" in result.stderr
     assert reg.request("GET", "plain").json()["versions"].keys() == {"1.0.0"}
+
+
+def test_versions_name_their_publisher_as_npm_user(reg):
+    bob = reg.add_user("bob")
+    reg.publish(bob, "@bob/tool", "1.0.0")
+    reg.request("POST", f"-/stage/{reg.stage(bob, '@bob/tool', '1.1.0')}/approve", bob)
+    versions = reg.request("GET", escaped("@bob/tool")).json()["versions"]
+    for version in ("1.0.0", "1.1.0"):
+        assert versions[version]["_npmUser"] == {"name": "bob", "email": "bob@example.com"}
+    assert reg.request("GET", "plain/1.0.0").json()["_npmUser"]["name"] == "alice"
+
+
+@requires_npm((11,))
+def test_npm_view_says_who_published(reg, tmp_path):
+    result = _npm(reg, tmp_path, "view", "plain")
+    assert result.returncode == 0, result.stderr
+    assert "published just now by alice <alice@example.com>" in result.stdout

@@ -68,6 +68,13 @@ def _stage_item(row) -> dict:
     }
 
 
+def _with_publisher(manifest: dict, user: User) -> dict:
+    """The manifest with npmjs's ``_npmUser`` (set by the registry, never taken from the
+    client): npm view prints it as "published ... by". A staged version names its stager."""
+    publisher = {"name": user.name, **({"email": user.email} if user.email else {})}
+    return {**manifest, "_npmUser": publisher}
+
+
 class Registry:
     def __init__(self, config: RegistryConfig) -> None:
         self.config = config
@@ -204,9 +211,8 @@ class Registry:
                 elif not self.is_maintainer(conn, doc.name, user):
                     raise RegistryError(403, f'you do not have permission to publish "{doc.name}"')
                 self._refuse_taken(conn, doc.name, doc.version)
-                self._insert_version(
-                    conn, doc.name, doc.version, doc.manifest, blob, doc.tag, stamp
-                )
+                manifest = _with_publisher(doc.manifest, user)
+                self._insert_version(conn, doc.name, doc.version, manifest, blob, doc.tag, stamp)
         except BaseException:
             self.blobs.remove(blob)
             raise
@@ -266,7 +272,7 @@ class Registry:
                         doc.version,
                         doc.tag,
                         doc.access,
-                        json.dumps(doc.manifest),
+                        json.dumps(_with_publisher(doc.manifest, user)),
                         blob,
                         doc.tarball.sha1_hex,
                         doc.tarball.integrity,
