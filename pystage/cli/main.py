@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         _fail(PystageError("EINTR", "interrupted"), verbose, json_mode)
+    except _NoArgsIsHelp as exc:
+        # a bare group (`pystage`, `pystage otp`): its help, readable, then a usage exit
+        sys.stderr.write(exc.ctx.get_help() + "\n")
+        sys.exit(exit_code_for("EUSAGE"))
     except click.ClickException as exc:
         _fail(PystageError("EUSAGE", exc.format_message()), verbose, json_mode)
     except PystageError as exc:
@@ -94,6 +98,10 @@ def main(argv: list[str] | None = None) -> None:
             json_mode,
         )
     sys.exit(0)
+
+
+# Click >= 8.2 raises this for a group called without a command (older: prints help, exits)
+_NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def _fail(exc: PystageError, verbose: bool, json_mode: bool) -> None:
