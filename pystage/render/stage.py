@@ -134,7 +134,8 @@ class StageRenderer:
                 )
             )
         # piped output is not cut to 80 columns: ids and names stay whole for scripts
-        if not self.out.is_terminal:
+        # (asked of the stream: --color makes Rich's console claim to be a terminal)
+        if not _isatty(self.out.file):
             self.out.width = 10_000
         self.out.print(table)
         if not self.quiet:
@@ -160,3 +161,10 @@ class StageRenderer:
 
     def line(self, message: str) -> None:
         self.out.print(message, markup=False)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
