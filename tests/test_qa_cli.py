@@ -51,3 +51,28 @@ def test_forced_colour_does_not_fold_the_piped_list_table_to_80_columns(run_pyst
     assert _strip_ansi(coloured.stdout) == plain.stdout
     row = plain.stdout.splitlines()[1]
     assert row.split()[:3] == [stage_id, "@acme/some-long-package-name", "1.0.0-beta.1"]
+
+
+def test_ctrl_c_at_the_username_prompt_ends_on_its_own_line_with_exit_130(tmp_path, registry_server):
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    npmrc = tmp_path / "npmrc"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "pystage", "login", "--auth-type", "legacy", "--save-to-npmrc"]
+        + ["--registry", registry_server.url, "--userconfig", str(npmrc)],
+        env={**os.environ, "NO_COLOR": "1"},
+        encoding="utf-8",
+        timeout=10,
+    )
+    child.expect("Username: ")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    lines = [line.strip() for line in child.before.splitlines() if line.strip()]
+    assert lines[-1] == "pystage error EINTR: interrupted"
+    assert "Traceback" not in child.before
+    assert not npmrc.exists()

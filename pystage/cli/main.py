@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=args, prog_name="pystage", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort:  # Ctrl-C (or EOF) at a click prompt: the cursor is after it
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
         _fail(PystageError("EINTR", "interrupted"), verbose, json_mode)
     except _NoArgsIsHelp as exc:
         # a bare group (`pystage`, `pystage otp`): its help, readable, then a usage exit
