@@ -76,3 +76,56 @@ def test_ctrl_c_at_the_username_prompt_ends_on_its_own_line_with_exit_130(tmp_pa
     assert lines[-1] == "pystage error EINTR: interrupted"
     assert "Traceback" not in child.before
     assert not npmrc.exists()
+
+
+@pytest.fixture
+def silent_registry(tmp_path):
+    """A registry that accepts connections and never answers; an npmrc pointing at it."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    port = server.getsockname()[1]
+    npmrc = tmp_path / "npmrc"
+    npmrc.write_text(f"registry=http://127.0.0.1:{port}/\n//127.0.0.1:{port}/:_authToken=abc\n")
+    yield npmrc
+    server.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("download", "77d36ece-bdcb-4f7e-a384-794e1f78e9da"),
+        ("approve", "77d36ece-bdcb-4f7e-a384-794e1f78e9da", "--otp", "123456"),
+        ("whoami", "--json"),
+    ],
+)
+def test_ctrl_c_during_a_network_wait_is_one_line_and_exit_130(silent_registry, tmp_path, args):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pystage", *args],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", "npm_config_userconfig": str(silent_registry)},
+    )
+    time.sleep(1.0)  # start-up done, waiting for the registry's answer
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert out == ""
+    if "--json" in args:
+        assert json.loads(err)["error"]["code"] == "EINTR"
+    else:
+        assert err == "pystage error EINTR: interrupted\n"
+    assert list(workdir.iterdir()) == []

@@ -31,6 +31,13 @@ ALIASES = {"ls": "list"}
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx):
+        # Ctrl-C in a command: ours to report (click's own handler adds a blank line first)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise PystageError("EINTR", "interrupted") from None
+
     def list_commands(self, ctx):
         return sorted(set(self.commands) | {name for name in COMMANDS if _available(name)})
 
@@ -72,9 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=args, prog_name="pystage", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:  # Ctrl-C (or EOF) at a click prompt: the cursor is after it
-        if sys.stderr.isatty():
-            sys.stderr.write("\n")
+    except click.exceptions.Abort:  # Ctrl-C (or EOF) at a click prompt
         _fail(PystageError("EINTR", "interrupted"), verbose, json_mode)
     except _NoArgsIsHelp as exc:
         # a bare group (`pystage`, `pystage otp`): its help, readable, then a usage exit
@@ -109,6 +114,8 @@ _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
 def _fail(exc: PystageError, verbose: bool, json_mode: bool) -> None:
     from pystage.render import print_error
 
+    if exc.code == "EINTR" and sys.stderr.isatty():
+        sys.stderr.write("\n")  # the cursor is after the terminal's ^C or a prompt
     if verbose:
         import traceback
 
