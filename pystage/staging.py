@@ -84,7 +84,7 @@ def parse_stage_ref(text: str | None) -> StageRef:
     from pystage.publishing.manifest import check_name
 
     if not text:
-        raise UsageError("Missing required <stage-id>")
+        raise UsageError("Missing required <stage-id>", hint=_STAGE_REF_HINT)
     if is_stage_id(text):
         return StageRef(text, stage_id=text)
     name, version = split_spec(text)
@@ -95,10 +95,10 @@ def parse_stage_ref(text: str | None) -> StageRef:
             pass
         else:
             return StageRef(text, name=name, version=semver.valid(version))
-    raise UsageError(
-        "stage-id must be a valid UUID",
-        hint="pass the id that `pystage list` shows, or the staged name@version",
-    )
+    raise UsageError("stage-id must be a valid UUID", hint=_STAGE_REF_HINT)
+
+
+_STAGE_REF_HINT = "pass the id that `pystage list` shows, or the staged name@version"
 
 
 def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:

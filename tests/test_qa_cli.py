@@ -129,3 +129,13 @@ def test_ctrl_c_during_a_network_wait_is_one_line_and_exit_130(silent_registry, 
     else:
         assert err == "pystage error EINTR: interrupted\n"
     assert list(workdir.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["view", "download", "approve", "reject"])
+def test_a_missing_stage_id_says_what_to_pass(run_pystage, command):
+    result = run_pystage(command)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "pystage error EUSAGE: Missing required <stage-id>",
+        "pystage hint: pass the id that `pystage list` shows, or the staged name@version",
+    ]
