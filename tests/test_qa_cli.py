@@ -139,3 +139,21 @@ def test_a_missing_stage_id_says_what_to_pass(run_pystage, command):
         "pystage error EUSAGE: Missing required <stage-id>",
         "pystage hint: pass the id that `pystage list` shows, or the staged name@version",
     ]
+
+
+@pytest.mark.parametrize(
+    "args,help_command",
+    [
+        (("list", "--bogus"), "pystage list --help"),
+        (("download", "-o"), "pystage download --help"),
+        (("frobnicate",), "pystage --help"),
+        (("otp", "frob"), "pystage otp --help"),
+        (("login", "--auth-type", "sso"), "pystage login --help"),
+    ],
+)
+def test_a_click_usage_error_points_at_the_commands_help(run_pystage, args, help_command):
+    result = run_pystage(*args)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("pystage error EUSAGE: ")
+    assert lines[1] == f"pystage hint: run `{help_command}` for usage"

@@ -86,7 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(exc.ctx.get_help() + "\n")
         sys.exit(exit_code_for("EUSAGE"))
     except click.ClickException as exc:
-        _fail(PystageError("EUSAGE", exc.format_message()), verbose, json_mode)
+        ctx = getattr(exc, "ctx", None)
+        path = ctx.command_path if ctx is not None else _command_path(args)
+        hint = f"run `{path} --help` for usage"
+        _fail(PystageError("EUSAGE", exc.format_message(), hint), verbose, json_mode)
     except PystageError as exc:
         _fail(exc, verbose, json_mode)
     except KeyboardInterrupt:
@@ -105,6 +108,16 @@ def main(argv: list[str] | None = None) -> None:
             json_mode,
         )
     sys.exit(0)
+
+
+def _command_path(args: list[str]) -> str:
+    """`pystage <command>` from the arguments, for errors click raises without a context
+    (an option missing its value)."""
+    for arg in args:
+        name = ALIASES.get(arg, arg)
+        if name in COMMANDS:
+            return f"pystage {name}"
+    return "pystage"
 
 
 # Click >= 8.2 raises this for a group called without a command (older: prints help, exits)
