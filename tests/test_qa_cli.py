@@ -53,7 +53,9 @@ def test_forced_colour_does_not_fold_the_piped_list_table_to_80_columns(run_pyst
     assert row.split()[:3] == [stage_id, "@acme/some-long-package-name", "1.0.0-beta.1"]
 
 
-def test_ctrl_c_at_the_username_prompt_ends_on_its_own_line_with_exit_130(tmp_path, registry_server):
+def test_ctrl_c_at_the_username_prompt_ends_on_its_own_line_with_exit_130(
+    tmp_path, registry_server
+):
     import os
     import sys
 
@@ -157,3 +159,18 @@ def test_a_click_usage_error_points_at_the_commands_help(run_pystage, args, help
     lines = result.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("pystage error EUSAGE: ")
     assert lines[1] == f"pystage hint: run `{help_command}` for usage"
+
+
+@pytest.mark.parametrize("flags", [("-v",), ("-q", "-v"), ("-qv",), ("-vq",)])
+def test_verbose_shows_the_traceback_however_the_short_flags_are_written(run_pystage, flags):
+    result = run_pystage("view", *flags)
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+    assert "pystage error EUSAGE: Missing required <stage-id>" in result.stderr
+
+
+def test_a_username_that_contains_v_is_not_taken_for_verbose(run_pystage, tmp_path):
+    # -uv is `--username v`; no traceback unless -v itself is given
+    result = run_pystage("login", "-uv", "--userconfig", str(tmp_path / "npmrc"), "--frob")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 
 import click
@@ -73,7 +74,7 @@ def cli():
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    verbose = any(a in ("-v", "--verbose") for a in args)
+    verbose = any(a == "--verbose" or _VERBOSE_SHORT.fullmatch(a) for a in args)
     json_mode = "--json" in args
     try:
         cli.main(args=args, prog_name="pystage", standalone_mode=False)
@@ -108,6 +109,10 @@ def main(argv: list[str] | None = None) -> None:
             json_mode,
         )
     sys.exit(0)
+
+
+# -v alone or among other value-less short flags (-qv); -uv and -ov are -u/-o with the value v
+_VERBOSE_SHORT = re.compile(r"-[qfh]*v[qvfh]*")
 
 
 def _command_path(args: list[str]) -> str:
