@@ -174,3 +174,18 @@ def test_a_username_that_contains_v_is_not_taken_for_verbose(run_pystage, tmp_pa
     result = run_pystage("login", "-uv", "--userconfig", str(tmp_path / "npmrc"), "--frob")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+GLOBAL_FLAGS = ("--registry", "--userconfig", "--json", "--color", "-v,", "-q,", "-h,")
+
+
+@pytest.mark.parametrize(
+    "command", ["pack", "publish", "list", "view", "download", "approve", "reject", "login"]
+)
+def test_help_lists_the_commands_own_options_first_then_the_global_ones(run_pystage, command):
+    result = run_pystage(command, "--help")
+    assert result.returncode == 0
+    options = result.stdout.split("Options:\n", 1)[1]
+    flags = [line.split()[0] for line in options.splitlines() if line.startswith("  -")]
+    kinds = [flag.startswith(GLOBAL_FLAGS) for flag in flags]
+    assert kinds == sorted(kinds), flags  # all own options (False) before the globals (True)

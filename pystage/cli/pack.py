@@ -8,7 +8,6 @@ from pystage.cli.options import get_options, global_options
 
 
 @click.command("pack")
-@global_options
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
 @click.option(
     "--pack-destination",
@@ -20,6 +19,7 @@ from pystage.cli.options import get_options, global_options
 @click.option(
     "--ignore-scripts", is_flag=True, help="Do not run the prepack, prepare and postpack scripts."
 )
+@global_options
 def command(directory, pack_destination, dry_run, ignore_scripts):
     """Create a tarball from a package directory, byte for byte as `npm pack` does."""
     import sys

@@ -10,7 +10,7 @@ from pystage.cli.options import get_options, global_options
 @click.command("publish")
 @click.argument("target", required=False, default=".", metavar="[DIR|TARBALL]")
 @click.option(
-    "--tag", metavar="TAG", help="dist-tag the version gets when approved (default: latest)."
+    "--tag", metavar="TAG", help="Dist-tag the version gets when approved (default: latest)."
 )
 @click.option(
     "--access",
