@@ -189,3 +189,33 @@ def test_help_lists_the_commands_own_options_first_then_the_global_ones(run_pyst
     flags = [line.split()[0] for line in options.splitlines() if line.startswith("  -")]
     kinds = [flag.startswith(GLOBAL_FLAGS) for flag in flags]
     assert kinds == sorted(kinds), flags  # all own options (False) before the globals (True)
+
+
+def test_quiet_web_login_still_shows_the_url_to_authenticate_at(tmp_path):
+    import os
+    import sys
+
+    from fixtures_registry import start_registry
+
+    pexpect = pytest.importorskip("pexpect")
+    server = start_registry(tmp_path / "registry", extra_args=("--web-auth",))
+    try:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "pystage", "login", "-q", "--save-to-npmrc", "--registry", server.url]
+            + ["--userconfig", str(tmp_path / "npmrc")],
+            # no browser may open during the test; CI=... would also change the flow
+            env={**os.environ, "NO_COLOR": "1", "BROWSER": "true"},
+            encoding="utf-8",
+            timeout=10,
+        )
+        child.expect(["Login at:", pexpect.EOF, pexpect.TIMEOUT], timeout=5)
+        shown = child.after
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        child.close()
+        assert shown == "Login at:"
+        assert server.url in child.before
+        assert child.exitstatus == 130
+    finally:
+        server.stop()

@@ -92,7 +92,7 @@ def command(username, password_stdin, auth_type, save_to_npmrc, otp, scope):
                 except Exception:
                     pass
 
-            token = account.login_web(client, notify=render.notice, open_url=open_url)
+            token = account.login_web(client, notify=render.instruction, open_url=open_url)
             if token is None:
                 render.notice(
                     "This registry does not offer web login; using user name and password."

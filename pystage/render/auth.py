@@ -22,6 +22,11 @@ class AuthRenderer:
             sys.stderr.write(text + "\n")
             sys.stderr.flush()
 
+    def instruction(self, text: str) -> None:
+        """What the user must do to go on (the web login URL): stderr, even with -q."""
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
     def logged_in(self, registry: str, where: str, username: str | None) -> None:
         registry = _shown(registry)
         stored = "the OS keyring" if where == "keyring" else where
