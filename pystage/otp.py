@@ -237,8 +237,9 @@ class OtpHandler:
             code = normalize_code(
                 self._prompt("This operation requires a one-time password.\nEnter OTP: ")
             )
-        except EOFError:
-            raise otp_required_error(self.registry) from None
+        except EOFError:  # Ctrl-D: the user was asked and gave nothing
+            sys.stderr.write("\n")
+            code = ""
         if not code:
             raise PystageError(
                 "EOTP",

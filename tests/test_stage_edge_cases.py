@@ -140,3 +140,24 @@ def test_a_plain_http_registry_never_loads_the_configured_certificates(scripted,
     result = scripted.run("list", "--json", env={"npm_config_cafile": str(bad)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_ctrl_d_at_the_otp_prompt_is_no_code_entered(capsys):
+    from pystage.errors import PystageError
+    from pystage.otp import OtpHandler
+
+    def eof(_question):
+        raise EOFError
+
+    handler = OtpHandler(
+        registry="http://127.0.0.1:1/",
+        interactive=True,
+        env={},
+        prompt=eof,
+        use_stored_secret=False,
+    )
+    with pytest.raises(PystageError) as info:
+        handler.challenge({}, poll=None)
+    assert info.value.code == "EOTP"
+    assert info.value.message == "no one-time password entered"
+    assert capsys.readouterr().err == "\n"  # the error starts on its own line
