@@ -17,6 +17,28 @@ from pystage.packing.tarball import compress_to
 
 BLOCK = 4096  # small blocks, so the tests cross many edges quickly
 
+try:
+    from zlib_ng import zlib_ng
+except ImportError:  # pragma: no cover
+    zlib_ng = None
+
+
+@pytest.fixture(autouse=True, params=["zlib-ng", "zlib"])
+def backend(request, monkeypatch):
+    """Every test runs on zlib-ng (the default) and on stock zlib (the fallback)."""
+    if request.param == "zlib":
+        monkeypatch.setattr(pgzip, "zlib", zlib)
+        monkeypatch.setattr(pgzip, "LEVEL", 9)
+    elif zlib_ng is None:
+        pytest.skip("zlib-ng is not installed")
+    else:
+        assert pgzip.zlib is zlib_ng and pgzip.LEVEL == 8
+    return pgzip.zlib
+
+
+def _serial(level=None):
+    return pgzip.zlib.compressobj(level or pgzip.LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+
 
 def _data(size: int, seed: int = 1) -> bytes:
     rng = random.Random(seed)
@@ -65,7 +87,7 @@ def test_blocks_keep_the_matches_across_edges(monkeypatch):
     # each block primed with the 32 KiB before it: within 1% of one serial stream,
     # and smaller than blocks compressed on their own
     data = _data(2 * 1024 * 1024, seed=4)
-    serial = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+    serial = _serial()
     one_stream = len(serial.compress(data) + serial.flush())
     primed = len(_gzip([data], block_size=128 * 1024))
     assert primed <= one_stream * 1.01
@@ -78,7 +100,7 @@ def test_blocks_keep_the_matches_across_edges(monkeypatch):
 
 def test_a_small_stream_is_the_plain_serial_deflate():
     data = _data(BLOCK // 2)
-    serial = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+    serial = _serial()
     assert _gzip([data])[10:-8] == serial.compress(data) + serial.flush()
 
 

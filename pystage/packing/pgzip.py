@@ -3,19 +3,31 @@ compress at the same time (zlib releases the GIL), each primed with the 32 KiB o
 input before it so the matches across block edges are not lost. Every block but
 the last ends with a sync flush (byte-aligned, no final bit), so the blocks
 concatenate into one ordinary deflate stream that any gunzip reads.
+
+The deflate itself is zlib-ng's when the ``zlib-ng`` package is installed: at level 8
+it makes tarballs as small as npm's level 9 (within 0.1% on typescript 5.9 and on
+thousands of small files) in half of stock zlib's level-9 time. Without it, stock
+zlib at level 9.
 """
 
 from __future__ import annotations
 
 import os
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+try:
+    from zlib_ng import zlib_ng as zlib
+
+    LEVEL = 8  # zlib-ng's level 9 is 1.6% bigger than npm's on tar streams of small files
+except ImportError:  # pragma: no cover - a platform without a zlib-ng wheel
+    import zlib
+
+    LEVEL = 9
+
 BLOCK = 1024 * 1024  # big enough that the per-block cost stays far below 1% of the size
 WINDOW = 32 * 1024  # deflate's window: more dictionary than this is never used
-LEVEL = 9
 MEM_LEVEL = 9  # a little smaller output than the default 8, for 256 KiB more per thread
 
 
