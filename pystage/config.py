@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -233,20 +231,50 @@ def normalize_registry(url: str) -> str:
     return url.rstrip("/") + "/"
 
 
-@dataclass(frozen=True)
+# Layer and Config are plain classes, not dataclasses: every command loads this
+# module, and generating a frozen dataclass's methods costs ~0.6 ms of start-up each.
 class Layer:
-    where: str  # cli, publishConfig, env, project, user, global, default
-    source: str  # file path or a description
-    data: Mapping[str, Any]
-    exists: bool = True
+    """One source of settings (immutable by convention)."""
+
+    __slots__ = ("where", "source", "data", "exists")
+
+    def __init__(self, where: str, source: str, data: Mapping[str, Any], exists: bool = True):
+        self.where = where  # cli, publishConfig, env, project, user, global, default
+        self.source = source  # file path or a description
+        self.data = data
+        self.exists = exists
+
+    def __repr__(self) -> str:
+        return (
+            f"Layer(where={self.where!r}, source={self.source!r}, data={self.data!r}, "
+            f"exists={self.exists!r})"
+        )
 
 
-@dataclass(frozen=True)
 class Config:
-    layers: tuple[Layer, ...]
-    env: Mapping[str, str] = field(default_factory=dict, repr=False)
-    cwd: str = "."
-    local_prefix: str = "."
+    """Every layer, highest precedence first (immutable by convention: ``with_*`` copy)."""
+
+    __slots__ = ("layers", "env", "cwd", "local_prefix")
+
+    def __init__(
+        self,
+        layers: tuple[Layer, ...],
+        env: Mapping[str, str] | None = None,
+        cwd: str = ".",
+        local_prefix: str = ".",
+    ) -> None:
+        self.layers = layers
+        self.env = {} if env is None else env
+        self.cwd = cwd
+        self.local_prefix = local_prefix
+
+    def __repr__(self) -> str:  # env left out: it holds secrets
+        return (
+            f"Config(layers={self.layers!r}, cwd={self.cwd!r}, local_prefix={self.local_prefix!r})"
+        )
+
+    def _with_layers(self, layers: tuple[Layer, ...]) -> Config:
+        return Config(layers, self.env, self.cwd, self.local_prefix)
 
     # -- lookups -------------------------------------------------------------
     def get(self, key: str, default=None):
@@ -306,11 +334,11 @@ class Config:
         layers = [lay for lay in self.layers if lay.where != "publishConfig"]
         idx = 1 if layers and layers[0].where == "cli" else 0
         layers.insert(idx, Layer("publishConfig", "package.json publishConfig", data))
-        return replace(self, layers=tuple(layers))
+        return self._with_layers(tuple(layers))
 
     def with_values(self, where: str, values: Mapping[str, Any]) -> Config:
         """A copy with ``values`` layered on top (used for a fresh login token, for example)."""
-        return replace(self, layers=(Layer(where, where, dict(values)),) + self.layers)
+        return self._with_layers((Layer(where, where, dict(values)),) + self.layers)
 
 
 # -- loading -------------------------------------------------------------------
@@ -415,7 +443,7 @@ def _find_local_prefix(cwd: str) -> str:
 def _default_global_prefix(env: Mapping[str, str]) -> str:
     if env.get("PREFIX"):
         return env["PREFIX"]
-    node = shutil.which("node", path=env.get("PATH"))
+    node = _which("node", env.get("PATH"))
     if node:
         prefix = os.path.dirname(os.path.dirname(os.path.realpath(node)))
     else:
@@ -423,3 +451,23 @@ def _default_global_prefix(env: Mapping[str, str]) -> str:
     if env.get("DESTDIR"):
         prefix = os.path.join(env["DESTDIR"], prefix.lstrip("/"))
     return prefix
+
+
+def _which(command: str, path: str | None) -> str | None:
+    """shutil.which on POSIX, without importing shutil (~2 ms, with bz2 and lzma, that
+    every command would pay for the global npmrc's location)."""
+    if os.name != "posix":
+        import shutil
+
+        return shutil.which(command, path=path)
+    if path is None:
+        path = os.environ.get("PATH", os.defpath)
+    seen = set()
+    for folder in path.split(os.pathsep) if path else ():
+        if folder in seen:
+            continue
+        seen.add(folder)
+        name = os.path.join(folder, command)
+        if os.path.exists(name) and os.access(name, os.F_OK | os.X_OK) and not os.path.isdir(name):
+            return name
+    return None

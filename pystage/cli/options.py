@@ -8,20 +8,32 @@ subcommand wins over one given before it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import click
 
 
-@dataclass
 class GlobalOptions:
-    registry: str | None = None
-    userconfig: str | None = None
-    json: bool = False
-    color: bool | None = None  # None: decide from the terminal and NO_COLOR
-    verbose: bool = False
-    quiet: bool = False
-    given: set[str] = field(default_factory=set)
+    """The global options' values (a plain class: a dataclass costs ~0.6 ms of start-up)."""
+
+    def __init__(
+        self,
+        registry: str | None = None,
+        userconfig: str | None = None,
+        json: bool = False,
+        color: bool | None = None,  # None: decide from the terminal and NO_COLOR
+        verbose: bool = False,
+        quiet: bool = False,
+        given: set[str] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.userconfig = userconfig
+        self.json = json
+        self.color = color
+        self.verbose = verbose
+        self.quiet = quiet
+        self.given = set() if given is None else given  # the options the user gave
+
+    def __repr__(self) -> str:
+        return f"GlobalOptions({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
 def get_options(ctx: click.Context | None = None) -> GlobalOptions:
