@@ -12,7 +12,6 @@ import re
 import stat
 from collections.abc import Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from pystage.errors import PystageError, UsageError
@@ -47,7 +46,7 @@ def package_filter(arg: str | None) -> str | None:
     """The PACKAGE argument of ``list``: a name (``name@*`` allowed), never a version."""
     if not arg:
         return None
-    from pystage.publishing.manifest import check_name
+    from pystage.publishing.names import check_name
 
     arg = arg.strip()
     if _is_path_or_url(arg):
@@ -68,25 +67,42 @@ def _is_path_or_url(arg: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
+# StageRef and Download are plain classes: list loads this module, and a generated
+# dataclass costs ~0.6 ms of start-up.
 class StageRef:
     """What the user typed for <ID>: a stage id, or the name@version of a staged item."""
 
-    text: str
-    stage_id: str | None = None
-    name: str | None = None
-    version: str | None = None
+    __slots__ = ("text", "stage_id", "name", "version")
+
+    def __init__(
+        self,
+        text: str,
+        stage_id: str | None = None,
+        name: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        self.text = text
+        self.stage_id = stage_id
+        self.name = name
+        self.version = version
+
+    def __repr__(self) -> str:
+        return (
+            f"StageRef(text={self.text!r}, stage_id={self.stage_id!r}, name={self.name!r}, "
+            f"version={self.version!r})"
+        )
 
 
 def parse_stage_ref(text: str | None) -> StageRef:
     """Validate an <ID> argument before any request, as npm does (plus name@version)."""
-    from pystage.publishing import semver
-    from pystage.publishing.manifest import check_name
-
     if not text:
         raise UsageError("Missing required <stage-id>", hint=_STAGE_REF_HINT)
     if is_stage_id(text):
         return StageRef(text, stage_id=text)
+    # only for name@version: the manifest checks load the packing modules (~10 ms)
+    from pystage.publishing import semver
+    from pystage.publishing.names import check_name
+
     name, version = split_spec(text)
     if version and semver.valid(version):
         try:
@@ -233,11 +249,15 @@ def registry_versions(client, name: str) -> tuple[list[str], str | None]:
     return ordered, (ordered[0] if ordered else None)
 
 
-@dataclass
 class Download:
-    path: str
-    filename: str
-    contents: object  # publishing.contents.TarballContents
+    """A saved staged tarball: where, under which name, and what it holds."""
+
+    __slots__ = ("path", "filename", "contents")
+
+    def __init__(self, path: str, filename: str, contents: object) -> None:
+        self.path = path
+        self.filename = filename
+        self.contents = contents  # publishing.contents.TarballContents
 
 
 def download_staged(
@@ -308,7 +328,7 @@ def _npm_download_name(contents, stage_id: str) -> str:
     package.json would make it a path (the tarball comes from the registry: not trusted)."""
     import json
 
-    from pystage.publishing.manifest import check_name
+    from pystage.publishing.names import check_name
 
     try:
         check_name(contents.name)

@@ -7,12 +7,30 @@ import json
 import subprocess
 import sys
 
+import pytest
+from fixtures_registry import start_registry
+
 SLOW = ("click", "rich", "requests", "keyring", "pyotp")
+# what no read-only command needs: Rich (--json prints without it; whoami and view print
+# plain lines), keyring (the token is in the npmrc, found first), pyotp (no OTP is asked
+# for), and the manifest checks with the packing modules behind them (a name is checked
+# by pystage.publishing.names alone)
+NOT_FOR_READING = (
+    "rich",
+    "keyring",
+    "pyotp",
+    "pystage.packing",
+    "pystage.publishing.manifest",
+    "pystage.publishing.contents",
+)
+# the HTTP stack pystage replaced with its own transport (requests pulled in urllib3,
+# http.client, email.parser, http.cookiejar: ~70 ms of every command)
+HTTP_STACK = ("requests", "urllib3", "http.client", "http.cookiejar", "email.parser")
 
 
-def _imported_after(argv: list[str], tmp_path, env=None) -> tuple[int, str, set[str]]:
+def _run(argv: list[str], cwd, env=None) -> tuple[int, str, set[str]]:
     """Run the console entry point with ``argv`` in a fresh interpreter; return its
-    exit status, stdout and the slow top-level modules it imported."""
+    exit status, stdout and every module it imported."""
     code = (
         "import json, sys, io\n"
         "out = io.StringIO(); real = sys.stdout; sys.stdout = out\n"
@@ -21,14 +39,13 @@ def _imported_after(argv: list[str], tmp_path, env=None) -> tuple[int, str, set[
         "status = 0\n"
         "try:\n    main()\nexcept SystemExit as e:\n    status = e.code or 0\n"
         "sys.stdout = real\n"
-        f"mods = sorted({{m.split('.')[0] for m in sys.modules}} & set({SLOW!r}))\n"
-        "print(json.dumps([status, out.getvalue(), mods]))\n"
+        "print(json.dumps([status, out.getvalue(), sorted(sys.modules)]))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         timeout=60,
     )
@@ -37,9 +54,14 @@ def _imported_after(argv: list[str], tmp_path, env=None) -> tuple[int, str, set[
     return status, out, set(mods)
 
 
+def _imported(mods: set[str], names) -> set[str]:
+    """Which of ``names`` (packages or modules) are among ``mods``."""
+    return {n for n in names if any(m == n or m.startswith(n + ".") for m in mods)}
+
+
 def test_version_imports_nothing_slow_and_matches_the_full_cli(tmp_path):
-    status, out, mods = _imported_after(["--version"], tmp_path)
-    assert status == 0 and mods == set()
+    status, out, mods = _run(["--version"], tmp_path)
+    assert status == 0 and _imported(mods, SLOW) == set()
     full = subprocess.run(
         [sys.executable, "-m", "pystage", "-v", "--version"],
         capture_output=True,
@@ -51,13 +73,61 @@ def test_version_imports_nothing_slow_and_matches_the_full_cli(tmp_path):
     assert out == full.stdout
 
 
-def test_list_json_needs_neither_rich_nor_keyring(registry_server, tmp_path):
-    user = registry_server.add_user("alice")
-    registry_server.publish(user, "lean-pkg", "0.0.1")
-    registry_server.stage(user, "lean-pkg", "1.0.0")
-    npmrc = registry_server.write_npmrc(tmp_path / "npmrc", user)
-    status, out, mods = _imported_after(["list", "--json", "--userconfig", str(npmrc)], tmp_path)
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    """A registry with one staged version, and an npmrc holding alice's token."""
+    base = tmp_path_factory.mktemp("startup")
+    server = start_registry(base / "registry")
+    try:
+        user = server.add_user("alice")
+        server.publish(user, "lean-pkg", "0.0.1")
+        stage_id = server.stage(user, "lean-pkg", "1.0.0")
+        npmrc = server.write_npmrc(base / "npmrc", user)
+        yield base, stage_id, ["--userconfig", str(npmrc)]
+    finally:
+        server.stop()
+
+
+def test_list_json_imports_nothing_it_does_not_need(staged):
+    cwd, _, rc = staged
+    status, out, mods = _run(["list", "--json", *rc], cwd)
     assert status == 0
     assert [i["version"] for i in json.loads(out)] == ["1.0.0"]
-    # the token is in the npmrc: keyring is never asked; --json prints without Rich
-    assert "rich" not in mods and "keyring" not in mods and "pyotp" not in mods
+    assert _imported(mods, NOT_FOR_READING) == set()
+
+
+def test_list_of_one_package_checks_the_name_without_the_manifest_modules(staged):
+    cwd, _, rc = staged
+    status, out, mods = _run(["list", "lean-pkg", "--json", *rc], cwd)
+    assert status == 0
+    assert [i["version"] for i in json.loads(out)] == ["1.0.0"]
+    assert "pystage.publishing.names" in mods  # the name was checked...
+    assert _imported(mods, NOT_FOR_READING) == set()  # ...by that module alone
+
+
+@pytest.mark.parametrize("by", ["id", "name@version"])
+def test_view_json_imports_nothing_it_does_not_need(staged, by):
+    cwd, stage_id, rc = staged
+    ref = stage_id if by == "id" else "lean-pkg@1.0.0"
+    status, out, mods = _run(["view", ref, "--json", *rc], cwd)
+    assert status == 0
+    assert json.loads(out)["id"] == stage_id
+    assert _imported(mods, NOT_FOR_READING) == set()
+
+
+def test_whoami_imports_nothing_it_does_not_need(staged):
+    cwd, _, rc = staged
+    status, out, mods = _run(["whoami", *rc], cwd)
+    assert status == 0 and out == "alice\n"
+    assert _imported(mods, NOT_FOR_READING) == set()
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="until pystage/transport.py replaces requests in pystage/http.py (issue 6)",
+)
+def test_list_json_loads_no_general_purpose_http_stack(staged):
+    cwd, _, rc = staged
+    status, _, mods = _run(["list", "--json", *rc], cwd)
+    assert status == 0
+    assert _imported(mods, HTTP_STACK) == set()

@@ -19,6 +19,7 @@ from typing import Protocol
 from pystage.errors import PystageError
 from pystage.packing.jstext import js_trim
 from pystage.publishing import hosted_git, semver
+from pystage.publishing.names import check_name
 
 NO_README = "ERROR: No README data found!"
 
@@ -141,32 +142,6 @@ def patch_for_publish(manifest: dict) -> dict:
 
 
 # --- name and version -----------------------------------------------------------
-
-
-def _is_correctly_encoded(name: str) -> bool:
-    from urllib.parse import quote
-
-    return not re.search(r"[/@\s+%:]", name) and name == quote(name, safe="-_.!~*'()")
-
-
-def _is_valid_scoped(name: str) -> bool:
-    from urllib.parse import quote
-
-    if not name.startswith("@"):
-        return False
-    parts = name[1:].split("/")
-    return len(parts) == 2 and all(parts) and all(p == quote(p, safe="-_.!~*'()") for p in parts)
-
-
-def check_name(name: object) -> None:
-    if not isinstance(name, str):
-        raise PystageError("EINVALIDPACKAGENAME", "name field must be a string.")
-    if (
-        name.startswith(".")
-        or not (_is_valid_scoped(name) or _is_correctly_encoded(name))
-        or name.lower() in ("node_modules", "favicon.ico")
-    ):
-        raise PystageError("EINVALIDPACKAGENAME", f"Invalid name: {json.dumps(name)}")
 
 
 def _fix_name_and_version(data: dict, changes: list[str], warnings: list[str]) -> None:
