@@ -471,6 +471,8 @@ def exchange_oidc_token(client, package: str) -> str | None:
 def _github_id_token(client, env) -> str | None:
     from urllib.parse import urlencode
 
+    from pystage.transport import TransportError
+
     url, bearer = env.get("ACTIONS_ID_TOKEN_REQUEST_URL"), env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
     if not (url and bearer):
         client.log("oidc skipped: the workflow lacks `permissions: id-token: write`")
@@ -478,12 +480,17 @@ def _github_id_token(client, env) -> str | None:
     client.redactor.add(bearer)
     host = urlsplit(client.registry).hostname
     sep = "&" if "?" in url else "?"
-    resp = client.session.get(
-        f"{url}{sep}{urlencode({'audience': f'npm:{host}'})}",
-        headers={"accept": "application/json", "authorization": f"Bearer {bearer}"},
-        timeout=30,
-        allow_redirects=False,
-    )
+    token_url = f"{url}{sep}{urlencode({'audience': f'npm:{host}'})}"
+    try:
+        resp = client.transport.request(
+            "GET",
+            token_url,
+            headers={"accept": "application/json", "authorization": f"Bearer {bearer}"},
+            timeout=30,
+            proxy=client.proxy_for_url(token_url),
+        )
+    except TransportError:
+        return None
     if not resp.ok:
         return None
     value = resp.json().get("value")

@@ -1,4 +1,5 @@
-"""The registry client: one requests session, credentials per URL, OTP, retries, npm error codes.
+"""The registry client: one transport (keep-alive connections), credentials per URL, OTP,
+retries, npm error codes.
 
 Redaction of secrets (tokens, passwords, OTPs) lives here too, so every
 message and log line that leaves the client goes through one place.
@@ -88,12 +89,6 @@ def user_agent() -> str:
 # -- the client ----------------------------------------------------------------
 
 
-def _no_netrc(request):
-    """An auth hook that adds nothing. requests falls back to ~/.netrc when a request
-    has no auth; npm has no such credential source, so pystage must not either."""
-    return request
-
-
 class RegistryClient:
     """Talks to one registry (``registry``) and, carefully, to URLs it points at."""
 
@@ -111,7 +106,7 @@ class RegistryClient:
         use_keyring: bool = True,
         log: Callable[[str], None] | None = None,
         otp_handler=None,
-        session=None,
+        transport=None,
     ) -> None:
         from pystage.config import normalize_registry
         from pystage.otp import OtpHandler
@@ -132,7 +127,7 @@ class RegistryClient:
         )
         self.redactor = Redactor([given] if given else [])
         self._log = log
-        self._session = session
+        self._transport = transport
         self.retries = _int(config.get("fetch-retries"), 2)
         self.retry_factor = _float(config.get("fetch-retry-factor"), 10)
         self.retry_min = _float(config.get("fetch-retry-mintimeout"), 10000) / 1000
@@ -142,41 +137,34 @@ class RegistryClient:
 
     # -- plumbing ----------------------------------------------------------------
     @property
-    def session(self):
-        if self._session is None:
-            import requests
+    def transport(self):
+        if self._transport is None:
+            from pystage.transport import Transport
 
-            self._session = requests.Session()
-            self._session.headers.update({"user-agent": user_agent(), "accept-encoding": "gzip"})
-            from pystage.tls import adapter_trusting, session_trust
+            # no ~/.netrc, no proxy variables but npm's (proxy_for), no CA variables:
+            # the transport knows only what it is given
+            self._transport = Transport(
+                headers={"user-agent": user_agent(), "accept-encoding": "gzip"},
+                tls_context=self._tls_context,
+            )
+        return self._transport
 
-            verify, pems, source = session_trust(self.config)
-            self._session.verify = verify
-            if verify is False:
-                # strict-ssl=false is the user's choice; npm does not warn on every request
-                import warnings
+    def _tls_context(self, cert):
+        from pystage.tls import client_context
 
-                from urllib3.exceptions import InsecureRequestWarning
+        return client_context(self.config, cert)
 
-                warnings.filterwarnings("ignore", category=InsecureRequestWarning)
-            if pems:
-                self._session.mount("https://", adapter_trusting(pems, source))
-            # npm reads no ~/.netrc, REQUESTS_CA_BUNDLE or requests' idea of the proxy
-            # variables: proxies come from proxy_for, per request
-            self._session.trust_env = False
-        return self._session
-
-    def _proxies(self, url: str) -> dict[str, str]:
+    def proxy_for_url(self, url: str) -> str | None:
         from pystage.proxy import proxy_for
 
         proxy = proxy_for(url, self.config.get, self.config.env)
         if proxy:
             self.redactor.add(*_userinfo_secrets(proxy))
-        return {"http": proxy, "https": proxy} if proxy else {}
+        return proxy
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
+        if self._transport is not None:
+            self._transport.close()
 
     def __enter__(self):
         return self
@@ -278,7 +266,7 @@ class RegistryClient:
 
     def _send(self, method, url, params, body, extra, otp, stream, timeout):
         """One logical request: redirects (auth recomputed per hop) and retries."""
-        import requests
+        from pystage.transport import TransportError
 
         attempt = 0
         while True:
@@ -287,12 +275,12 @@ class RegistryClient:
                 resp = self._send_following_redirects(
                     method, url, params, body, extra, otp, stream, timeout
                 )
-            except requests.exceptions.RequestException as exc:
+            except TransportError as exc:
                 err = self._network_error(method, url, exc)
                 if (
                     attempt < self.retries
                     and body.replayable
-                    and (method in IDEMPOTENT or _before_sending(exc))
+                    and (method in IDEMPOTENT or not exc.sent)
                 ):
                     attempt += 1
                     self.log(f"http {method} {url} {err.code}, retry #{attempt}")
@@ -321,32 +309,20 @@ class RegistryClient:
             return resp
 
     def _send_following_redirects(self, method, url, params, body, extra, otp, stream, timeout):
-        import requests
-
         for _ in range(MAX_REDIRECTS + 1):
             headers = self._headers_for(url, extra, otp)
             cred = self.credentials.for_url(url)
-            try:
-                resp = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=body.payload(),
-                    headers=headers,
-                    stream=stream,
-                    allow_redirects=False,
-                    auth=_no_netrc,
-                    timeout=self._timeouts(timeout),
-                    proxies=self._proxies(url),
-                    cert=cred.cert if cred else None,
-                )
-            except ValueError as exc:
-                if isinstance(exc, requests.exceptions.RequestException):
-                    raise
-                # requests parses a Location header even when not following it
-                raise PystageError(
-                    "EFETCH", f"invalid URL in the answer from {self.redactor(url)}: {exc}"
-                ) from None
+            resp = self.transport.request(
+                method,
+                url,
+                params=params,
+                data=body.payload(),
+                headers=headers,
+                stream=stream,
+                timeout=self._timeouts(timeout),
+                proxy=self.proxy_for_url(url),
+                cert=cred.cert if cred else None,
+            )
             if resp.status_code in (301, 302, 303, 307, 308) and resp.headers.get("location"):
                 location = resp.headers["location"]
                 resp.close()
@@ -473,15 +449,15 @@ class RegistryClient:
         return err
 
     def _network_error(self, method, url, exc) -> PystageError:
-        import requests
+        from pystage import transport as t
 
         # after a redirect, the URL that failed is not the one first asked for
-        url = getattr(getattr(exc, "request", None), "url", None) or url
+        url = exc.url or url
         where = self.redactor(url)
         target = url_host(url)  # never the userinfo of a URL
         text = str(exc)
-        if isinstance(exc, requests.exceptions.ProxyError):
-            proxy = self._proxies(url).get("http") or ""
+        if isinstance(exc, t.ProxyError):
+            proxy = self.proxy_for_url(url) or ""
             return PystageError(
                 "ECONNREFUSED" if "refused" in text.lower() else "ECONNRESET",
                 f"request to {where} failed, reason: the proxy "
@@ -489,40 +465,25 @@ class RegistryClient:
                 "check the proxy / https-proxy / noproxy settings and the "
                 "HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables",
             )
-        if isinstance(exc, requests.exceptions.SSLError):
+        if isinstance(exc, t.TLSError):
             code = "ECERT"
-        elif isinstance(
-            exc,
-            (
-                requests.exceptions.ConnectTimeout,
-                requests.exceptions.ReadTimeout,
-                requests.exceptions.Timeout,
-            ),
-        ):
+        elif isinstance(exc, (t.ConnectTimeout, t.ReadTimeout)):
             code = "ETIMEDOUT"
-        elif isinstance(exc, requests.exceptions.ConnectionError):
-            if (
-                "Name or service not known" in text
-                or "NameResolution" in text
-                or "nodename nor servname" in text
-                or "getaddrinfo" in text
-            ):
-                code = "ENOTFOUND"
-            elif "refused" in text.lower():
-                code = "ECONNREFUSED"
-            elif "reset" in text.lower() or "aborted" in text.lower():
-                code = "ECONNRESET"
-            else:
-                code = "ECONNREFUSED" if _before_sending(exc) else "ECONNRESET"
-        else:
+        elif isinstance(exc, t.NameNotResolved):
+            code = "ENOTFOUND"
+        elif isinstance(exc, t.InvalidRequest):
             code = "EFETCH"
+        elif isinstance(exc, t.ConnectError):
+            code = "ECONNRESET" if "reset" in text.lower() else "ECONNREFUSED"
+        else:
+            code = "ECONNRESET"
         reason = {
             "ECONNREFUSED": f"connect ECONNREFUSED {target}",
             "ENOTFOUND": f"getaddrinfo ENOTFOUND {target.split(':')[0]}",
             "ETIMEDOUT": "timed out",
             "ECONNRESET": "socket hang up",
             "ECERT": "certificate verification failed",
-        }.get(code, type(exc).__name__)
+        }.get(code, self.redactor(text))
         hints = {
             "ECONNREFUSED": f"is the registry at {self.redactor(self.registry)} running?",
             "ENOTFOUND": "check the registry URL and your network",
@@ -623,16 +584,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
 def _snippet(text: str, limit: int = 200) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _before_sending(exc) -> bool:
-    """True when the connection failed before the request went out (safe to retry any method)."""
-    import requests
-
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    text = repr(exc)
-    return "NewConnectionError" in text or "NameResolution" in text
 
 
 def _userinfo_secrets(url: str) -> list[str]:

@@ -37,7 +37,7 @@ def session_trust(config) -> tuple[bool, list[str] | None, str]:
                 if from_file:
                     pems, source = from_file, f"cafile {value}"
     # the certificates are parsed when the first https connection needs them (see
-    # adapter_trusting): loading a system-sized bundle costs ~25 ms that a plain-http
+    # client_context): loading a system-sized bundle costs ~25 ms that a plain-http
     # registry never needs, and a bad one still fails before anything is sent
     return True, pems, source
 
@@ -84,30 +84,36 @@ def context(pems: list[str], source: str = "the ca setting"):
     return ctx
 
 
-def adapter_trusting(pems: list[str], source: str):
-    """A requests adapter whose https connections (proxied ones too) trust only ``pems``."""
-    from requests.adapters import HTTPAdapter
+def client_context(config, cert: tuple[str, str] | None = None):
+    """The ssl context for https connections under ``config``'s trust settings, with
+    ``cert`` (certfile, keyfile) offered to the server when given. Built on the first
+    https connection only (a plain-http registry never imports ssl)."""
+    import ssl
 
-    shared = []  # built on the first https connection
+    verify, pems, source = session_trust(config)
+    if not verify:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif pems:
+        ctx = context(pems, source)
+    else:
+        ctx = ssl.create_default_context(cafile=_default_bundle())
+    if cert:
+        certfile, keyfile = cert
+        try:
+            ctx.load_cert_chain(certfile, keyfile)
+        except (OSError, ssl.SSLError) as exc:
+            raise PystageError(
+                "ECONFIG", f"cannot use the client certificate {certfile} / {keyfile}: {exc}"
+            ) from None
+    return ctx
 
-    def shared_context():
-        if not shared:
-            shared.append(context(pems, source))
-        return shared[0]
 
-    class _CaAdapter(HTTPAdapter):
-        def build_connection_pool_key_attributes(self, request, verify, cert=None):
-            host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-                request, verify, cert
-            )
-            if verify is not False and request.url.lower().startswith("https:"):
-                pool_kwargs.pop("ca_certs", None)
-                pool_kwargs.pop("ca_cert_dir", None)
-                # urllib3 loads a client certificate into the context it is given: a
-                # shared one would then offer that certificate to every other host
-                pool_kwargs["ssl_context"] = (
-                    context(pems, source) if "cert_file" in pool_kwargs else shared_context()
-                )
-            return host_params, pool_kwargs
-
-    return _CaAdapter()
+def _default_bundle() -> str | None:
+    """Mozilla's roots (certifi), as Node bundles them; the system's when certifi is absent."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi is a dependency
+        return None
+    return certifi.where()

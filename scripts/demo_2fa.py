@@ -44,18 +44,22 @@ def _fresh_code(secret: str, used_file: str) -> str:
         time.sleep(left + 0.05)
 
 
-def enable(url: str, npmrc: str, password: str, used_file: str) -> None:
-    import requests
+def _post(endpoint: str, token: str, payload: dict) -> dict:
+    import json
+    from urllib.request import Request, urlopen
 
+    request = Request(endpoint, data=json.dumps(payload).encode(), method="POST", headers={
+        "authorization": f"Bearer {token}", "content-type": "application/json"})
+    with urlopen(request, timeout=30) as answer:  # raises on a 4xx/5xx
+        return json.load(answer)
+
+
+def enable(url: str, npmrc: str, password: str, used_file: str) -> None:
     endpoint = url.rstrip("/") + "/-/npm/v1/user"
-    headers = {"authorization": f"Bearer {_token(url, npmrc)}"}
-    answer = requests.post(endpoint, headers=headers, timeout=30,
-                           json={"tfa": {"mode": "auth-and-writes", "password": password}})
-    answer.raise_for_status()
-    secret = parse_qs(urlparse(answer.json()["tfa"]).query)["secret"][0]
-    confirm = requests.post(endpoint, headers=headers, timeout=30,
-                            json={"tfa": [_fresh_code(secret, used_file)]})
-    confirm.raise_for_status()
+    token = _token(url, npmrc)
+    answer = _post(endpoint, token, {"tfa": {"mode": "auth-and-writes", "password": password}})
+    secret = parse_qs(urlparse(answer["tfa"]).query)["secret"][0]
+    _post(endpoint, token, {"tfa": [_fresh_code(secret, used_file)]})
     print(secret)
 
 

@@ -289,6 +289,18 @@ def test_an_unsupported_proxy_protocol_is_einvalidproxy(tmp_path, servers):
     assert err.value.code == "EINVALIDPROXY"
 
 
+def test_an_https_proxy_for_an_https_registry_is_refused_before_sending(tmp_path, servers):
+    _, proxy = servers
+    phost = urlsplit(proxy.url).netloc
+    with (
+        _client(tmp_path, "https://registry.example/", f"proxy=https://u:pw1234@{phost}\n") as c,
+        pytest.raises(PystageError) as err,
+    ):
+        c.json("GET", "/-/whoami")
+    assert err.value.code == "EINVALIDPROXY"
+    assert "pw1234" not in err.value.message and proxy.seen == []
+
+
 # npm itself is the oracle for which settings send a request through the proxy
 _PROXY_CASES = [
     # (npmrc lines, env) with {proxy} for the proxy URL and {host} for the registry host
