@@ -323,6 +323,7 @@ class RegistryClient:
                 proxy=self.proxy_for_url(url),
                 cert=cred.cert if cred else None,
             )
+            resp.on_error = lambda exc, method=method: self._network_error(method, exc.url, exc)
             if resp.status_code in (301, 302, 303, 307, 308) and resp.headers.get("location"):
                 location = resp.headers["location"]
                 resp.close()

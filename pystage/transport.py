@@ -109,6 +109,8 @@ class Response:
         self.headers = headers
         self._body = body  # a _BodyReader, or None once read
         self._content: bytes | None = None
+        # what a failure while a streamed body is read becomes (the client's error)
+        self.on_error = None
 
     @property
     def ok(self) -> bool:
@@ -123,7 +125,12 @@ class Response:
         body, self._body = self._body, None
         if body is None:
             raise RuntimeError("the response body was already consumed")
-        yield from body.decoded(chunk_size)
+        try:
+            yield from body.decoded(chunk_size)
+        except TransportError as exc:
+            if self.on_error is None:
+                raise
+            raise self.on_error(exc) from None
 
     @property
     def content(self) -> bytes:

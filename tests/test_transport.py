@@ -357,3 +357,29 @@ def test_http_through_a_proxy_uses_the_absolute_form(raw_server):
     assert line == b"GET http://registry.example:8080/pkg?x=1 HTTP/1.1"
     assert headers["host"] == "registry.example:8080"
     assert "proxy-authorization" not in headers
+
+
+def test_a_download_cut_short_is_a_one_line_error_and_leaves_no_file(raw_server, tmp_path):
+    from pystage.config import load_config
+    from pystage.errors import PystageError
+    from pystage.http import RegistryClient
+    from pystage.staging import download_staged
+
+    def handler(conn, reader, n, server):
+        server.read_request(reader)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n"
+            b"content-length: 100000\r\n\r\n" + b"\x1f\x8b" + b"\0" * 5000
+        )
+
+    server = raw_server(handler)
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / ".npmrc").write_text("fetch-retries=0\n")
+    config = load_config(cwd=tmp_path, env={"HOME": str(tmp_path)})
+    client = RegistryClient(config, registry=server.url + "/", use_keyring=False, interactive=False)
+    with pytest.raises(PystageError) as err:
+        download_staged(client, "abc", output=str(out))
+    assert err.value.code == "ECONNRESET"
+    assert "/-/stage/abc/tarball" in err.value.message
+    assert list(out.iterdir()) == []
