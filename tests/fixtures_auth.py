@@ -5,16 +5,15 @@
 - ``file_keyring_env``: env vars that make a *subprocess* use a JSON-file
   keyring in a tmp dir (PYTHON_KEYRING_BACKEND), so e2e tests can see what
   `pystage login` stored.
-- ``recording_server``: a real HTTP server on a free port that records
-  requests and answers from a per-path script (redirects, OTP challenges ...).
+- ``recording_server`` (in fixtures_scripted.py, with ``scripted_server``): a real
+  HTTP server on a free port that records requests and answers from a per-path
+  script (redirects, OTP challenges ...).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import keyring
 import pytest
@@ -131,67 +130,3 @@ class FileKeyringEnv:
 @pytest.fixture
 def no_keyring_env():
     return {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-
-
-class RecordingServer:
-    """A threaded HTTP server: ``script[(method, path)] = (status, headers, body)`` or a callable."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.script: dict = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self):
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                req = {
-                    "method": self.command,
-                    "path": self.path,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "body": body,
-                }
-                server.requests.append(req)
-                answer = server.script.get(
-                    (self.command, self.path.split("?")[0]), (404, {}, {"error": "not found"})
-                )
-                if callable(answer):
-                    answer = answer(req)
-                status, headers, payload = answer
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                headers = {"content-type": "application/json", **headers}
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_PUT = do_POST = do_DELETE = _handle
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def recording_server():
-    servers = []
-
-    def make():
-        s = RecordingServer()
-        servers.append(s)
-        return s
-
-    yield make
-    for s in servers:
-        s.close()

@@ -2,60 +2,60 @@
 
 from __future__ import annotations
 
-import responses
-
 from pystage.cli.options import GlobalOptions
 from pystage.context import make_client
 
-REG = "https://reg.example/"
-GH = "https://token.actions.example/idtoken?x=1"
 
-
-def options(tmp_path, npmrc=""):
+def options(tmp_path, registry, npmrc=""):
     rc = tmp_path / "npmrc"
     rc.write_text(npmrc)
-    return GlobalOptions(registry=REG, userconfig=str(rc))
+    return GlobalOptions(registry=registry, userconfig=str(rc))
 
 
-def gh_env(tmp_path):
+def configured_token(registry: str) -> str:
+    return f"{registry.split(':', 1)[1]}:_authToken=configured\n"  # //127.0.0.1:PORT/
+
+
+def gh_env(tmp_path, id_token_url):
     return {
         "HOME": str(tmp_path),
         "GITHUB_ACTIONS": "true",
-        "ACTIONS_ID_TOKEN_REQUEST_URL": GH,
+        "ACTIONS_ID_TOKEN_REQUEST_URL": id_token_url,
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh-bearer",
         "npm_config_globalconfig": str(tmp_path / "g"),
     }
 
 
-@responses.activate
-def test_github_actions_exchange_gives_a_package_scoped_token(tmp_path):
-    responses.get("https://token.actions.example/idtoken", json={"value": "id.jwt.token"})
-    responses.post(
-        REG + "-/npm/v1/oidc/token/exchange/package/@s%2fpkg", json={"token": "npm-oidc-token"}
-    )
-    responses.post(REG + "-/stage/package/@s%2fpkg", status=201, json={"stageId": "x"})
+def test_github_actions_exchange_gives_a_package_scoped_token(tmp_path, scripted_servers):
+    # the registry and GitHub's id-token service are two hosts
+    reg, gh = scripted_servers(), scripted_servers()
+    gh.get("idtoken", json={"value": "id.jwt.token"})
+    reg.post("-/npm/v1/oidc/token/exchange/package/@s%2fpkg", json={"token": "npm-oidc-token"})
+    reg.post("-/stage/package/@s%2fpkg", status=201, json={"stageId": "x"})
     client = make_client(
-        options(tmp_path, "//reg.example/:_authToken=configured\n"),
+        options(tmp_path, reg.url, configured_token(reg.url)),
         command="publish",
         package="@s/pkg",
         cwd=tmp_path,
-        env=gh_env(tmp_path),
+        env=gh_env(tmp_path, gh.url + "idtoken?x=1"),
         interactive=False,
     )
     client.request("POST", "-/stage/package/@s%2fpkg", json={})
-    id_req, exchange, stage = (c.request for c in responses.calls)
-    assert "audience=npm%3Areg.example" in id_req.url
+    (id_req,) = gh.calls
+    exchange, stage = reg.calls
+    # the audience names the registry host, after the query the workflow gave
+    assert id_req.path == "/idtoken?x=1&audience=npm%3A127.0.0.1"
     assert id_req.headers["authorization"] == "Bearer gh-bearer"
+    # %2f or %2F: the same URL (requests upper-cases escapes, npm sends %2f)
+    assert exchange.path.lower() == "/-/npm/v1/oidc/token/exchange/package/@s%2fpkg"
     assert exchange.headers["authorization"] == "Bearer id.jwt.token"
     assert stage.headers["authorization"] == "Bearer npm-oidc-token"
 
 
-@responses.activate
-def test_exchange_refused_falls_back_silently_to_configured_token(tmp_path):
-    responses.post(
-        REG + "-/npm/v1/oidc/token/exchange/package/pkg", status=404, json={"error": "not found"}
-    )
-    responses.post(REG + "-/stage/package/pkg", status=201, json={"stageId": "x"})
+def test_exchange_refused_falls_back_silently_to_configured_token(tmp_path, scripted_server):
+    reg = scripted_server
+    reg.post("-/npm/v1/oidc/token/exchange/package/pkg", status=404, json={"error": "not found"})
+    reg.post("-/stage/package/pkg", status=201, json={"stageId": "x"})
     env = {
         "HOME": str(tmp_path),
         "GITLAB_CI": "true",
@@ -63,7 +63,7 @@ def test_exchange_refused_falls_back_silently_to_configured_token(tmp_path):
         "npm_config_globalconfig": str(tmp_path / "g"),
     }
     client = make_client(
-        options(tmp_path, "//reg.example/:_authToken=configured\n"),
+        options(tmp_path, reg.url, configured_token(reg.url)),
         command="publish",
         package="pkg",
         cwd=tmp_path,
@@ -71,15 +71,17 @@ def test_exchange_refused_falls_back_silently_to_configured_token(tmp_path):
         interactive=False,
     )
     client.request("POST", "-/stage/package/pkg", json={})
-    assert responses.calls[-1].request.headers["authorization"] == "Bearer configured"
+    exchange, stage = reg.calls
+    assert exchange.headers["authorization"] == "Bearer gitlab.id.token"
+    assert stage.headers["authorization"] == "Bearer configured"
 
 
-@responses.activate
-def test_no_exchange_outside_ci_or_for_other_commands(tmp_path):
-    responses.get(REG + "-/stage", json={"items": []})
+def test_no_exchange_outside_ci_or_for_other_commands(tmp_path, scripted_servers):
+    reg, gh = scripted_servers(), scripted_servers()
+    reg.get("-/stage", json={"items": []})
     env = {"HOME": str(tmp_path), "npm_config_globalconfig": str(tmp_path / "g")}
     make_client(
-        options(tmp_path),
+        options(tmp_path, reg.url),
         command="publish",
         package="pkg",
         cwd=tmp_path,
@@ -87,14 +89,15 @@ def test_no_exchange_outside_ci_or_for_other_commands(tmp_path):
         interactive=False,
     ).request("GET", "-/stage")
     make_client(
-        options(tmp_path),
+        options(tmp_path, reg.url),
         command="stage",
         package="pkg",
         cwd=tmp_path,
-        env=gh_env(tmp_path),
+        env=gh_env(tmp_path, gh.url + "idtoken"),
         interactive=False,
     ).request("GET", "-/stage")
-    assert [c.request.url for c in responses.calls] == [REG + "-/stage"] * 2
+    assert [(c.method, c.path) for c in reg.calls] == [("GET", "/-/stage")] * 2
+    assert gh.calls == []
 
 
 def test_make_client_applies_publish_config_and_scoped_registry(tmp_path):

@@ -1,25 +1,29 @@
-"""The registry client against `responses`: error codes, retries, OTP challenges, redaction."""
+"""The registry client against a real loopback server (tests/fixtures_scripted.py):
+error codes, retries, OTP challenges, resets, timeouts, redaction."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-import requests
-import responses
 
 from pystage.config import load_config
 from pystage.errors import PystageError
 from pystage.http import RegistryClient, redact, user_agent
 from pystage.otp import OtpHandler
 
-REG = "https://reg.example/"
 TOKEN = "npm_" + "A" * 36
+_TOKEN_LINE = object()
+
+
+def token_line(registry: str) -> str:
+    return f"{registry.split(':', 1)[1]}:_authToken={TOKEN}\n"  # //127.0.0.1:PORT/
 
 
 def make(
     tmp_path,
-    npmrc=f"//reg.example/:_authToken={TOKEN}\n",
+    registry,
+    npmrc=_TOKEN_LINE,
     otp=None,
     prompt=None,
     interactive=False,
@@ -27,15 +31,22 @@ def make(
     env=None,
     **cli,
 ):
+    """A client for ``registry`` (a scripted server's url), logged in with TOKEN unless
+    ``npmrc`` says otherwise; retries never sleep."""
     rc = tmp_path / "npmrc"
-    rc.write_text(npmrc)
+    rc.write_text(token_line(registry) if npmrc is _TOKEN_LINE else npmrc)
     config = load_config(
         cwd=tmp_path,
         env={"HOME": str(tmp_path), **(env or {})},
-        cli={"registry": REG, "userconfig": str(rc), "globalconfig": str(tmp_path / "g"), **cli},
+        cli={
+            "registry": registry,
+            "userconfig": str(rc),
+            "globalconfig": str(tmp_path / "g"),
+            **cli,
+        },
     )
     handler = OtpHandler(
-        registry=REG,
+        registry=registry,
         given=otp,
         interactive=interactive,
         env={},
@@ -50,12 +61,11 @@ def make(
     return client
 
 
-@responses.activate
-def test_headers_auth_and_json(tmp_path):
-    responses.get(REG + "-/whoami", json={"username": "alice"})
-    client = make(tmp_path)
+def test_headers_auth_and_json(tmp_path, scripted_server):
+    scripted_server.get("-/whoami", json={"username": "alice"})
+    client = make(tmp_path, scripted_server.url)
     assert client.json("GET", "-/whoami") == {"username": "alice"}
-    sent = responses.calls[0].request.headers
+    sent = scripted_server.calls[0].headers
     assert sent["authorization"] == f"Bearer {TOKEN}"
     assert sent["npm-command"] == "stage"
     assert re.match(r"^pystage/\S+ python/\d+\.\d+\.\d+ \w+ \w+$", sent["user-agent"])
@@ -69,88 +79,81 @@ def test_headers_auth_and_json(tmp_path):
         (401, {}, {"www-authenticate": "Basic realm=x"}, "E401", "need: Basic realm=x"),
         (401, {}, {"www-authenticate": "ipaddress"}, "EAUTHIP", "IP address"),
         (403, {"error": "you do not have permission"}, {}, "E403", "you do not have permission"),
-        (
-            404,
-            {"error": "not found"},
-            {},
-            "E404",
-            "404 Not Found - GET https://reg.example/-/stage/x",
-        ),
+        (404, {"error": "not found"}, {}, "E404", "404 Not Found - GET {url}-/stage/x"),
         (409, {"error": "version already staged"}, {}, "E409", "version already staged"),
         (422, {"message": "invalid manifest"}, {}, "E422", "invalid manifest"),
         (500, {"error": "boom"}, {}, "E500", "boom"),
         (503, "<html>down</html>", {}, "E503", "down"),
     ],
 )
-@responses.activate
-def test_status_codes_map_to_npm_codes(tmp_path, status, body, headers, code, text):
+def test_status_codes_map_to_npm_codes(
+    tmp_path, scripted_server, status, body, headers, code, text
+):
     kw = {"json": body} if isinstance(body, dict) else {"body": body}
-    responses.get(REG + "-/stage/x", status=status, headers=headers, **kw)
-    client = make(tmp_path, **{"fetch-retries": 0})
+    scripted_server.get("-/stage/x", status=status, headers=headers, **kw)
+    client = make(tmp_path, scripted_server.url, **{"fetch-retries": 0})
     with pytest.raises(PystageError) as err:
         client.request("GET", "-/stage/x")
     assert err.value.code == code
-    assert text in err.value.message
+    assert text.format(url=scripted_server.url) in err.value.message
     assert TOKEN not in err.value.message
+    assert len(scripted_server.calls) == 1
 
 
-@responses.activate
-def test_not_logged_in_401_hints_at_login(tmp_path):
-    responses.get(REG + "-/whoami", status=401, json={"error": "unauthorized"})
+def test_not_logged_in_401_hints_at_login(tmp_path, scripted_server):
+    scripted_server.get("-/whoami", status=401, json={"error": "unauthorized"})
     with pytest.raises(PystageError) as err:
-        make(tmp_path, npmrc="").request("GET", "-/whoami")
+        make(tmp_path, scripted_server.url, npmrc="").request("GET", "-/whoami")
     assert err.value.code == "E401" and "pystage login" in err.value.hint
+    assert "authorization" not in scripted_server.calls[0].headers
 
 
-@responses.activate
-def test_invalid_json_is_ejsonparse(tmp_path):
-    responses.get(REG + "-/stage/x", body="<html>oops</html>", status=200)
+def test_invalid_json_is_ejsonparse(tmp_path, scripted_server):
+    scripted_server.get("-/stage/x", body="<html>oops</html>", status=200)
     with pytest.raises(PystageError) as err:
-        make(tmp_path).json("GET", "-/stage/x")
+        make(tmp_path, scripted_server.url).json("GET", "-/stage/x")
     assert err.value.code == "EJSONPARSE"
 
 
-@responses.activate
-def test_idempotent_requests_retry_on_5xx_and_429(tmp_path):
-    responses.get(REG + "-/stage", status=503)
-    responses.get(REG + "-/stage", status=429, headers={"retry-after": "0"})
-    responses.get(REG + "-/stage", json={"items": []})
+def test_idempotent_requests_retry_on_5xx_and_429(tmp_path, scripted_server):
+    # the 503 carries a body the client never reads before retrying on the same server
+    scripted_server.get("-/stage", status=503, body="<html>busy</html>")
+    scripted_server.get("-/stage", status=429, headers={"retry-after": "0"})
+    scripted_server.get("-/stage", json={"items": []})
     waits = []
-    client = make(tmp_path)
+    client = make(tmp_path, scripted_server.url)
     client.sleep = waits.append
     assert client.json("GET", "-/stage") == {"items": []}
-    assert len(responses.calls) == 3
+    assert len(scripted_server.calls) == 3
     assert waits == [10.0, 0.0]  # npm's fetch-retry-mintimeout, then the server's retry-after
 
 
-@responses.activate
-def test_post_is_not_repeated_on_5xx(tmp_path):
-    responses.post(REG + "-/stage/x/approve", status=502)
+def test_post_is_not_repeated_on_5xx(tmp_path, scripted_server):
+    scripted_server.post("-/stage/x/approve", status=502)
     with pytest.raises(PystageError) as err:
-        make(tmp_path).request("POST", "-/stage/x/approve", json={})
+        make(tmp_path, scripted_server.url).request("POST", "-/stage/x/approve", json={})
     assert err.value.code == "E502"
-    assert len(responses.calls) == 1
+    assert len(scripted_server.calls) == 1
 
 
-@responses.activate
-def test_post_is_not_repeated_after_a_reset(tmp_path):
-    responses.post(
-        REG + "-/stage/package/x",
-        body=requests.exceptions.ConnectionError("Connection aborted, reset by peer"),
-    )
+def test_post_is_not_repeated_after_a_reset(tmp_path, scripted_server):
+    # the server reads the whole POST, then hangs up without answering: the registry may
+    # have acted on it, so repeating it could stage twice
+    scripted_server.post("-/stage/package/x", reset=True)
     with pytest.raises(PystageError) as err:
-        make(tmp_path).request("POST", "-/stage/package/x", data=b"{}")
+        make(tmp_path, scripted_server.url).request("POST", "-/stage/package/x", data=b"{}")
     assert err.value.code == "ECONNRESET"
-    assert len(responses.calls) == 1
+    assert [(c.method, c.body) for c in scripted_server.calls] == [("POST", b"{}")]
 
 
-@responses.activate
-def test_get_retries_connection_errors_then_reports_them(tmp_path):
-    responses.get(REG + "-/stage", body=requests.exceptions.ReadTimeout("read timed out"))
+def test_get_retries_connection_errors_then_reports_them(tmp_path, scripted_server):
+    # every answer comes 30 s late (cut short at teardown), the client waits 500 ms
+    scripted_server.get("-/stage", delay=30, json={})
+    client = make(tmp_path, scripted_server.url, **{"fetch-retries": 2, "fetch-timeout": 500})
     with pytest.raises(PystageError) as err:
-        make(tmp_path, **{"fetch-retries": 2}).request("GET", "-/stage")
+        client.request("GET", "-/stage")
     assert err.value.code == "ETIMEDOUT"
-    assert len(responses.calls) == 3
+    assert len(scripted_server.calls) == 3
 
 
 def test_connection_refused_against_a_real_closed_port(tmp_path):
@@ -160,7 +163,7 @@ def test_connection_refused_against_a_real_closed_port(tmp_path):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    client = make(tmp_path, registry=f"http://127.0.0.1:{port}/", **{"fetch-retries": 0})
+    client = make(tmp_path, f"http://127.0.0.1:{port}/", **{"fetch-retries": 0})
     with pytest.raises(PystageError) as err:
         client.request("GET", "-/whoami")
     assert err.value.code == "ECONNREFUSED"
@@ -176,98 +179,94 @@ OTP_401 = {
 }
 
 
-@responses.activate
-def test_otp_challenge_without_terminal_is_eotp_and_nothing_retried(tmp_path):
-    responses.delete(REG + "-/stage/x", **OTP_401)
+def test_otp_challenge_without_terminal_is_eotp_and_nothing_retried(tmp_path, scripted_server):
+    scripted_server.delete("-/stage/x", **OTP_401)
     with pytest.raises(PystageError) as err:
-        make(tmp_path).request("DELETE", "-/stage/x")
+        make(tmp_path, scripted_server.url).request("DELETE", "-/stage/x")
     assert err.value.code == "EOTP" and "--otp" in err.value.hint
-    assert len(responses.calls) == 1
+    assert len(scripted_server.calls) == 1
 
 
-@responses.activate
-def test_otp_challenge_detected_from_body_alone(tmp_path):
-    responses.post(
-        REG + "-/stage/x/approve",
+def test_otp_challenge_detected_from_body_alone(tmp_path, scripted_server):
+    scripted_server.post(
+        "-/stage/x/approve",
         status=401,
         json={"error": "This operation requires a one-time password"},
     )
     with pytest.raises(PystageError) as err:
-        make(tmp_path).request("POST", "-/stage/x/approve")
+        make(tmp_path, scripted_server.url).request("POST", "-/stage/x/approve")
     assert err.value.code == "EOTP"
 
 
-@responses.activate
-def test_otp_flag_is_sent_up_front(tmp_path):
-    responses.post(REG + "-/stage/x/approve", json={"ok": True})
-    make(tmp_path, otp="123 456").request("POST", "-/stage/x/approve")
-    assert responses.calls[0].request.headers["npm-otp"] == "123456"
+def test_otp_flag_is_sent_up_front(tmp_path, scripted_server):
+    scripted_server.post("-/stage/x/approve", json={"ok": True})
+    make(tmp_path, scripted_server.url, otp="123 456").request("POST", "-/stage/x/approve")
+    assert scripted_server.calls[0].headers["npm-otp"] == "123456"
 
 
-@responses.activate
-def test_prompted_code_is_retried_once(tmp_path):
-    responses.post(REG + "-/stage/x/approve", **OTP_401)
-    responses.post(REG + "-/stage/x/approve", json={"ok": True})
-    client = make(tmp_path, interactive=True, prompt=lambda text: "654321")
+def test_prompted_code_is_retried_once(tmp_path, scripted_server):
+    scripted_server.post("-/stage/x/approve", **OTP_401)
+    scripted_server.post("-/stage/x/approve", json={"ok": True})
+    client = make(tmp_path, scripted_server.url, interactive=True, prompt=lambda text: "654321")
     assert client.json("POST", "-/stage/x/approve") == {"ok": True}
-    assert "npm-otp" not in responses.calls[0].request.headers
-    assert responses.calls[1].request.headers["npm-otp"] == "654321"
+    assert "npm-otp" not in scripted_server.calls[0].headers
+    assert scripted_server.calls[1].headers["npm-otp"] == "654321"
+    assert len(scripted_server.calls) == 2
 
 
-@responses.activate
-def test_wrong_code_at_terminal_asks_once_more_then_fails(tmp_path):
+def test_wrong_code_at_terminal_asks_once_more_then_fails(tmp_path, scripted_server):
     for _ in range(3):
-        responses.post(
-            REG + "-/stage/x/approve",
+        scripted_server.post(
+            "-/stage/x/approve",
             status=401,
             headers={"www-authenticate": "OTP"},
             json={"error": "invalid otp 111111"},
         )
     codes = iter(["111111", "222222"])
-    client = make(tmp_path, interactive=True, prompt=lambda text: next(codes))
+    client = make(tmp_path, scripted_server.url, interactive=True, prompt=lambda text: next(codes))
     with pytest.raises(PystageError) as err:
         client.request("POST", "-/stage/x/approve")
     assert err.value.code == "EOTP"
     assert "refused" in err.value.message
     assert "111111" not in err.value.message  # the code is redacted even when echoed
-    assert [c.request.headers.get("npm-otp") for c in responses.calls] == [None, "111111", "222222"]
+    sent = [c.headers.get("npm-otp") for c in scripted_server.calls]
+    assert sent == [None, "111111", "222222"]
 
 
-@responses.activate
-def test_wrong_flag_code_without_terminal_shows_registry_refusal(tmp_path):
-    responses.post(
-        REG + "-/stage/x/approve",
+def test_wrong_flag_code_without_terminal_shows_registry_refusal(tmp_path, scripted_server):
+    scripted_server.post(
+        "-/stage/x/approve",
         status=401,
         headers={"www-authenticate": "OTP"},
         json={"error": "invalid one-time password"},
     )
     with pytest.raises(PystageError) as err:
-        make(tmp_path, otp="999999").request("POST", "-/stage/x/approve")
+        make(tmp_path, scripted_server.url, otp="999999").request("POST", "-/stage/x/approve")
     assert err.value.code == "EOTP"
     assert "invalid one-time password" in err.value.message
-    assert len(responses.calls) == 1
+    assert len(scripted_server.calls) == 1
 
 
-@responses.activate
-def test_web_otp_flow_polls_done_url_honouring_retry_after(tmp_path):
-    responses.post(
-        REG + "-/stage/x/approve",
+def test_web_otp_flow_polls_done_url_honouring_retry_after(tmp_path, scripted_server):
+    reg = scripted_server.url
+    scripted_server.post(
+        "-/stage/x/approve",
         status=401,
         headers={"www-authenticate": "OTP"},
-        json={"authUrl": "https://www.reg.example/auth/1", "doneUrl": REG + "-/v1/done?id=1"},
+        json={"authUrl": "https://www.reg.example/auth/1", "doneUrl": reg + "-/v1/done?id=1"},
     )
-    responses.get(REG + "-/v1/done", status=202, headers={"retry-after": "3"}, json={})
-    responses.get(REG + "-/v1/done", status=202, json={})
-    responses.get(REG + "-/v1/done", json={"token": "web-otp-token"})
-    responses.post(REG + "-/stage/x/approve", json={"ok": True})
+    scripted_server.get("-/v1/done", status=202, headers={"retry-after": "3"}, json={})
+    scripted_server.get("-/v1/done", status=202, json={})
+    scripted_server.get("-/v1/done", json={"token": "web-otp-token"})
+    scripted_server.post("-/stage/x/approve", json={"ok": True})
     opened, notes, waits = [], [], []
     rc = tmp_path / "npmrc"
-    rc.write_text(f"//reg.example/:_authToken={TOKEN}\n")
+    rc.write_text(token_line(reg))
     config = load_config(
-        cwd=tmp_path, env={"HOME": str(tmp_path)}, cli={"registry": REG, "userconfig": str(rc)}
+        cwd=tmp_path, env={"HOME": str(tmp_path)}, cli={"registry": reg, "userconfig": str(rc)}
     )
     handler = OtpHandler(
-        registry=REG,
+        registry=reg,
         interactive=True,
         env={},
         opener=opened.append,
@@ -280,20 +279,26 @@ def test_web_otp_flow_polls_done_url_honouring_retry_after(tmp_path):
     assert opened == ["https://www.reg.example/auth/1"]
     assert "https://www.reg.example/auth/1" in notes[0]
     assert waits == [3.0, 1.0]
-    assert responses.calls[-1].request.headers["npm-otp"] == "web-otp-token"
+    calls = scripted_server.calls
+    assert [(c.method, c.path) for c in calls] == [
+        ("POST", "/-/stage/x/approve"),
+        *[("GET", "/-/v1/done?id=1")] * 3,
+        ("POST", "/-/stage/x/approve"),
+    ]
+    assert calls[-1].headers["npm-otp"] == "web-otp-token"
     # the done poll is on the registry host: it carries the registry credential
-    assert responses.calls[1].request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert calls[1].headers["authorization"] == f"Bearer {TOKEN}"
 
 
-@responses.activate
-def test_web_otp_flow_times_out(tmp_path):
-    responses.post(
-        REG + "-/x",
+def test_web_otp_flow_times_out(tmp_path, scripted_server):
+    reg = scripted_server.url
+    scripted_server.post(
+        "-/x",
         status=401,
         headers={"www-authenticate": "OTP"},
-        json={"authUrl": REG + "auth", "doneUrl": REG + "done"},
+        json={"authUrl": reg + "auth", "doneUrl": reg + "done"},
     )
-    responses.get(REG + "done", status=202, headers={"retry-after": "10"}, json={})
+    scripted_server.get("done", status=202, headers={"retry-after": "10"}, json={})
     now = [0.0]
 
     def sleep(s):
@@ -302,10 +307,10 @@ def test_web_otp_flow_times_out(tmp_path):
     rc = tmp_path / "npmrc"
     rc.write_text("")
     config = load_config(
-        cwd=tmp_path, env={"HOME": str(tmp_path)}, cli={"registry": REG, "userconfig": str(rc)}
+        cwd=tmp_path, env={"HOME": str(tmp_path)}, cli={"registry": reg, "userconfig": str(rc)}
     )
     handler = OtpHandler(
-        registry=REG,
+        registry=reg,
         interactive=True,
         env={},
         opener=lambda u: None,
@@ -319,35 +324,36 @@ def test_web_otp_flow_times_out(tmp_path):
         RegistryClient(config, otp_handler=handler, use_keyring=False).request("POST", "-/x")
     assert err.value.code == "ETIMEDOUT"
     assert now[0] == 20.0
+    assert [c.path for c in scripted_server.calls if c.method == "POST"] == ["/-/x"]
 
 
-@responses.activate
-def test_streamed_body_is_not_replayed_on_challenge(tmp_path):
-    responses.post(REG + "-/stage/package/x", **OTP_401)
-    client = make(tmp_path, interactive=True, prompt=lambda t: "123456")
+def test_streamed_body_is_not_replayed_on_challenge(tmp_path, scripted_server):
+    scripted_server.post("-/stage/package/x", **OTP_401)
+    client = make(tmp_path, scripted_server.url, interactive=True, prompt=lambda t: "123456")
     with pytest.raises(PystageError) as err:
         client.request("POST", "-/stage/package/x", data=iter([b"{", b"}"]))
     assert err.value.code == "EOTP"
-    assert len(responses.calls) == 1
+    assert [c.body for c in scripted_server.calls] == [b"{}"]
 
 
 # -- redaction and --verbose ------------------------------------------------------
 
 
-@responses.activate
-def test_verbose_log_and_errors_never_show_secrets(tmp_path):
-    responses.get(
-        REG + "-/stage/x",
+def test_verbose_log_and_errors_never_show_secrets(tmp_path, scripted_server):
+    scripted_server.get(
+        "-/stage/x",
         status=400,
         json={"error": f"token {TOKEN} is not valid for https://u:pw@reg.example/"},
     )
     lines = []
-    client = make(tmp_path, log=lines.append, otp="246810")
+    client = make(tmp_path, scripted_server.url, log=lines.append, otp="246810")
     with pytest.raises(PystageError) as err:
         client.request("GET", "-/stage/x")
     text = err.value.message + "\n".join(lines)
     assert TOKEN not in text and "246810" not in text and "pw@" not in text
-    assert any(line.startswith("http GET 400 https://reg.example/-/stage/x") for line in lines)
+    assert any(line.startswith(f"http GET 400 {scripted_server.url}-/stage/x") for line in lines)
+    # the secrets did go over the wire: there was something to redact
+    assert scripted_server.calls[0].headers["npm-otp"] == "246810"
 
 
 def test_redact_patterns():
@@ -356,3 +362,56 @@ def test_redact_patterns():
     assert redact("otpauth://totp/x?secret=ABC") == "otpauth://***"
     assert redact('{"password": "hunter2"}') == '{"password": "***"}'
     assert redact("my secret value here", ["secret value"]) == "my *** here"
+
+
+# -- the wire: connections and answer forms ---------------------------------------
+
+
+def test_consecutive_requests_share_one_keep_alive_connection(tmp_path, scripted_server):
+    scripted_server.get("-/whoami", json={"username": "alice"})
+    scripted_server.get("-/stage", json={"items": []})
+    client = make(tmp_path, scripted_server.url)
+    client.json("GET", "-/whoami")
+    client.json("GET", "-/stage")
+    client.json("GET", "-/whoami")
+    assert [c.connection for c in scripted_server.calls] == [1, 1, 1]
+
+
+def test_a_connection_the_server_dropped_is_replaced_without_repeating_a_post(
+    tmp_path, scripted_server
+):
+    # the first answer ends with the server closing the connection, unannounced, as a
+    # server's idle timeout does; the POST must go out once, on a new connection
+    scripted_server.get("-/whoami", json={"username": "alice"}, close=True)
+    scripted_server.post("-/stage/x/approve", json={"ok": True})
+    client = make(tmp_path, scripted_server.url)
+    client.json("GET", "-/whoami")
+    assert scripted_server.wait_closed(1)
+    assert client.json("POST", "-/stage/x/approve", json={}) == {"ok": True}
+    assert [(c.method, c.connection) for c in scripted_server.calls] == [("GET", 1), ("POST", 2)]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # no reason phrase, no content-length: the body ends when the server closes
+        b'HTTP/1.1 200\r\nContent-Type: application/json\r\n\r\n{"ok": true}',
+        # HTTP/1.0, odd header case and spacing
+        b'HTTP/1.0 200 OK\r\ncontent-TYPE:application/json\r\nContent-Length:  12 \r\n\r\n{"ok": true}',
+        # chunked, with a chunk extension and a trailer
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'5;x=y\r\n{"ok"\r\n7\r\n: true}\r\n0\r\nX-Trailer: 1\r\n\r\n',
+    ],
+    ids=["no-reason-read-to-close", "http10-odd-headers", "chunked"],
+)
+def test_answer_forms_a_registry_may_send(tmp_path, scripted_server, raw):
+    scripted_server.get("-/stage/x", raw=raw)
+    assert make(tmp_path, scripted_server.url).json("GET", "-/stage/x") == {"ok": True}
+
+
+def test_a_garbage_answer_is_a_network_error_and_a_get_is_retried(tmp_path, scripted_server):
+    scripted_server.get("-/stage", raw=b"SSH-2.0-OpenSSH_9.6\r\n")
+    with pytest.raises(PystageError) as err:
+        make(tmp_path, scripted_server.url, **{"fetch-retries": 1}).request("GET", "-/stage")
+    assert err.value.code == "ECONNRESET"
+    assert len(scripted_server.calls) == 2
