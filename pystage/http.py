@@ -29,14 +29,23 @@ OK = (200, 201, 202, 204)
 # -- redaction -----------------------------------------------------------------
 
 MASK = "***"
-_SECRET_PATTERNS = [
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+(:[^/\s@]*)?@"), r"\1" + MASK + "@"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+(?!realm\b)[A-Za-z0-9._~+/=-]{4,}"), r"\1 " + MASK),
-    (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), "npm_" + MASK),
-    (re.compile(r"(?i)(:_authToken|:_auth|:_password)\s*=\s*\S+"), r"\1=" + MASK),
-    (re.compile(r"(?i)otpauth://\S+"), "otpauth://" + MASK),
-    (re.compile(r'(?i)("(?:password|token|otp|secret)"\s*:\s*)"[^"]*"'), r'\1"' + MASK + '"'),
+_SECRET_PATTERN_SOURCES = [
+    (r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+(:[^/\s@]*)?@", r"\1" + MASK + "@"),
+    (r"(?i)\b(bearer|basic)\s+(?!realm\b)[A-Za-z0-9._~+/=-]{4,}", r"\1 " + MASK),
+    (r"\bnpm_[A-Za-z0-9]{36}\b", "npm_" + MASK),
+    (r"(?i)(:_authToken|:_auth|:_password)\s*=\s*\S+", r"\1=" + MASK),
+    (r"(?i)otpauth://\S+", "otpauth://" + MASK),
+    (r'(?i)("(?:password|token|otp|secret)"\s*:\s*)"[^"]*"', r'\1"' + MASK + '"'),
 ]
+_compiled: list = []
+
+
+def _secret_patterns() -> list:
+    """Compiled on the first redaction, not at import (a command that fails nowhere
+    never needs them)."""
+    if not _compiled:
+        _compiled.extend((re.compile(p), repl) for p, repl in _SECRET_PATTERN_SOURCES)
+    return _compiled
 
 
 class Redactor:
@@ -57,7 +66,7 @@ class Redactor:
             return text
         for s in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(s, MASK)
-        for pattern, repl in _SECRET_PATTERNS:
+        for pattern, repl in _secret_patterns():
             text = pattern.sub(repl, text)
         return text
 

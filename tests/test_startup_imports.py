@@ -122,10 +122,6 @@ def test_whoami_imports_nothing_it_does_not_need(staged):
     assert _imported(mods, NOT_FOR_READING) == set()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="until pystage/transport.py replaces requests in pystage/http.py (issue 6)",
-)
 def test_list_json_loads_no_general_purpose_http_stack(staged):
     cwd, _, rc = staged
     status, _, mods = _run(["list", "--json", *rc], cwd)
