@@ -393,7 +393,11 @@ class Transport:
                 raise ConnectionBroken(f"the connection broke: {exc}", url) from None
             break
         no_body = method == "HEAD" or status in (204, 304)
-        reader = _BodyReader(self, conn, resp_headers, no_body, keep, url)
+        try:
+            reader = _BodyReader(self, conn, resp_headers, no_body, keep, url)
+        except TransportError:
+            conn.close()
+            raise
         resp = Response(url, status, reason, resp_headers, reader)
         if not stream:
             resp.content  # noqa: B018 - read now, and free the connection

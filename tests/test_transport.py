@@ -383,3 +383,22 @@ def test_a_download_cut_short_is_a_one_line_error_and_leaves_no_file(raw_server,
     assert err.value.code == "ECONNRESET"
     assert "/-/stage/abc/tarball" in err.value.message
     assert list(out.iterdir()) == []
+
+
+def test_an_invalid_content_length_is_a_broken_connection_that_is_not_reused(raw_server):
+    closed = threading.Event()
+
+    def handler(conn, reader, n, server):
+        while server.read_request(reader) is not None:
+            bad = b"HTTP/1.1 200 OK\r\ncontent-length: -5\r\n\r\n"
+            conn.sendall(bad if n == 1 else answer(body=b"fine"))
+        if n == 1:
+            closed.set()  # the client hung up on the connection it could not read
+
+    server = raw_server(handler)
+    transport = t.Transport()
+    with pytest.raises(t.ConnectionBroken, match="content-length"):
+        transport.request("GET", server.url + "/")
+    assert closed.wait(5)
+    assert transport.request("GET", server.url + "/").content == b"fine"
+    assert server.connections == 2
