@@ -653,3 +653,32 @@ def test_login_scope_rejects_a_malformed_scope(run_pystage, tmp_path, no_keyring
         env=_login_env(tmp_path, no_keyring_env),
     )
     assert r.returncode != 0 and "EUSAGE" in r.stderr and "invalid scope" in r.stderr
+
+
+def test_a_client_certificate_is_offered_to_its_registry(tmp_path):
+    import ssl
+
+    cert, key = _make_cert(tmp_path, "registry")
+    client_cert, client_key = _make_cert(tmp_path, "client")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: no certificate, no answer
+    ctx.load_verify_locations(client_cert)
+    server = _Recorder(_RegistryHandler, tls=ctx)
+    host = urlsplit(server.url).netloc
+    trust = f"ca={_inline(cert)}\nfetch-retries=0\n"
+    try:
+        npmrc = trust + f"//{host}/:certfile={client_cert}\n//{host}/:keyfile={client_key}\n"
+        with _client(tmp_path, server.url, npmrc) as client:
+            assert client.json("GET", "/-/whoami") == {"username": "alice"}
+        with _client(tmp_path, server.url, trust) as client, pytest.raises(PystageError) as err:
+            client.json("GET", "/-/whoami")
+        assert err.value.code in ("ECERT", "ECONNRESET")
+        # a key that is not the certificate's is a configuration error, named as such
+        bad = trust + f"//{host}/:certfile={client_cert}\n//{host}/:keyfile={key}\n"
+        with _client(tmp_path, server.url, bad) as client, pytest.raises(PystageError) as err:
+            client.json("GET", "/-/whoami")
+        assert err.value.code == "ECONFIG" and "client certificate" in err.value.message
+    finally:
+        server.shutdown()
+        server.server_close()
