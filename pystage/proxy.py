@@ -43,16 +43,7 @@ def proxy_for(url: str, config_get, env: Mapping[str, str]) -> str | None:
     # the agent checks no_proxy from the environment once more when it connects
     if not proxy or _is_no_proxy(url, no_proxy) or _is_no_proxy(url, env_no_proxy):
         return None
-    proxy = _checked(str(proxy))
-    if scheme == "https" and proxy.lower().startswith("https:"):
-        raise PystageError(
-            "EINVALIDPROXY",
-            f"an https:// proxy cannot carry https requests (TLS inside TLS): "
-            f"{_without_userinfo(proxy)}",
-            "use the proxy's http:// address: https requests go through it in an encrypted "
-            "CONNECT tunnel",
-        )
-    return proxy
+    return _checked(str(proxy))
 
 
 def _proxy_env(env: Mapping[str, str]) -> dict[str, str]:

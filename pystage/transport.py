@@ -12,6 +12,7 @@ are the client's business (pystage.http); this module never follows a redirect.
 from __future__ import annotations
 
 import base64
+import io
 import select
 import socket
 import zlib
@@ -441,13 +442,7 @@ class Transport:
         except ConnectError as exc:
             raise ProxyError(f"cannot connect to the proxy: {exc}", target.url) from None
         if p.scheme == "https":
-            if target.scheme == "https":
-                sock.close()
-                raise ProxyError(
-                    "https:// proxies are supported for http registries only; "
-                    "use an http:// proxy (https requests go through it in a CONNECT tunnel)",
-                    target.url,
-                )
+            # trusted as npm's settings say, like the registry; no client certificate
             sock = self._wrap_tls(sock, p.host, None, timeout, target.url)
         if target.scheme == "https":
             _tunnel(sock, target, p, timeout)
@@ -465,6 +460,8 @@ class Transport:
                 raise
         try:
             sock.settimeout(timeout)
+            if isinstance(sock, ssl.SSLSocket):  # a tunnel through an https:// proxy
+                return _TlsInTls(sock, context, host.strip("[]"))
             return context.wrap_socket(sock, server_hostname=host.strip("[]"))
         except (ssl.SSLError, ssl.CertificateError) as exc:
             sock.close()
@@ -510,6 +507,75 @@ class Transport:
             raise InvalidRequest(
                 "a header value holds characters HTTP cannot carry", target.url
             ) from None
+
+
+class _TlsInTls:
+    """TLS with the registry inside the TLS connection to an https:// proxy: ssl's
+    memory-BIO object over the outer socket, offering what the transport uses of a
+    socket (sendall, makefile, settimeout, fileno, close)."""
+
+    def __init__(self, outer, context, hostname: str) -> None:
+        import ssl
+
+        self._ssl = ssl
+        self.outer = outer
+        self._in, self._out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._in, self._out, server_hostname=hostname)
+        self._run(self._tls.do_handshake)
+
+    def _run(self, operation, *args):
+        while True:
+            try:
+                result = operation(*args)
+            except self._ssl.SSLWantReadError:
+                self._flush()
+                data = self.outer.recv(CHUNK)
+                if data:
+                    self._in.write(data)
+                else:
+                    self._in.write_eof()
+                continue
+            self._flush()
+            return result
+
+    def _flush(self) -> None:
+        data = self._out.read()
+        if data:
+            self.outer.sendall(data)
+
+    def sendall(self, data) -> None:
+        view = memoryview(data)
+        while len(view):
+            view = view[self._run(self._tls.write, view) :]
+
+    def recv_into(self, buffer, nbytes: int = 0) -> int:
+        try:
+            return self._run(self._tls.read, nbytes or len(buffer), buffer)
+        except (self._ssl.SSLZeroReturnError, self._ssl.SSLEOFError):
+            return 0
+
+    def makefile(self, mode: str = "rb"):
+        return io.BufferedReader(_TlsInTlsReader(self))
+
+    def settimeout(self, timeout) -> None:
+        self.outer.settimeout(timeout)
+
+    def fileno(self) -> int:
+        return self.outer.fileno()
+
+    def close(self) -> None:
+        self.outer.close()
+
+
+class _TlsInTlsReader(io.RawIOBase):
+    def __init__(self, tls: _TlsInTls) -> None:
+        self._tls = tls
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._tls.recv_into(buffer)
 
 
 class _Target:

@@ -289,18 +289,6 @@ def test_an_unsupported_proxy_protocol_is_einvalidproxy(tmp_path, servers):
     assert err.value.code == "EINVALIDPROXY"
 
 
-def test_an_https_proxy_for_an_https_registry_is_refused_before_sending(tmp_path, servers):
-    _, proxy = servers
-    phost = urlsplit(proxy.url).netloc
-    with (
-        _client(tmp_path, "https://registry.example/", f"proxy=https://u:pw1234@{phost}\n") as c,
-        pytest.raises(PystageError) as err,
-    ):
-        c.json("GET", "/-/whoami")
-    assert err.value.code == "EINVALIDPROXY"
-    assert "pw1234" not in err.value.message and proxy.seen == []
-
-
 # npm itself is the oracle for which settings send a request through the proxy
 _PROXY_CASES = [
     # (npmrc lines, env) with {proxy} for the proxy URL and {host} for the registry host
@@ -682,3 +670,62 @@ def test_a_client_certificate_is_offered_to_its_registry(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _TlsProxyHandler(_ProxyHandler):
+    """The forward proxy behind TLS: CONNECT relays must drain what the TLS layer
+    has already decrypted, which select() cannot see."""
+
+    def do_CONNECT(self):
+        self.server.record(self)
+        host, port = self.path.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        client = self.connection
+        try:
+            while True:
+                if not client.pending():
+                    readable, _, _ = select.select([client, upstream], [], [], 10)
+                    if not readable:
+                        return
+                else:
+                    readable = [client]
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is client else client).sendall(data)
+        finally:
+            upstream.close()
+
+
+def test_an_https_registry_through_an_https_proxy(tmp_path, https_registry):
+    import ssl
+
+    server, cert, _ = https_registry
+    proxy_cert, proxy_key = _make_cert(tmp_path, "proxy")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(proxy_cert, proxy_key)
+    proxy = _Recorder(_TlsProxyHandler, tls=ctx)
+    phost = urlsplit(proxy.url).netloc
+    try:
+        npmrc = (
+            f"https-proxy=https://pu:ps1234@{phost}\n"
+            f"ca[]={_inline(proxy_cert)}\nca[]={_inline(cert)}\nfetch-retries=0\n"
+        )
+        with _client(tmp_path, server.url, npmrc) as client:
+            assert client.json("GET", "/-/whoami") == {"username": "alice"}
+            assert client.json("GET", "/-/whoami") == {"username": "alice"}
+        # a tunnel per connection (this registry closes each one after its answer)
+        assert [(m, t) for m, t, _ in proxy.seen] == [("CONNECT", urlsplit(server.url).netloc)] * 2
+        assert all(h["proxy-authorization"].startswith("Basic ") for _, _, h in proxy.seen)
+        assert [h.get("proxy-authorization") for _, _, h in server.seen] == [None, None]
+        # the registry's certificate is checked inside the tunnel as well
+        wrong = npmrc.replace(f"ca[]={_inline(cert)}\n", "")
+        with _client(tmp_path, server.url, wrong) as client, pytest.raises(PystageError) as err:
+            client.json("GET", "/-/whoami")
+        assert err.value.code == "ECERT" and "ps1234" not in err.value.message
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
