@@ -326,3 +326,19 @@ def test_dist_tags(reg):
     assert reg.request("DELETE", f"{path}/stable", alice).status_code == 201
     assert reg.request("DELETE", f"{path}/latest", alice).status_code == 400
     assert reg.request("PUT", f"{path}/beta", reg.add_user("bob"), json="1.0.0").status_code == 403
+
+
+def test_dist_tags_keep_the_order_they_were_set_in(reg):
+    # as a JavaScript object (npm's own registry) keeps them: a tag set again keeps its place
+    alice = reg.alice
+    reg.publish(alice, "ordered", "1.0.0")
+    path = f"-/package/{escaped('ordered')}/dist-tags"
+    for tag in ("next", "beta", "alpha", "next"):
+        assert reg.request("PUT", f"{path}/{tag}", alice, json="1.0.0").status_code == 201
+    assert list(reg.request("GET", path).json()) == ["latest", "next", "beta", "alpha"]
+    assert list(reg.request("GET", "ordered").json()["dist-tags"]) == [
+        "latest",
+        "next",
+        "beta",
+        "alpha",
+    ]

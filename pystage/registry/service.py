@@ -149,7 +149,7 @@ class Registry:
             ]
             tags = dict(
                 conn.execute(
-                    "SELECT tag, version FROM dist_tags WHERE package = ? ORDER BY tag", (name,)
+                    "SELECT tag, version FROM dist_tags WHERE package = ? ORDER BY rowid", (name,)
                 ).fetchall()
             )
             maintainers = [
