@@ -39,7 +39,10 @@ def _npm(reg, tmp_path, *args, cwd=None):
 
 
 # validate-npm-package-name: invalid for new packages (errors or "no longer" warnings)
-@pytest.mark.parametrize("name", ["a~b", "~ab", "@scope/~x", "-ab", "fs", "http", "worker_threads"])
+@pytest.mark.parametrize(
+    "name",
+    ["a~b", "~ab", "@scope/~x", "-ab", "_ab", ".ab", "@s/.x", "fs", "http", "worker_threads"],
+)
 def test_names_npm_refuses_for_new_packages_are_refused(reg, name):
     body = publish_document(reg.url, name, "1.0.0", make_tarball(name, "1.0.0"))
     response = reg.request("PUT", escaped(name), reg.alice, json=body)
@@ -49,7 +52,8 @@ def test_names_npm_refuses_for_new_packages_are_refused(reg, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["@fs/http", "@s/-x", "a.b-c_d", "x" * 214, "@" + "s" * 100 + "/" + "b" * 112]
+    "name",
+    ["@fs/http", "@s/-x", "@s/_x", "a.b-c_d", "x" * 214, "@" + "s" * 100 + "/" + "b" * 112],
 )
 def test_names_npm_accepts_are_accepted(reg, name):
     body = publish_document(reg.url, name, "1.0.0", make_tarball(name, "1.0.0"))

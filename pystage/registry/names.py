@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 # npm's rules for new package names (validate-npm-package-name): lowercase,
-# URL-safe, none of ~'!()* after the scope, no leading dot or underscore (nor
-# hyphen when unscoped), at most 214 characters, optional scope.
-_NAME = re.compile(r"^(?:@([a-z0-9-~][a-z0-9-._~]*)/)?([a-z0-9-][a-z0-9-._]*)$")
+# URL-safe, none of ~'!()* after the scope, no leading dot (nor hyphen or
+# underscore when unscoped: after a scope both are fine), at most 214
+# characters, optional scope.
+_NAME = re.compile(r"^(?:@([a-z0-9-~][a-z0-9-._~]*)/)?([a-z0-9-_][a-z0-9-._]*)$")
 _RESERVED = {"node_modules", "favicon.ico"}
 # Node.js built-in module names: npm no longer accepts them as new unscoped names.
 _NODE_BUILTINS = frozenset(
@@ -39,10 +40,10 @@ def name_problem(name: object) -> str | None:
     if len(name) > 214:
         return "package name must be at most 214 characters"
     match = _NAME.match(name)
-    if not match or name.startswith("-"):
+    if not match or name.startswith(("-", "_")):
         return (
             f'invalid package name "{name}": use lowercase letters, digits and '
-            "- . _, optionally with an @scope/ prefix, and no leading . _ or -"
+            "- . _, optionally with an @scope/ prefix, and no leading . (nor _ or - unscoped)"
         )
     if match.group(2) in _RESERVED:
         return f'invalid package name "{name}": {match.group(2)} is reserved'
