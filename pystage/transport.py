@@ -377,8 +377,20 @@ class Transport:
             conn.used = True
             try:
                 conn.sock.settimeout(read_timeout)
-                _send(conn.sock, head, body, length)
-                status, reason, resp_headers, keep = _read_head(conn.reader, method, url)
+                try:
+                    _send(conn.sock, head, body, length)
+                except OSError as exc:
+                    # a server may answer before the body is all in (a 413 for a publish
+                    # over its limit, a 401) and close: that answer is what the user must
+                    # see, not the broken pipe; the connection then carries nothing more
+                    early = (
+                        None if isinstance(exc, TimeoutError) else _early_answer(conn, method, url)
+                    )
+                    if early is None:
+                        raise
+                    status, reason, resp_headers, keep = early
+                else:
+                    status, reason, resp_headers, keep = _read_head(conn.reader, method, url)
             except (TransportError, OSError) as exc:
                 conn.close()
                 if isinstance(exc, TimeoutError):
@@ -735,6 +747,17 @@ def _send(sock: socket.socket, head: bytes, body, length: int | None) -> None:
         sock.sendall(b"0\r\n\r\n")
     elif sent != length:
         raise ConnectionBroken(f"the request body was {sent} bytes, not the {length} announced")
+
+
+def _early_answer(
+    conn: _Connection, method: str, url: str
+) -> tuple[int, str, Headers, bool] | None:
+    """The answer a server sent before it stopped reading the request, if it did."""
+    try:
+        status, reason, headers, _ = _read_head(conn.reader, method, url)
+    except (TransportError, OSError):
+        return None
+    return status, reason, headers, False
 
 
 def _read_head(reader, method: str, url: str) -> tuple[int, str, Headers, bool]:

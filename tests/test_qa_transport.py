@@ -1,0 +1,112 @@
+"""Regressions of the own HTTP/1.1 transport against the requests-based client it
+replaced (commit 2413388), found by running both clients' CLIs against the same
+misbehaving servers. Each test pins what the old client did right and the new one
+did not, through a real loopback socket."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+
+import pytest
+from test_http import make
+
+from pystage import transport as t
+from pystage.errors import PystageError
+
+
+class EarlyAnswerServer:
+    """Reads a request's head and a little of its body, answers at once and closes
+    without reading the rest (as a front server enforcing a body limit does); the
+    kernel then resets the connection, since unread data was left."""
+
+    def __init__(self, status: int, payload: dict, reset: bool) -> None:
+        self.body = json.dumps(payload).encode()
+        self.status = status
+        self.reset = reset
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+        self.request_lines: list[bytes] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rb") as reader:
+                self.request_lines.append(reader.readline().rstrip())
+                while reader.readline() not in (b"\r\n", b""):
+                    pass
+                reader.read(64 * 1024)
+                conn.sendall(
+                    b"HTTP/1.1 %d Payload Too Large\r\ncontent-type: application/json\r\n"
+                    b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+                    % (self.status, len(self.body), self.body)
+                )
+                if self.reset:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def early_server():
+    servers = []
+
+    def start(status=413, payload=None, reset=False):
+        server = EarlyAnswerServer(status, payload or {"error": "request entity too large"}, reset)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+BIG = b"x" * (32 * 1024 * 1024)  # far more than the socket buffers hold
+
+
+def _pieces():
+    for i in range(0, len(BIG), 1024 * 1024):
+        yield BIG[i : i + 1024 * 1024]
+
+
+class _Sized:
+    """A sized iterable body, as the streamed publish document is."""
+
+    def __len__(self):
+        return len(BIG)
+
+    def __iter__(self):
+        return _pieces()
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
+@pytest.mark.parametrize("body", ["bytes", "sized-iterable"])
+def test_an_answer_sent_before_the_upload_ended_is_returned(early_server, reset, body):
+    # requests (urllib3) read the server's answer when sending the body broke off;
+    # the transport said only that the connection broke
+    server = early_server(reset=reset)
+    data = BIG if body == "bytes" else _Sized()
+    transport = t.Transport()
+    resp = transport.request("POST", server.url + "-/stage/package/big", data=data)
+    assert resp.status_code == 413
+    assert resp.json() == {"error": "request entity too large"}
+    assert transport._idle == {}  # that connection carries nothing more
+
+
+def test_a_publish_over_the_registrys_limit_is_its_413_not_a_socket_hang_up(tmp_path, early_server):
+    server = early_server(payload={"error": "request body of 33554432 bytes is over the limit"})
+    client = make(tmp_path, server.url)
+    with pytest.raises(PystageError) as err:
+        client.request("POST", "-/stage/package/big", data=_Sized())
+    assert err.value.code == "E413"
+    assert "over the limit" in err.value.message
+    assert server.request_lines == [b"POST /-/stage/package/big HTTP/1.1"]  # never repeated
