@@ -334,7 +334,7 @@ class RegistryClient:
             )
             resp.on_error = lambda exc, method=method: self._network_error(method, exc.url, exc)
             if resp.status_code in (301, 302, 303, 307, 308) and resp.headers.get("location"):
-                location = resp.headers["location"]
+                location = _header_text(resp.headers["location"])
                 resp.close()
                 try:
                     location = urljoin(resp.url, location)
@@ -533,6 +533,15 @@ class _Body:
             self.data.seek(self.start)
         self.used = True
         return self.data
+
+
+def _header_text(value: str) -> str:
+    """A header value read as latin-1 whose bytes are UTF-8 (a Location with a non-ASCII
+    path), as text; otherwise as it is."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _is_otp_challenge(resp) -> bool:

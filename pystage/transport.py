@@ -18,12 +18,13 @@ import socket
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 CHUNK = 64 * 1024
 MAX_LINE = 64 * 1024
 MAX_HEADERS = 256
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # with the unreserved: what stays as it is
 
 
 # -- errors ----------------------------------------------------------------------
@@ -608,9 +609,12 @@ class _Target:
         self.port = port or default
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.netloc = host if self.port == default else f"{host}:{self.port}"
-        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if _unsafe(self.path) or " " in self.path:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if _unsafe(path):
             raise InvalidRequest(f"invalid URL {url!r}", url)
+        # what a request line cannot carry (spaces, non-ASCII as UTF-8) is escaped, as
+        # requests and WHATWG URLs do; escapes already there stay
+        self.path = quote(path, safe=_URL_SAFE)
         self.absolute = f"{self.scheme}://{self.netloc}{self.path}"
         self.host_port = f"{host}:{self.port}"
         self.userinfo = (unquote(parts.username or ""), unquote(parts.password or ""))

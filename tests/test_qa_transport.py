@@ -110,3 +110,24 @@ def test_a_publish_over_the_registrys_limit_is_its_413_not_a_socket_hang_up(tmp_
     assert err.value.code == "E413"
     assert "over the limit" in err.value.message
     assert server.request_lines == [b"POST /-/stage/package/big HTTP/1.1"]  # never repeated
+
+
+@pytest.mark.parametrize(
+    ("location", "path"),
+    [
+        (b"/a b", "/a%20b"),  # requests quoted what a URL cannot carry
+        (b"/caf\xc3\xa9", "/caf%C3%A9"),  # the header's UTF-8 bytes, escaped as such
+        (b"/a%20b?q=x y", "/a%20b?q=x%20y"),  # escapes already there stay as they are
+    ],
+    ids=["space", "utf8", "escaped"],
+)
+def test_a_location_with_characters_a_url_cannot_carry_is_followed_escaped(
+    tmp_path, scripted_server, location, path
+):
+    scripted_server.get(
+        "-/stage",
+        raw=b"HTTP/1.1 302 Found\r\nlocation: " + location + b"\r\ncontent-length: 0\r\n\r\n",
+    )
+    scripted_server.get(path, json={"items": []})
+    assert make(tmp_path, scripted_server.url).json("GET", "-/stage") == {"items": []}
+    assert [c.path for c in scripted_server.calls] == ["/-/stage", path]
