@@ -142,7 +142,15 @@ class Response:
 
     @property
     def text(self) -> str:
-        return self.content.decode(_charset(self.headers.get("content-type", "")), "replace")
+        charset = _charset(self.headers.get("content-type", ""))
+        if charset is None:
+            # undeclared: UTF-8 when the bytes are, else latin-1 (what requests took
+            # text/* to be; an error page from an old proxy or server often is)
+            try:
+                return self.content.decode("utf-8")
+            except UnicodeDecodeError:
+                charset = "latin-1"
+        return self.content.decode(charset, "replace")
 
     def json(self) -> Any:
         import json
@@ -155,7 +163,7 @@ class Response:
             self._body = None
 
 
-def _charset(content_type: str) -> str:
+def _charset(content_type: str) -> str | None:
     for param in content_type.split(";")[1:]:
         key, _, value = param.strip().partition("=")
         if key.lower() == "charset" and value:
@@ -166,7 +174,7 @@ def _charset(content_type: str) -> str:
                 return codecs.lookup(name).name
             except LookupError:
                 break
-    return "utf-8"
+    return None
 
 
 # -- connections ------------------------------------------------------------------

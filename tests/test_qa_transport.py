@@ -131,3 +131,20 @@ def test_a_location_with_characters_a_url_cannot_carry_is_followed_escaped(
     scripted_server.get(path, json={"items": []})
     assert make(tmp_path, scripted_server.url).json("GET", "-/stage") == {"items": []}
     assert [c.path for c in scripted_server.calls] == ["/-/stage", path]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", "déjà vu".encode("latin-1")),  # requests read text/* as ISO-8859-1
+        ("text/plain", "déjà vu".encode()),  # and UTF-8 stays UTF-8
+        ("text/plain; charset=iso-8859-1", "déjà vu".encode("latin-1")),
+    ],
+    ids=["latin1-undeclared", "utf8-undeclared", "latin1-declared"],
+)
+def test_an_error_page_in_latin1_is_shown_as_text(tmp_path, scripted_server, content_type, body):
+    scripted_server.get("-/stage/x", status=500, body=body, headers={"content-type": content_type})
+    with pytest.raises(PystageError) as err:
+        make(tmp_path, scripted_server.url, **{"fetch-retries": 0}).request("GET", "-/stage/x")
+    assert err.value.code == "E500"
+    assert err.value.message.endswith(" - déjà vu")
