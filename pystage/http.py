@@ -288,6 +288,7 @@ class RegistryClient:
                 err = self._network_error(method, url, exc)
                 if (
                     attempt < self.retries
+                    and exc.retryable
                     and body.replayable
                     and (method in IDEMPOTENT or not exc.sent)
                 ):
@@ -466,6 +467,20 @@ class RegistryClient:
         where = self.redactor(url)
         target = url_host(url)  # never the userinfo of a URL
         text = str(exc)
+        if isinstance(exc, t.ProxyError) and exc.status:
+            proxy = self.proxy_for_url(url) or ""
+            hint = "check the proxy / https-proxy settings"
+            if exc.status == 407:
+                hint = (
+                    "the proxy wants credentials: put them in its URL, "
+                    "e.g. https-proxy=http://user:password@proxy:3128"
+                )
+            return PystageError(
+                f"E{exc.status}",
+                f"{exc.status} {exc.reason} - the proxy {url_host(proxy)} refused to open "
+                f"a tunnel to {target}".replace("  ", " "),
+                hint,
+            )
         if isinstance(exc, t.ProxyError):
             proxy = self.proxy_for_url(url) or ""
             return PystageError(
@@ -500,6 +515,12 @@ class RegistryClient:
             "ETIMEDOUT": "the registry did not answer in time; try again later",
             "ECERT": "set cafile=<path> in your npmrc for a private CA",
         }
+        if getattr(exc, "client_certificate_required", False):
+            reason = "the registry requires a client certificate"
+            from pystage.config import nerf_dart
+
+            dart = nerf_dart(self.registry if same_host(url, self.registry) else url)
+            hints["ECERT"] = f"set {dart}:certfile=<path> and {dart}:keyfile=<path> in your npmrc"
         return PystageError(code, f"request to {where} failed, reason: {reason}", hints.get(code))
 
 

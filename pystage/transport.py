@@ -32,9 +32,11 @@ _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # with the unreserved: what stays as it is
 
 class TransportError(Exception):
     """A request that got no (complete) answer. ``sent`` is False when nothing can
-    have reached the server, so any request may safely be tried again."""
+    have reached the server, so any request may safely be tried again; ``retryable``
+    is False when trying again cannot help (a certificate, a name, a refused proxy)."""
 
     sent = True
+    retryable = True
 
     def __init__(self, message: str, url: str = "") -> None:
         super().__init__(message)
@@ -46,7 +48,7 @@ class ConnectError(TransportError):
 
 
 class NameNotResolved(ConnectError):
-    pass
+    retryable = False  # npm does not retry ENOTFOUND either: a bad name, or offline
 
 
 class ConnectTimeout(ConnectError):
@@ -54,15 +56,19 @@ class ConnectTimeout(ConnectError):
 
 
 class ProxyError(ConnectError):
-    pass
+    status: int | None = None  # the proxy's answer to CONNECT, when it refused the tunnel
+    reason = ""
 
 
 class TLSError(ConnectError):
-    pass
+    retryable = False
+    client_certificate_required = False
 
 
 class InvalidRequest(ConnectError):
     """A URL or header value that cannot be sent (e.g. a line break in a header)."""
+
+    retryable = False
 
 
 class ReadTimeout(TransportError):
@@ -404,6 +410,11 @@ class Transport:
                 conn.close()
                 if isinstance(exc, TimeoutError):
                     raise ReadTimeout("timed out waiting for the answer", url) from None
+                if _certificate_required(exc):
+                    # TLS 1.3: the server's refusal arrives with its first answer
+                    err = TLSError("the server requires a client certificate", url)
+                    err.client_certificate_required = True
+                    raise err from None
                 # a keep-alive connection the server closed just as it was reused:
                 # nothing was answered, so a request that may be repeated is sent again
                 if reused and attempt == 0 and method in IDEMPOTENT and _replayable(data):
@@ -635,6 +646,10 @@ class _Target:
         return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
+def _certificate_required(exc: BaseException) -> bool:
+    return "CERTIFICATE_REQUIRED" in str(getattr(exc, "reason", "") or "").upper()
+
+
 def _unsafe(text: str) -> bool:
     return "\r" in text or "\n" in text or "\x00" in text
 
@@ -679,7 +694,9 @@ def _tunnel(sock: socket.socket, target: _Target, proxy: _Target, timeout) -> No
         raise ProxyError(f"the proxy did not open a tunnel: {exc}", target.url) from None
     if not 200 <= status < 300:
         sock.close()
-        raise ProxyError(f"the proxy refused the tunnel: {status} {reason}", target.url)
+        err = ProxyError(f"the proxy answered {status} {reason} to CONNECT", target.url)
+        err.status, err.reason, err.retryable = status, reason, False
+        raise err
 
 
 def _socks(proxy: _Target, target: _Target, timeout) -> socket.socket:

@@ -402,3 +402,13 @@ def test_an_invalid_content_length_is_a_broken_connection_that_is_not_reused(raw
     assert closed.wait(5)
     assert transport.request("GET", server.url + "/").content == b"fine"
     assert server.connections == 2
+
+
+def test_a_tls_alert_asking_for_a_client_certificate_is_named():
+    import ssl
+
+    class Alert(ssl.SSLError):
+        reason = "TLSV13_ALERT_CERTIFICATE_REQUIRED"
+
+    assert t._certificate_required(Alert(1, "tlsv13 alert certificate required"))
+    assert not t._certificate_required(ConnectionResetError(104, "reset"))
