@@ -623,7 +623,13 @@ class _Target:
             raise InvalidRequest(f"unsupported URL scheme {parts.scheme!r}", url)
         if not parts.hostname:
             raise InvalidRequest(f"invalid URL {url!r}: no host", url)
-        self.host = parts.hostname
+        host = parts.hostname
+        if not host.isascii():  # an internationalized name goes out in its ASCII (IDNA) form
+            try:
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise InvalidRequest(f"invalid host name in {url!r}", url) from None
+        self.host = host
         default = {"http": 80, "https": 443}.get(self.scheme, 1080)
         self.port = port or default
         host = f"[{self.host}]" if ":" in self.host else self.host

@@ -412,3 +412,11 @@ def test_a_tls_alert_asking_for_a_client_certificate_is_named():
 
     assert t._certificate_required(Alert(1, "tlsv13 alert certificate required"))
     assert not t._certificate_required(ConnectionResetError(104, "reset"))
+
+
+def test_an_internationalized_host_name_goes_out_in_its_idna_form(raw_server):
+    proxy = raw_server(keep_alive(answer(body=b"ok")))
+    t.Transport().request("GET", "http://bücher.example/x", proxy=f"http://127.0.0.1:{proxy.port}")
+    line, headers, _ = proxy.requests[0]
+    assert line == b"GET http://xn--bcher-kva.example/x HTTP/1.1"
+    assert headers["host"] == "xn--bcher-kva.example"
