@@ -75,9 +75,14 @@ def test_list_human_output_is_a_table(setup):
     server.state.items = [
         staged_item("demo-pkg", "1.1.0", stage_id="0f3c2a4e-1111-4222-8333-944445555666")
     ]
+    server.state.items.append(
+        staged_item("b", "2.0.0", stage_id="1f3c2a4e-1111-4222-8333-944445555666", actor="al")
+    )
     result = ours("list")
     assert result.returncode == 0, result.stderr
-    header, row = result.stdout.splitlines()[:2]
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []  # no padding left at the ends
+    header, row = lines[:2]
     assert header.split() == ["id", "package", "version", "tag", "staged", "at", "staged", "by"]
     assert row.split() == [
         "0f3c2a4e-1111-4222-8333-944445555666",

@@ -137,7 +137,16 @@ class StageRenderer:
         # (asked of the stream: --color makes Rich's console claim to be a terminal)
         if not _isatty(self.out.file):
             self.out.width = 10_000
-        self.out.print(table)
+        # Rich pads every cell to its column's width, the last one too: no line should
+        # end in spaces (they break `cut`, diffs and copy-paste)
+        with self.out.capture() as captured:
+            self.out.print(table)
+        import re
+
+        # (with colour on, the padding sits before the closing style codes)
+        unpadded = re.sub(r" +((?:\x1b\[[0-9;]*m)*)$", r"\1", captured.get(), flags=re.M)
+        self.out.file.write(unpadded)
+        self.out.file.flush()
         if not self.quiet:
             count = len(items)
             self.err.print(f"{count} staged item{'s' if count != 1 else ''}", markup=False)
