@@ -31,7 +31,7 @@ def _couch_path(username: str) -> str:
 
 def login_couch(client: RegistryClient, username: str, password: str) -> str:
     """npm-profile's loginCouch: PUT the user document; on 409 re-PUT at its revision."""
-    client.redactor.add(password)
+    client.add_secret(password)
     body = {
         "_id": f"org.couchdb.user:{username}",
         "name": username,
@@ -57,7 +57,7 @@ def login_couch(client: RegistryClient, username: str, password: str) -> str:
     token = data.get("token") if isinstance(data, dict) else None
     if not token:
         raise PystageError("ELOGIN", "the registry accepted the login but sent no token")
-    client.redactor.add(token)
+    client.add_secret(token)
     return token
 
 
@@ -66,7 +66,7 @@ def _login_existing(client, username, password, body):
 
     basic = base64.b64encode(f"{username}:{password}".encode()).decode()
     auth = {"authorization": f"Basic {basic}"}
-    client.redactor.add(basic)
+    client.add_secret(basic)
     current = client.json("GET", _couch_path(username), params={"write": "true"}, headers=auth)
     for k, v in (current or {}).items():
         if not body.get(k) or k == "roles":
@@ -122,7 +122,7 @@ def login_web(
         sleep=client.sleep,
         message="Login at:",
     )
-    client.redactor.add(token)
+    client.add_secret(token)
     return token
 
 
@@ -195,10 +195,9 @@ def logout(client: RegistryClient) -> LogoutResult:
             result.revoke_error = err.message
     if cred.source.startswith("config:"):
         where = cred.source.split(":", 1)[1]
-        layer = client.config.layer(where)
-        if where in ("user", "project", "global") and layer is not None:
-            if remove_credentials_from_npmrc(layer.source, cred.reg_key):
-                result.removed_from.append(layer.source)
+        if cred.file:
+            if remove_credentials_from_npmrc(cred.file, cred.reg_key):
+                result.removed_from.append(cred.file)
         else:
             result.left_in = "environment" if where == "env" else where
     elif cred.source == "env":

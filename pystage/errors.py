@@ -55,3 +55,26 @@ def exit_code_for(code: str) -> int:
 class UsageError(PystageError):
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__("EUSAGE", message, hint)
+
+
+class RegistryHTTPError(PystageError):
+    """An HTTP answer the command could not use (a 4xx or 5xx, a refused OTP), as npm's
+    ``HttpErrorBase``: the status, the request's method and URL (redacted), and the
+    answer's JSON body (None when it had none)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        status: int,
+        method: str,
+        url: str,
+        body: object = None,
+    ) -> None:
+        super().__init__(code, message, hint)
+        self.status = status
+        self.method = method
+        self.url = url
+        self.body = body

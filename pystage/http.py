@@ -1,8 +1,21 @@
-"""The registry client: one transport (keep-alive connections), credentials per URL, OTP,
-retries, npm error codes.
+"""The registry client: one requests session (``session.py``), credentials per URL,
+redirects, retries, OTP challenges, npm's error codes.
 
-Redaction of secrets (tokens, passwords, OTPs) lives here too, so every
-message and log line that leaves the client goes through one place.
+It takes plain values (``ClientSettings``, frozen, made once per command by
+``context.make_client``) and its collaborators: the credential resolver, an
+OTP provider (None: an OTP challenge is EOTP), and callbacks for ``-v`` lines
+and the registry's ``npm-notice`` header. It never prints and never reads
+configuration; every message it makes goes through its redactor.
+
+Retries live here, in one place: urllib3 is told to retry nothing. Like
+npm-registry-fetch: idempotent requests (and any request that cannot have
+reached the server) are tried ``fetch-retries`` more times after a network
+failure or a 408/429/5xx, waiting ``fetch-retry-mintimeout`` x
+``fetch-retry-factor``^n (at most ``fetch-retry-maxtimeout``) or the
+answer's Retry-After. ``fetch-timeout`` is a total deadline for each attempt
+(its redirects included), as npm's is per fetch: an answer that trickles or
+never ends is cut off there. A streamed download has a stall timeout instead
+(no socket read may wait longer than ``fetch-timeout``).
 """
 
 from __future__ import annotations
@@ -10,69 +23,43 @@ from __future__ import annotations
 import io
 import json as jsonlib
 import re
-import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
 from pystage import __version__
-from pystage.config import Config, url_host
-from pystage.credentials import CredentialResolver, same_host
-from pystage.errors import PystageError
+from pystage.config import url_host
+from pystage.credentials.lookup import same_host
+from pystage.errors import PystageError, RegistryHTTPError
+from pystage.proxy import ProxySettings, proxy_for
+from pystage.redact import Redactor, redact  # noqa: F401 - redact: re-exported for callers
+from pystage.tls import TlsSettings
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
 OK = (200, 201, 202, 204)
-
-# -- redaction -----------------------------------------------------------------
-
-MASK = "***"
-_SECRET_PATTERN_SOURCES = [
-    (r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+(:[^/\s@]*)?@", r"\1" + MASK + "@"),
-    (r"(?i)\b(bearer|basic)\s+(?!realm\b)[A-Za-z0-9._~+/=-]{4,}", r"\1 " + MASK),
-    (r"\bnpm_[A-Za-z0-9]{36}\b", "npm_" + MASK),
-    (r"(?i)(:_authToken|:_auth|:_password)\s*=\s*\S+", r"\1=" + MASK),
-    (r"(?i)otpauth://\S+", "otpauth://" + MASK),
-    (r'(?i)("(?:password|token|otp|secret)"\s*:\s*)"[^"]*"', r'\1"' + MASK + '"'),
-]
-_compiled: list = []
+CONNECT_TIMEOUT = 30.0
+_UNSAFE_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def _secret_patterns() -> list:
-    """Compiled on the first redaction, not at import (a command that fails nowhere
-    never needs them)."""
-    if not _compiled:
-        _compiled.extend((re.compile(p), repl) for p, repl in _SECRET_PATTERN_SOURCES)
-    return _compiled
+@dataclass(frozen=True)
+class ClientSettings:
+    """Everything the client needs from the configuration, read once."""
 
-
-class Redactor:
-    """Masks known secret values and anything secret-shaped."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        self._secrets: set[str] = set()
-        self.add(*secrets)
-
-    def add(self, *secrets: str | None) -> None:
-        for s in secrets:
-            # very short values would mangle ordinary text; OTP codes have 6+ digits
-            if s and len(str(s)) >= 4:
-                self._secrets.add(str(s))
-
-    def __call__(self, text: str) -> str:
-        if not text:
-            return text
-        for s in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(s, MASK)
-        for pattern, repl in _secret_patterns():
-            text = pattern.sub(repl, text)
-        return text
-
-
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    return Redactor(secrets)(text)
+    registry: str
+    command: str = "stage"
+    auth_type: str | None = None
+    retries: int = 2  # fetch-retries
+    retry_factor: float = 10.0  # fetch-retry-factor
+    retry_min: float = 10.0  # fetch-retry-mintimeout, seconds
+    retry_max: float = 60.0  # fetch-retry-maxtimeout, seconds
+    timeout: float | None = 300.0  # fetch-timeout, seconds (None or 0: none)
+    max_json_bytes: int = 64 * 1024 * 1024
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    tls: TlsSettings = field(default_factory=TlsSettings)
 
 
 # -- identity ------------------------------------------------------------------
@@ -99,81 +86,49 @@ def user_agent() -> str:
 
 
 class RegistryClient:
-    """Talks to one registry (``registry``) and, carefully, to URLs it points at."""
+    """Talks to one registry (``settings.registry``) and, carefully, to URLs it points at."""
 
     def __init__(
         self,
-        config: Config,
+        settings: ClientSettings,
+        credentials,
         *,
-        registry: str | None = None,
-        command: str = "stage",
-        otp: str | None = None,
-        interactive: bool | None = None,
-        package: str | None = None,
-        token: str | None = None,
-        token_source: str = "login",
-        use_keyring: bool = True,
+        otp=None,
         log: Callable[[str], None] | None = None,
-        otp_handler=None,
-        transport=None,
+        notice: Callable[[str], None] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
-        from pystage.config import normalize_registry
-        from pystage.otp import OtpHandler
-
-        self.config = config
-        self.registry = normalize_registry(registry) if registry else config.registry_for(package)
-        self.command = command
-        self.package = package
-        self.credentials = CredentialResolver(
-            config, self.registry, token=token, token_source=token_source, use_keyring=use_keyring
-        )
-        given = otp if otp is not None else config.get("otp")
-        self.otp = otp_handler or OtpHandler(
-            registry=self.registry,
-            given=str(given) if given else None,
-            interactive=interactive,
-            env=config.env,
-        )
-        self.redactor = Redactor([given] if given else [])
+        self.settings = settings
+        self.registry = settings.registry
+        self.command = settings.command
+        self.credentials = credentials  # a CredentialResolver: for_url(url) -> Credential
+        self.otp = otp  # an OtpHandler, or None: a challenge is EOTP
+        self.redactor = redactor or Redactor()
+        if otp is not None and otp.given:
+            self.redactor.add(otp.given)
         self._log = log
-        self._transport = transport
-        self.retries = _int(config.get("fetch-retries"), 2)
-        self.retry_factor = _float(config.get("fetch-retry-factor"), 10)
-        self.retry_min = _float(config.get("fetch-retry-mintimeout"), 10000) / 1000
-        self.retry_max = _float(config.get("fetch-retry-maxtimeout"), 60000) / 1000
-        self.timeout = _float(config.get("fetch-timeout"), 300000) / 1000 or None
+        self._notice = notice
+        self._session = None
         self.sleep = time.sleep
 
     # -- plumbing ----------------------------------------------------------------
     @property
-    def transport(self):
-        if self._transport is None:
-            from pystage.transport import Transport
+    def session(self):
+        if self._session is None:
+            from pystage.session import new_session
 
-            # no ~/.netrc, no proxy variables but npm's (proxy_for), no CA variables:
-            # the transport knows only what it is given
-            self._transport = Transport(
-                headers={"user-agent": user_agent(), "accept-encoding": "gzip"},
-                tls_context=self._tls_context,
+            self._session = new_session(
+                self.settings.tls, {"user-agent": user_agent(), "accept-encoding": "gzip"}
             )
-        return self._transport
-
-    def _tls_context(self, cert):
-        from pystage.tls import client_context
-
-        return client_context(self.config, cert)
+        return self._session
 
     def proxy_for_url(self, url: str) -> str | None:
-        from pystage.proxy import proxy_for
-
-        proxy = proxy_for(url, self.config.get, self.config.env)
-        if proxy:
-            self.redactor.add(*_userinfo_secrets(proxy))
-        return proxy
+        return proxy_for(url, self.settings.proxy)
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def __enter__(self):
         return self
@@ -190,6 +145,10 @@ class RegistryClient:
         """Use ``token`` for this registry from now on (after a login or an OIDC exchange)."""
         self.credentials.set_token(token, source)
         self.redactor.add(token)
+
+    def add_secret(self, *secrets: str | None) -> None:
+        """Mask ``secrets`` in everything this client (and the process) says from now on."""
+        self.redactor.add(*secrets)
 
     def has_credential(self, url: str | None = None) -> bool:
         cred = self.credentials.for_url(url or self.registry)
@@ -227,6 +186,9 @@ class RegistryClient:
         otp_ok: bool = True,
         timeout=None,
     ):
+        """One logical request; an answer whose status is not in ``expect`` raises
+        RegistryHTTPError. ``stream``: the body is read by the caller (``iter_content``)
+        with a stall timeout; otherwise it is read here, under the deadline."""
         method = method.upper()
         url = self.url(path)
         extra = dict(headers or {})
@@ -235,16 +197,17 @@ class RegistryClient:
             extra.setdefault("content-type", "application/json")
             self._note_body_secrets(json)
         body = _Body(data)
-        otp = self.otp.given
-        resp = self._send(method, url, params, body, extra, otp, stream, timeout)
+        call = _Call(method, url, params, body, extra, stream, timeout)
+        otp = self.otp.given if self.otp is not None else None
+        resp = self._send(call, otp)
         if otp_ok and _is_otp_challenge(resp):
-            resp = self._answer_challenge(
-                method, url, params, body, extra, stream, timeout, resp, otp
-            )
+            resp = self._answer_challenge(call, resp, otp)
         return self._check(method, url, resp, expect)
 
-    def _answer_challenge(self, method, url, params, body, extra, stream, timeout, resp, sent):
-        if not body.replayable:
+    def _answer_challenge(self, call, resp, sent):
+        if self.otp is None:
+            raise self._error(call.method, call.url, resp, code="EOTP")
+        if not call.body.replayable:
             raise PystageError(
                 "EOTP",
                 "the registry asked for a one-time password and this request cannot be repeated",
@@ -258,58 +221,62 @@ class RegistryClient:
             if code is None:
                 break
             self.redactor.add(code)
-            resp = self._send(method, url, params, body, extra, code, stream, timeout)
+            resp = self._send(call, code)
             if not _is_otp_challenge(resp):
                 return resp
             if attempt == 0:
                 code = self.otp.retry_after_refusal(self._registry_message(resp))
         raise self._error(
-            method, url, resp, code="EOTP", message="the registry refused the one-time password"
+            call.method,
+            call.url,
+            resp,
+            code="EOTP",
+            message="the registry refused the one-time password",
         )
 
     def _poll(self, url: str):
-        resp = self._send("GET", self.url(url), None, _Body(None), {}, None, False, None)
+        resp = self.request("GET", url, expect=range(100, 600), otp_ok=False)
         if resp.status_code >= 400:
             self._check("GET", url, resp, OK)
         return resp.status_code, resp.headers, _body_json(resp)
 
-    def _send(self, method, url, params, body, extra, otp, stream, timeout):
+    def _send(self, call, otp):
         """One logical request: redirects (auth recomputed per hop) and retries."""
-        from pystage.transport import TransportError
+        from pystage.session import Deadline, NetworkFailure
 
         attempt = 0
         while True:
             start = time.monotonic()
+            call.deadline = Deadline(None if call.stream else self._total_timeout(call.timeout))
             try:
-                resp = self._send_following_redirects(
-                    method, url, params, body, extra, otp, stream, timeout
-                )
-            except TransportError as exc:
-                err = self._network_error(method, url, exc)
+                resp = self._send_following_redirects(call, otp)
+            except NetworkFailure as exc:
+                err = self._network_error(call.method, call.url, exc)
                 if (
-                    attempt < self.retries
+                    attempt < self.settings.retries
                     and exc.retryable
-                    and body.replayable
-                    and (method in IDEMPOTENT or not exc.sent)
+                    and call.body.replayable
+                    and (call.method in IDEMPOTENT or not exc.sent)
                 ):
                     attempt += 1
-                    self.log(f"http {method} {url} {err.code}, retry #{attempt}")
+                    self.log(f"http {call.method} {call.url} {err.code}, retry #{attempt}")
                     self._backoff(attempt, None)
                     continue
                 raise err from None
             elapsed = int((time.monotonic() - start) * 1000)
             self.log(
-                f"http {method} {resp.status_code} {resp.url} {elapsed}ms"
+                f"http {call.method} {resp.status_code} {resp.url} {elapsed}ms"
                 + (f" attempt #{attempt + 1}" if attempt else "")
             )
+            self._show_notice(resp)
             if (
                 resp.status_code in RETRY_STATUSES
-                and attempt < self.retries
-                and method in IDEMPOTENT
-                and body.replayable
+                and attempt < self.settings.retries
+                and call.method in IDEMPOTENT
+                and call.body.replayable
             ):
                 retry_after = _retry_after_seconds(resp.headers.get("retry-after"))
-                if retry_after is not None and retry_after > self.retry_max:
+                if retry_after is not None and retry_after > self.settings.retry_max:
                     # e.g. an account locked for 5 minutes: a shorter wait is a sure refusal
                     return resp
                 attempt += 1
@@ -318,22 +285,39 @@ class RegistryClient:
                 continue
             return resp
 
-    def _send_following_redirects(self, method, url, params, body, extra, otp, stream, timeout):
+    def _send_following_redirects(self, call, otp):
+        from pystage.session import Answer, NetworkFailure, classify
+
+        method, url, body, params, extra = call.method, call.url, call.body, call.params, call.extra
+        anonymous = False  # after a redirect from https to http: no credential goes in clear
         for _ in range(MAX_REDIRECTS + 1):
-            headers = self._headers_for(url, extra, otp)
-            cred = self.credentials.for_url(url)
-            resp = self.transport.request(
-                method,
-                url,
-                params=params,
-                data=body.payload(),
-                headers=headers,
-                stream=stream,
-                timeout=self._timeouts(timeout),
-                proxy=self.proxy_for_url(url),
-                cert=cred.cert if cred else None,
+            if call.deadline.expired():
+                raise NetworkFailure("ETIMEDOUT", url, "fetch-timeout")
+            headers = self._headers_for(url, extra, otp, method, anonymous)
+            cred = None if anonymous else self.credentials.for_url(url)
+            proxy = self.proxy_for_url(url)
+            try:
+                raw = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=body.payload(),
+                    headers=headers,
+                    stream=True,
+                    timeout=self._timeouts(call),
+                    allow_redirects=False,
+                    proxies={"http": proxy, "https": proxy} if proxy else {},
+                    verify=self.settings.tls.verify,
+                    cert=cred.cert if cred else None,
+                )
+            except Exception as exc:
+                failure = classify(exc, url)
+                if failure is None:
+                    raise
+                raise failure from None
+            resp = Answer(
+                raw, lambda exc, m=method, u=url: self._network_error(m, exc.url or u, exc)
             )
-            resp.on_error = lambda exc, method=method: self._network_error(method, exc.url, exc)
             if resp.status_code in (301, 302, 303, 307, 308) and resp.headers.get("location"):
                 location = _header_text(resp.headers["location"])
                 resp.close()
@@ -350,7 +334,12 @@ class RegistryClient:
                 if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
                     method, body = "GET", _Body(None)
                 params = None  # already part of the Location
-                if not same_host(location, url):
+                downgrade = _scheme(url) == "https" and _scheme(location) != "https"
+                if downgrade:
+                    # as npm's fetch (a new origin): the request goes on without the
+                    # token, which nerf-darts would otherwise attach (they ignore the scheme)
+                    anonymous = True
+                if downgrade or not same_host(location, url):
                     # explicit auth/OTP headers belong to the original host only
                     extra = {
                         k: v
@@ -360,34 +349,71 @@ class RegistryClient:
                     otp = None
                 url = location
                 continue
+            if not call.stream:
+                resp.read_all(call.deadline, self.settings.max_json_bytes)
             return resp
         raise PystageError("EMAXREDIRECT", f"too many redirects for {self.redactor(url)}")
 
-    def _headers_for(self, url: str, extra: Mapping[str, str], otp: str | None) -> dict:
+    def _headers_for(
+        self,
+        url: str,
+        extra: Mapping[str, str],
+        otp: str | None,
+        method: str,
+        anonymous: bool = False,
+    ) -> dict:
         headers = {"npm-command": self.command}
-        auth_type = self.config.get("auth-type")
-        if auth_type:
-            headers["npm-auth-type"] = str(auth_type)
-        cred = self.credentials.for_url(url)
+        if self.settings.auth_type:
+            headers["npm-auth-type"] = self.settings.auth_type
+        cred = None if anonymous else self.credentials.for_url(url)
         if cred and cred.authorization:
             headers["authorization"] = cred.authorization
             self.redactor.add(*cred.secrets())
         if otp:
             headers["npm-otp"] = otp
         headers.update(extra)
+        for name, value in headers.items():
+            # a line break would start a header of the sender's choosing, a NUL cut one
+            # short; requests checks line breaks only. The value is not shown: it may be
+            # a secret
+            if _UNSAFE_HEADER.search(name) or _UNSAFE_HEADER.search(str(value)):
+                raise PystageError(
+                    "EFETCH",
+                    f"request to {self.redactor(url)} not sent: the {name.strip()!r} header "
+                    "holds a control character",
+                )
         return headers
 
-    def _timeouts(self, timeout):
+    def _total_timeout(self, timeout) -> float | None:
         if timeout is not None:
-            return timeout
-        read = self.timeout
-        return (min(30.0, read) if read else 30.0, read)
+            return timeout[1] if isinstance(timeout, tuple) else timeout
+        return self.settings.timeout
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+    def _timeouts(self, call) -> tuple[float, float | None]:
+        """(connect, read) for one attempt: never past the request's deadline."""
+        if call.timeout is not None:
+            connect, read = (
+                call.timeout if isinstance(call.timeout, tuple) else (call.timeout, call.timeout)
+            )
+        else:
+            read = self.settings.timeout
+            connect = min(CONNECT_TIMEOUT, read) if read else CONNECT_TIMEOUT
+        left = call.deadline.remaining()
+        if left is not None:
+            left = max(left, 0.001)
+            connect = min(connect, left) if connect else left
+            read = min(read, left) if read else left
+        return connect, read
+
+    def _wait_for(self, attempt: int, retry_after: float | None) -> float:
+        s = self.settings
         wait = retry_after
         if wait is None:
-            wait = min(self.retry_min * (self.retry_factor ** (attempt - 1)), self.retry_max)
-        self.sleep(min(max(wait, 0.0), self.retry_max))
+            wait = min(s.retry_min * (s.retry_factor ** (attempt - 1)), s.retry_max)
+        return min(max(wait, 0.0), s.retry_max)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+        self.sleep(self._wait_for(attempt, retry_after))
 
     def _note_body_secrets(self, payload: Any) -> None:
         if isinstance(payload, Mapping):
@@ -396,6 +422,14 @@ class RegistryClient:
                     self.redactor.add(v)
                 elif isinstance(v, Mapping):
                     self._note_body_secrets(v)
+
+    def _show_notice(self, resp) -> None:
+        """npm-registry-fetch logs a registry's ``npm-notice`` header (Verdaccio sends
+        one with an OTP challenge) as ``npm notice``; so does pystage, through the
+        callback ``cli/`` gave (which escapes it: it is registry text)."""
+        text = resp.headers.get("npm-notice")
+        if text and self._notice:
+            self._notice(self.redactor(_header_text(text)))
 
     # -- errors --------------------------------------------------------------------
     def _check(self, method, url, resp, expect):
@@ -418,7 +452,7 @@ class RegistryClient:
 
     def _error(
         self, method, url, resp, *, code: str | None = None, message: str | None = None
-    ) -> PystageError:
+    ) -> RegistryHTTPError:
         status = resp.status_code
         where = self.redactor(resp.url or url)
         registry_text = self._registry_message(resp)
@@ -454,74 +488,89 @@ class RegistryClient:
             hint = hint or "you may lack permission for this package, or need to log in again"
         elif code == "E404" and not self.has_credential(url):
             hint = "private packages and staged versions are only visible when logged in"
-        err = PystageError(code, self.redactor(message), self.redactor(hint) if hint else hint)
-        err.status = status
-        err.body = _body_json(resp)
-        return err
+        return RegistryHTTPError(
+            code,
+            self.redactor(message),
+            self.redactor(hint) if hint else hint,
+            status=status,
+            method=method,
+            url=where,
+            body=_body_json(resp),
+        )
 
     def _network_error(self, method, url, exc) -> PystageError:
-        from pystage import transport as t
-
         # after a redirect, the URL that failed is not the one first asked for
         url = exc.url or url
         where = self.redactor(url)
         target = url_host(url)  # never the userinfo of a URL
-        text = str(exc)
-        if isinstance(exc, t.ProxyError) and exc.status:
+        code = exc.kind
+        if code == "EPROXY" and exc.proxy_status:
             proxy = self.proxy_for_url(url) or ""
             hint = "check the proxy / https-proxy settings"
-            if exc.status == 407:
+            if exc.proxy_status == 407:
                 hint = (
                     "the proxy wants credentials: put them in its URL, "
                     "e.g. https-proxy=http://user:password@proxy:3128"
                 )
             return PystageError(
-                f"E{exc.status}",
-                f"{exc.status} {exc.reason} - the proxy {url_host(proxy)} refused to open "
-                f"a tunnel to {target}".replace("  ", " "),
+                f"E{exc.proxy_status}",
+                f"{exc.proxy_status} {exc.proxy_reason} - the proxy {url_host(proxy)} refused "
+                f"to open a tunnel to {target}".replace("  ", " "),
                 hint,
             )
-        if isinstance(exc, t.ProxyError):
+        if code == "EPROXY":
             proxy = self.proxy_for_url(url) or ""
             return PystageError(
-                "ECONNREFUSED" if "refused" in text.lower() else "ECONNRESET",
+                "ECONNREFUSED" if exc.detail == "refused" else "ECONNRESET",
                 f"request to {where} failed, reason: the proxy "
                 f"{url_host(proxy) if proxy else ''} did not connect it".replace("  ", " "),
                 "check the proxy / https-proxy / noproxy settings and the "
                 "HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables",
             )
-        if isinstance(exc, t.TLSError):
-            code = "ECERT"
-        elif isinstance(exc, (t.ConnectTimeout, t.ReadTimeout)):
-            code = "ETIMEDOUT"
-        elif isinstance(exc, t.NameNotResolved):
-            code = "ENOTFOUND"
-        elif isinstance(exc, t.InvalidRequest):
-            code = "EFETCH"
-        elif isinstance(exc, t.ConnectError):
-            code = "ECONNRESET" if "reset" in text.lower() else "ECONNREFUSED"
-        else:
-            code = "ECONNRESET"
+        timeout_ms = int((self.settings.timeout or 0) * 1000)
         reason = {
             "ECONNREFUSED": f"connect ECONNREFUSED {target}",
             "ENOTFOUND": f"getaddrinfo ENOTFOUND {target.split(':')[0]}",
-            "ETIMEDOUT": "timed out",
+            "ETIMEDOUT": (
+                f"no complete answer within fetch-timeout ({timeout_ms} ms)"
+                if exc.detail == "fetch-timeout"
+                else "timed out"
+            ),
             "ECONNRESET": "socket hang up",
             "ECERT": "certificate verification failed",
-        }.get(code, self.redactor(text))
+        }.get(code, self.redactor(exc.detail))
         hints = {
             "ECONNREFUSED": f"is the registry at {self.redactor(self.registry)} running?",
             "ENOTFOUND": "check the registry URL and your network",
             "ETIMEDOUT": "the registry did not answer in time; try again later",
             "ECERT": "set cafile=<path> in your npmrc for a private CA",
         }
-        if getattr(exc, "client_certificate_required", False):
+        if exc.detail == "fetch-timeout":
+            hints["ETIMEDOUT"] = (
+                "the registry's answer did not end in time; raise fetch-timeout if it is "
+                "merely slow"
+            )
+        if exc.client_certificate_required:
             reason = "the registry requires a client certificate"
             from pystage.config import nerf_dart
 
             dart = nerf_dart(self.registry if same_host(url, self.registry) else url)
             hints["ECERT"] = f"set {dart}:certfile=<path> and {dart}:keyfile=<path> in your npmrc"
         return PystageError(code, f"request to {where} failed, reason: {reason}", hints.get(code))
+
+
+class _Call:
+    """One logical request, as the retry and OTP loops repeat it."""
+
+    def __init__(self, method, url, params, body, extra, stream, timeout) -> None:
+        self.method = method
+        self.url = url
+        self.params = params
+        self.body = body
+        self.extra = extra
+        self.stream = stream
+        self.timeout = timeout
+        self.deadline: Any = None
 
 
 # -- helpers -------------------------------------------------------------------
@@ -554,6 +603,10 @@ class _Body:
             self.data.seek(self.start)
         self.used = True
         return self.data
+
+
+def _scheme(url: str) -> str:
+    return url.split(":", 1)[0].lower()
 
 
 def _header_text(value: str) -> str:
@@ -624,32 +677,3 @@ def _retry_after_seconds(value: str | None) -> float | None:
 def _snippet(text: str, limit: int = 200) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _userinfo_secrets(url: str) -> list[str]:
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(url)
-    return [unquote(s) for s in (parts.username, parts.password) if s]
-
-
-def _int(v, default):
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return default
-
-
-def _float(v, default):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return default
-
-
-def stderr_logger(redactor: Redactor | None = None) -> Callable[[str], None]:
-    def log(message: str) -> None:
-        sys.stderr.write(f"pystage {message}\n")
-        sys.stderr.flush()
-
-    return log

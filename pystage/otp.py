@@ -7,11 +7,15 @@ In order, when the registry challenges a request:
    (keyring service ``pystage-otp``; refused in CI, where it would turn 2FA
    into a second copy of the token);
 3. the registry's web flow, when the challenge carries ``authUrl``/``doneUrl``
-   and we are at a terminal: print the URL, try a browser, poll ``doneUrl``;
+   and we are at a terminal: show the URL, try a browser, poll ``doneUrl``;
 4. a hidden prompt, when stdin and stdout are terminals.
 
 Otherwise: EOTP with a hint about ``--otp``. After a refused code a terminal
 user is asked once more (prompt only).
+
+This module never touches the terminal: the prompt, the notices and the
+browser opener are injected by ``cli/`` (``pystage/cli/terminal.py``). A
+handler without a prompt is not interactive, whatever the terminal is.
 """
 
 from __future__ import annotations
@@ -123,7 +127,7 @@ def totp_now(secret: str, now: float | None = None) -> str:
 
 def stored_totp_secret(registry: str, env: Mapping[str, str] | None = None) -> str | None:
     from pystage.config import nerf_dart
-    from pystage.credentials import OTP_KEYRING_SERVICE, keyring_get
+    from pystage.credentials.keyring_store import OTP_KEYRING_SERVICE, keyring_get
 
     if is_ci(env):
         return None
@@ -161,11 +165,15 @@ class OtpHandler:
     ) -> None:
         self.registry = registry
         self.given = normalize_code(given) if given else None
-        self.interactive = is_interactive() if interactive is None else interactive
+        # at a terminal (web flow, prompt): as told, else when a prompt was injected
+        # and stdin/stdout are terminals; asking needs the injected prompt either way
+        if interactive is None:
+            interactive = prompt is not None and is_interactive()
+        self.interactive = interactive
         self.env = os.environ if env is None else env
-        self._prompt = prompt or _hidden_prompt
+        self._prompt = prompt
         self._opener = opener
-        self._notify = notify or (lambda msg: (sys.stderr.write(msg + "\n"), sys.stderr.flush()))
+        self._notify = notify or (lambda msg: None)
         self.use_stored_secret = use_stored_secret
         self.web_timeout = web_timeout
         self._sleep = sleep
@@ -233,12 +241,13 @@ class OtpHandler:
         return totp_now(secret, self._wall())
 
     def _ask(self) -> str:
+        if self._prompt is None:
+            raise otp_required_error(self.registry)
         try:
             code = normalize_code(
                 self._prompt("This operation requires a one-time password.\nEnter OTP: ")
             )
         except EOFError:  # Ctrl-D: the user was asked and gave nothing
-            sys.stderr.write("\n")
             code = ""
         if not code:
             raise PystageError(
@@ -266,17 +275,8 @@ class OtpHandler:
         if self._opener is not None:
             try:
                 self._opener(url)
-            except Exception:
+            except Exception:  # a browser that fails to start: the URL was shown
                 pass
-            return
-        if is_ci(self.env) or self.env.get("npm_config_browser") == "false":
-            return
-        try:
-            import webbrowser
-
-            webbrowser.open(url)
-        except Exception:
-            pass
 
 
 def wait_for_web_auth(
@@ -327,9 +327,3 @@ def _retry_after(headers: Mapping[str, str], default: float) -> float:
         return max(0.0, float(value))
     except ValueError:
         return default
-
-
-def _hidden_prompt(text: str) -> str:
-    import getpass
-
-    return getpass.getpass(text, stream=sys.stderr)

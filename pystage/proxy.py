@@ -13,6 +13,7 @@ domain suffixes compared by dot-separated labels, without ports or wildcards.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,14 +22,29 @@ from pystage.errors import PystageError
 _ENV_KEYS = ("https_proxy", "http_proxy", "proxy", "no_proxy")
 
 
-def proxy_for(url: str, config_get, env: Mapping[str, str]) -> str | None:
-    """The proxy URL for ``url``, or None to connect directly.
+@dataclass(frozen=True)
+class ProxySettings:
+    """The proxy settings of one command: npm's keys and the proxy variables."""
 
-    ``config_get`` is a config lookup (``Config.get``); ``env`` the process environment.
-    """
-    proxy_env = _proxy_env(env)
+    configured: str | None = None  # https-proxy || proxy
+    noproxy: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)  # lower-cased proxy variables
+
+    @classmethod
+    def from_config(cls, config) -> ProxySettings:
+        proxy = config.get("https-proxy") or config.get("proxy")
+        return cls(
+            str(proxy) if proxy else None,
+            tuple(_no_proxy_list(config.get("noproxy"))),
+            _proxy_env(config.env),
+        )
+
+
+def proxy_for(url: str, settings: ProxySettings) -> str | None:
+    """The proxy URL for ``url``, or None to connect directly."""
+    proxy_env = settings.env
     scheme = urlsplit(url).scheme.lower()
-    proxy = config_get("https-proxy") or config_get("proxy")
+    proxy = settings.configured
     if not proxy:
         if scheme == "https":
             proxy = proxy_env.get("https_proxy")
@@ -39,7 +55,7 @@ def proxy_for(url: str, config_get, env: Mapping[str, str]) -> str | None:
                 or proxy_env.get("proxy")
             )
     env_no_proxy = _no_proxy_list(proxy_env.get("no_proxy"))
-    no_proxy = _no_proxy_list(config_get("noproxy")) or env_no_proxy
+    no_proxy = list(settings.noproxy) or env_no_proxy
     # the agent checks no_proxy from the environment once more when it connects
     if not proxy or _is_no_proxy(url, no_proxy) or _is_no_proxy(url, env_no_proxy):
         return None

@@ -4,16 +4,38 @@
 from ``cafile`` or from the inline ``ca`` setting (one PEM string, or a
 ``ca[]=`` list), whichever npm's flattening applies last (see session_trust);
 they *replace* the system's authorities, as Node's ``ca`` option does. With
-neither, the usual trust store applies.
+neither, Mozilla's roots (certifi, as Node bundles them) apply, extended by the
+file ``NODE_EXTRA_CA_CERTS`` names, as Node extends them (and, as Node, not
+when ``ca``/``cafile`` is set).
+
+What requests/urllib3 cannot express is here: certificates given inline (not as
+a file), a bundle that replaces rather than extends, and the extra-certificates
+file. The decision is made once per command (TlsSettings, plain values); the
+ssl contexts are built when the first https connection needs them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pystage.errors import PystageError
 
 _END = "-----END CERTIFICATE-----"
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    verify: bool = True  # strict-ssl
+    pems: tuple[str, ...] | None = None  # the CAs that replace the default roots
+    source: str = ""  # where pems came from, for messages
+    extra_ca_file: str | None = None  # NODE_EXTRA_CA_CERTS
+
+    @classmethod
+    def from_config(cls, config) -> TlsSettings:
+        verify, pems, source = session_trust(config)
+        extra = config.env.get("NODE_EXTRA_CA_CERTS") or None
+        return cls(verify, tuple(pems) if pems else None, source, extra)
 
 
 def session_trust(config) -> tuple[bool, list[str] | None, str]:
@@ -84,21 +106,22 @@ def context(pems: list[str], source: str = "the ca setting"):
     return ctx
 
 
-def client_context(config, cert: tuple[str, str] | None = None):
-    """The ssl context for https connections under ``config``'s trust settings, with
-    ``cert`` (certfile, keyfile) offered to the server when given. Built on the first
-    https connection only (a plain-http registry never imports ssl)."""
+def client_context(settings: TlsSettings, cert: tuple[str, str] | None = None):
+    """The ssl context for https connections under ``settings``, with ``cert``
+    (certfile, keyfile) offered to the server when given. Built on the first https
+    connection only (a plain-http registry never loads a certificate bundle)."""
     import ssl
 
-    verify, pems, source = session_trust(config)
-    if not verify:
+    if not settings.verify:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-    elif pems:
-        ctx = context(pems, source)
+    elif settings.pems:
+        ctx = context(list(settings.pems), settings.source)
     else:
         ctx = ssl.create_default_context(cafile=_default_bundle())
+        if settings.extra_ca_file:
+            _load_extra(ctx, settings.extra_ca_file)
     if cert:
         certfile, keyfile = cert
         try:
@@ -108,6 +131,18 @@ def client_context(config, cert: tuple[str, str] | None = None):
                 "ECONFIG", f"cannot use the client certificate {certfile} / {keyfile}: {exc}"
             ) from None
     return ctx
+
+
+def _load_extra(ctx, path: str) -> None:
+    """NODE_EXTRA_CA_CERTS: Node warns about a file it cannot load and goes on with
+    the default roots; so does pystage (the warning is the certificate error that
+    follows, if the registry needed the extra certificates)."""
+    import ssl
+
+    try:
+        ctx.load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError, ValueError):
+        pass
 
 
 def _default_bundle() -> str | None:

@@ -18,8 +18,8 @@ import pytest
 from conftest import requires_npm
 
 from pystage.config import load_config
+from pystage.context import client_from_config
 from pystage.errors import PystageError
-from pystage.http import RegistryClient
 
 
 def _npm(args, cwd, env):
@@ -223,7 +223,7 @@ def _client(tmp_path, registry_url, npmrc="", env=None):
         },
         cli={"registry": registry_url},
     )
-    return RegistryClient(cfg, use_keyring=False, interactive=False)
+    return client_from_config(cfg, use_keyring=False, interactive=False)
 
 
 def test_requests_go_through_the_configured_proxy_with_the_registry_credentials(tmp_path, servers):

@@ -7,6 +7,7 @@ import os
 import stat
 
 from pystage.config import load_config
+from pystage.context import client_from_config
 from pystage.credentials import (
     KEYRING_SERVICE,
     CredentialResolver,
@@ -15,7 +16,6 @@ from pystage.credentials import (
     remove_credentials_from_npmrc,
     save_token_to_npmrc,
 )
-from pystage.http import RegistryClient
 
 
 def cfg(tmp_path, npmrc: str = "", env=None, cli=None):
@@ -137,7 +137,7 @@ def test_save_and_remove_token_in_npmrc(tmp_path):
 
 def _client(tmp_path, registry_url, npmrc):
     c = cfg(tmp_path, npmrc, cli={"registry": registry_url})
-    client = RegistryClient(c, interactive=False, use_keyring=False)
+    client = client_from_config(c, interactive=False, use_keyring=False)
     client.sleep = lambda s: None
     return client
 

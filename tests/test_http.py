@@ -6,59 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import TOKEN, make, token_line  # noqa: F401
 
 from pystage.config import load_config
+from pystage.context import client_from_config
 from pystage.errors import PystageError
-from pystage.http import RegistryClient, redact, user_agent
+from pystage.http import user_agent
 from pystage.otp import OtpHandler
-
-TOKEN = "npm_" + "A" * 36
-_TOKEN_LINE = object()
-
-
-def token_line(registry: str) -> str:
-    return f"{registry.split(':', 1)[1]}:_authToken={TOKEN}\n"  # //127.0.0.1:PORT/
-
-
-def make(
-    tmp_path,
-    registry,
-    npmrc=_TOKEN_LINE,
-    otp=None,
-    prompt=None,
-    interactive=False,
-    log=None,
-    env=None,
-    **cli,
-):
-    """A client for ``registry`` (a scripted server's url), logged in with TOKEN unless
-    ``npmrc`` says otherwise; retries never sleep."""
-    rc = tmp_path / "npmrc"
-    rc.write_text(token_line(registry) if npmrc is _TOKEN_LINE else npmrc)
-    config = load_config(
-        cwd=tmp_path,
-        env={"HOME": str(tmp_path), **(env or {})},
-        cli={
-            "registry": registry,
-            "userconfig": str(rc),
-            "globalconfig": str(tmp_path / "g"),
-            **cli,
-        },
-    )
-    handler = OtpHandler(
-        registry=registry,
-        given=otp,
-        interactive=interactive,
-        env={},
-        prompt=prompt,
-        notify=lambda m: None,
-        opener=lambda u: None,
-        use_stored_secret=False,
-        sleep=lambda s: None,
-    )
-    client = RegistryClient(config, otp=otp, otp_handler=handler, log=log, use_keyring=False)
-    client.sleep = lambda s: None
-    return client
+from pystage.redact import redact
 
 
 def test_headers_auth_and_json(tmp_path, scripted_server):
@@ -274,7 +229,7 @@ def test_web_otp_flow_polls_done_url_honouring_retry_after(tmp_path, scripted_se
         use_stored_secret=False,
         sleep=waits.append,
     )
-    client = RegistryClient(config, otp_handler=handler, use_keyring=False)
+    client = client_from_config(config, otp_handler=handler, use_keyring=False)
     assert client.json("POST", "-/stage/x/approve") == {"ok": True}
     assert opened == ["https://www.reg.example/auth/1"]
     assert "https://www.reg.example/auth/1" in notes[0]
@@ -321,7 +276,7 @@ def test_web_otp_flow_times_out(tmp_path, scripted_server):
         web_timeout=25,
     )
     with pytest.raises(PystageError) as err:
-        RegistryClient(config, otp_handler=handler, use_keyring=False).request("POST", "-/x")
+        client_from_config(config, otp_handler=handler, use_keyring=False).request("POST", "-/x")
     assert err.value.code == "ETIMEDOUT"
     assert now[0] == 20.0
     assert [c.path for c in scripted_server.calls if c.method == "POST"] == ["/-/x"]

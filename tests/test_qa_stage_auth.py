@@ -365,8 +365,8 @@ def test_stored_totp_code_refused_as_already_used_waits_for_the_next_one(
     import pyotp
 
     from pystage.config import load_config
+    from pystage.context import client_from_config
     from pystage.credentials import OTP_KEYRING_SERVICE
-    from pystage.http import RegistryClient
     from pystage.otp import OtpHandler
 
     server = recording_server()
@@ -405,7 +405,7 @@ def test_stored_totp_code_refused_as_already_used_waits_for_the_next_one(
         notify=notices.append,
         wall=lambda: wall[0],
     )
-    client = RegistryClient(config, otp_handler=handler, use_keyring=False)
+    client = client_from_config(config, otp_handler=handler, use_keyring=False)
     assert client.json("POST", f"-/stage/{SID}/approve") == {"ok": True}
     assert [r["headers"].get("npm-otp") for r in server.requests] == [None, used_now, fresh]
     assert 20 <= sum(slept) <= 21

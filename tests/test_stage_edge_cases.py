@@ -142,18 +142,22 @@ def test_a_plain_http_registry_never_loads_the_configured_certificates(scripted,
     assert result.stdout.strip() == "[]"
 
 
-def test_ctrl_d_at_the_otp_prompt_is_no_code_entered(capsys):
+def test_ctrl_d_at_the_otp_prompt_is_no_code_entered(capsys, monkeypatch):
+    import getpass
+
+    from pystage.cli.options import GlobalOptions
     from pystage.errors import PystageError
     from pystage.otp import OtpHandler
 
-    def eof(_question):
+    def eof(*_args, **_kw):
         raise EOFError
 
+    monkeypatch.setattr(getpass, "getpass", eof)
     handler = OtpHandler(
         registry="http://127.0.0.1:1/",
         interactive=True,
         env={},
-        prompt=eof,
+        prompt=GlobalOptions().ui.prompt,  # the terminal's prompt, as cli/ injects it
         use_stored_secret=False,
     )
     with pytest.raises(PystageError) as info:

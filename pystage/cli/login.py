@@ -46,7 +46,7 @@ def command(username, password_stdin, auth_type, save_to_npmrc, otp, scope):
     npmrc), then the keyring.
     """
     from pystage import account
-    from pystage.context import make_client
+    from pystage.context import command_config, make_client
     from pystage.errors import UsageError
     from pystage.otp import is_ci, is_interactive
     from pystage.render.auth import AuthRenderer
@@ -63,27 +63,28 @@ def command(username, password_stdin, auth_type, save_to_npmrc, otp, scope):
         if scope.lstrip("@") == "" or "/" in scope:
             raise UsageError(f"invalid scope: {scope!r}", "a scope looks like @mycorp")
         scope = "@" + scope.lstrip("@")
+    config = command_config(options, otp=otp, extra={"scope": scope} if scope else None)
     with make_client(
         options,
         command="login",
         otp=otp,
-        extra={"scope": scope} if scope else None,
+        config=config,
         # npm login: --registry wins; else the scope's @scope:registry (the
         # client picks it from the scope setting), else registry
         registry=options.registry or None,
     ) as client:
-        scope = client.config.get("scope") or None
+        scope = config.get("scope") or None
         if scope:
             scope = "@" + str(scope).lstrip("@")
-        npmrc = client.config.get("userconfig") if save_to_npmrc else None
+        npmrc = config.get("userconfig") if save_to_npmrc else None
         kind = auth_type or (
-            "web" if interactive and client.config.get("auth-type") == "web" else "legacy"
+            "web" if interactive and config.get("auth-type") == "web" else "legacy"
         )
         token = None
         if kind == "web":
 
             def open_url(url):
-                if is_ci(client.config.env):
+                if is_ci(config.env):
                     return
                 import webbrowser
 
@@ -106,7 +107,7 @@ def command(username, password_stdin, auth_type, save_to_npmrc, otp, scope):
         if scope:
             from pystage.credentials import save_scope_registry_to_npmrc
 
-            save_scope_registry_to_npmrc(client.config.get("userconfig"), scope, client.registry)
+            save_scope_registry_to_npmrc(config.get("userconfig"), scope, client.registry)
         if not username:
             client.set_token(token)
             try:

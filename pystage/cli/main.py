@@ -137,7 +137,11 @@ def _fail(exc: PystageError, verbose: bool, json_mode: bool) -> None:
     if verbose:
         import traceback
 
-        traceback.print_exc()
+        from pystage.redact import redact
+
+        # the traceback holds exception messages and URLs: a secret (a token in a
+        # path, a password in --registry http://u:PASS@host/) is masked here too
+        sys.stderr.write(redact(traceback.format_exc()))
     print_error(exc, json_mode=json_mode)
     sys.exit(exit_code_for(exc.code))
 

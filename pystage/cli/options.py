@@ -32,6 +32,13 @@ class GlobalOptions:
         self.quiet = quiet
         self.given = set() if given is None else given  # the options the user gave
 
+    @property
+    def ui(self):
+        """What the layers below cli/ may ask or tell the user (prompts, notices, -v)."""
+        from pystage.cli.terminal import TerminalUI
+
+        return TerminalUI(self)
+
     def __repr__(self) -> str:
         return f"GlobalOptions({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 

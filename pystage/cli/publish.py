@@ -30,7 +30,7 @@ def command(target, tag, access, dry_run, ignore_scripts, force):
     takes a ready TARBALL, and POSTs npm's publish document to the stage
     endpoint. Prints the contents and `+ name@version (staged with id ID)`.
     """
-    from pystage.context import make_client
+    from pystage.context import command_config, make_client
     from pystage.publishing.flow import PublishRequest, stage_package
     from pystage.render.stage import StageRenderer
 
@@ -46,10 +46,16 @@ def command(target, tag, access, dry_run, ignore_scripts, force):
         json=options.json,
     )
 
-    def client_for(manifest):
-        return make_client(options, manifest=manifest, command="stage", oidc=True)
+    class Connect:
+        def config(self, manifest):
+            return command_config(options, manifest=manifest)
 
-    outcome = stage_package(request, client_for, render)
+        def client(self, config, manifest):
+            return make_client(
+                options, manifest=manifest, config=config, command="stage", oidc=True
+            )
+
+    outcome = stage_package(request, Connect(), render)
     if options.json:
         render.json(outcome.to_npm_json())
     else:

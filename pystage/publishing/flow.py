@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from pystage.errors import PystageError
@@ -30,6 +29,15 @@ from pystage.publishing.manifest import (
     patch_for_publish,
     prepare_manifest,
 )
+
+
+class Connector(Protocol):
+    """How the flow reaches a registry: ``config(manifest)`` is the configuration with the
+    manifest's publishConfig applied (read again after scripts may have changed it);
+    ``client(config, manifest)`` opens the one RegistryClient the flow sends with."""
+
+    def config(self, manifest: dict) -> Any: ...
+    def client(self, config: Any, manifest: dict) -> Any: ...
 
 
 class Reporter(Protocol):
@@ -67,24 +75,24 @@ class PublishOutcome:
 
 
 def stage_package(
-    request: PublishRequest, client_for: Callable[[dict], object], reporter: Reporter
+    request: PublishRequest, connect: Connector, reporter: Reporter
 ) -> PublishOutcome:
-    """Stage one package. ``client_for(manifest)`` builds the RegistryClient (it applies
-    the manifest's publishConfig)."""
+    """Stage one package. The client is opened once, after the last manifest read (so
+    with its final publishConfig), and closed when the document is sent."""
     target = os.path.abspath(request.target or ".")
     if os.path.isdir(target):
-        return _stage_directory(target, request, client_for, reporter)
+        return _stage_directory(target, request, connect, reporter)
     if os.path.isfile(target):
-        return _stage_tarball(target, request, client_for, reporter)
+        return _stage_tarball(target, request, connect, reporter)
     raise PystageError("ENOENT", f"no such package directory or tarball: {request.target}")
 
 
-def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
+def _stage_directory(path, request, connect, reporter) -> PublishOutcome:
     from pystage.packing.manifest import read_manifest
 
     prepared = _read_directory(path, read_manifest)
-    client = client_for(prepared.manifest)
-    tag, access, default_tag = _tag_and_access(client, request)
+    config = connect.config(prepared.manifest)
+    tag, access, default_tag = _tag_and_access(config, request)
     _local_checks(prepared.manifest, tag, access, default_tag, request.force)
     _run_script(path, "prepublishOnly", prepared.manifest, request)
     from pystage.packing import pack
@@ -101,39 +109,41 @@ def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
         tarball = packed.path
         # scripts may have rewritten package.json: send what is there now
         prepared = _read_directory(path, read_manifest, report=reporter)
-        client = client_for(prepared.manifest)
-        tag, access, default_tag = _tag_and_access(client, request)
+        config = connect.config(prepared.manifest)
+        tag, access, default_tag = _tag_and_access(config, request)
         _local_checks(prepared.manifest, tag, access, default_tag, request.force)
         # pack() recorded what it wrote: no second read of a possibly huge tarball
         # (read_tarball is for tarballs pystage did not make)
         contents = packed
-        outcome = _send(
-            client,
-            prepared.manifest,
-            contents,
-            tarball,
-            tag,
-            access,
-            default_tag,
-            request,
-            reporter,
-        )
+        with connect.client(config, prepared.manifest) as client:
+            outcome = _send(
+                client,
+                prepared.manifest,
+                contents,
+                tarball,
+                tag,
+                access,
+                default_tag,
+                request,
+                reporter,
+            )
     _run_script(path, "publish", outcome.manifest, request)
     _run_script(path, "postpublish", outcome.manifest, request)
     return outcome
 
 
-def _stage_tarball(path, request, client_for, reporter) -> PublishOutcome:
+def _stage_tarball(path, request, connect, reporter) -> PublishOutcome:
     contents = read_tarball(path)
     source = MemorySource(contents.names, contents.texts)
     prepared = prepare_manifest(contents.manifest, source, fix=False)
     _report_warnings(prepared, reporter)
-    client = client_for(prepared.manifest)
-    tag, access, default_tag = _tag_and_access(client, request)
+    config = connect.config(prepared.manifest)
+    tag, access, default_tag = _tag_and_access(config, request)
     _local_checks(prepared.manifest, tag, access, default_tag, request.force)
-    return _send(
-        client, prepared.manifest, contents, path, tag, access, default_tag, request, reporter
-    )
+    with connect.client(config, prepared.manifest) as client:
+        return _send(
+            client, prepared.manifest, contents, path, tag, access, default_tag, request, reporter
+        )
 
 
 def _read_directory(path, read_manifest, report: Reporter | None = None) -> PreparedManifest:
@@ -154,8 +164,7 @@ def _report_warnings(prepared: PreparedManifest, reporter: Reporter) -> None:
         reporter.warn(warning)
 
 
-def _tag_and_access(client, request) -> tuple[str, str | None, bool]:
-    config = client.config
+def _tag_and_access(config, request) -> tuple[str, str | None, bool]:
     tag = request.tag if request.tag is not None else config.get("tag", "latest")
     access = request.access if request.access is not None else config.get("access")
     default_tag = request.tag is None and config.is_default("tag")

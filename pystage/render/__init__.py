@@ -45,7 +45,7 @@ def print_json(data: Any) -> None:
 
 
 def print_error(exc: PystageError, json_mode: bool = False) -> None:
-    from pystage.http import redact  # last line of defence: no secret-shaped text leaves
+    from pystage.redact import redact  # last line of defence: no secret-shaped text leaves
 
     message, hint = safe(redact(exc.message)), safe(redact(exc.hint or ""))
     if json_mode:

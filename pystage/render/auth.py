@@ -86,6 +86,6 @@ class AuthRenderer:
 
 def _shown(registry: str) -> str:
     """A registry URL as printed: any user:password@ in it masked."""
-    from pystage.http import redact
+    from pystage.redact import redact
 
     return redact(registry)

@@ -30,9 +30,6 @@ from urllib.parse import urlsplit
 from pystage.config import Config, nerf_dart, url_host
 from pystage.errors import PystageError
 
-KEYRING_SERVICE = "pystage"
-OTP_KEYRING_SERVICE = "pystage-otp"
-
 
 @dataclass(frozen=True)
 class Credential:
@@ -44,6 +41,7 @@ class Credential:
     certfile: str | None = None
     keyfile: str | None = None
     auth_key: str | None = None  # which config key provided it (_authToken, _auth, username)
+    file: str | None = None  # the npmrc it was read from (logout removes it there)
 
     @property
     def authorization(self) -> str | None:
@@ -98,6 +96,12 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
         found = config.where(f"{reg_key}:{name}")
         return f"config:{found.where}" if found else "config"
 
+    def file(name):
+        found = config.where(f"{reg_key}:{name}")
+        if found is None or found.where not in ("user", "project", "global"):
+            return None
+        return found.source
+
     certfile, keyfile = get("certfile"), get("keyfile")
     cert = (certfile, keyfile) if certfile and keyfile else (None, None)
     if get("_authToken"):
@@ -108,6 +112,7 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
             certfile=cert[0],
             keyfile=cert[1],
             auth_key="_authToken",
+            file=file("_authToken"),
         )
     if get("_auth"):
         auth = str(get("_auth"))
@@ -123,6 +128,7 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
             certfile=cert[0],
             keyfile=cert[1],
             auth_key="_auth",
+            file=file("_auth"),
         )
     if get("username") and get("_password"):
         user = str(get("username"))
@@ -139,10 +145,16 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
             certfile=cert[0],
             keyfile=cert[1],
             auth_key="username",
+            file=file("username"),
         )
     if cert[0]:
         return Credential(
-            reg_key, layer("certfile"), certfile=cert[0], keyfile=cert[1], auth_key="certfile"
+            reg_key,
+            layer("certfile"),
+            certfile=cert[0],
+            keyfile=cert[1],
+            auth_key="certfile",
+            file=file("certfile"),
         )
     return None
 
@@ -194,6 +206,8 @@ def config_credential_for(config: Config, url: str) -> Credential | None:
 
 
 def keyring_credential_for(url: str) -> Credential | None:
+    from pystage.credentials.keyring_store import KEYRING_SERVICE, keyring_backend
+
     backend = keyring_backend()
     if backend is None:
         return None
@@ -274,224 +288,3 @@ class CredentialResolver:
 def _under(url: str, reg_key: str) -> bool:
     here = f"//{url_host(url)}{urlsplit(url).path}"
     return here.startswith(reg_key) or here + "/" == reg_key
-
-
-# -- keyring -------------------------------------------------------------------
-
-
-def keyring_backend():
-    """The usable keyring backend, or None when there is none (headless CI)."""
-    try:
-        import keyring
-        from keyring.backends import fail
-
-        backend = keyring.get_keyring()
-    except Exception:
-        return None
-    if isinstance(backend, fail.Keyring):
-        return None
-    try:
-        from keyring.backends import chainer
-
-        if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
-            return None
-    except ImportError:
-        pass
-    if getattr(backend, "priority", 1) <= 0 and type(backend).__name__ == "ChainerBackend":
-        return None
-    return backend
-
-
-def no_keyring_error() -> PystageError:
-    return PystageError(
-        "ENOKEYRING",
-        "no OS keyring backend is available to store the token",
-        "use --save-to-npmrc to store it in your user npmrc (mode 0600) instead, "
-        "or configure a keyring backend (PYTHON_KEYRING_BACKEND)",
-    )
-
-
-def keyring_store(service: str, key: str, secret: str) -> None:
-    backend = keyring_backend()
-    if backend is None:
-        raise no_keyring_error()
-    try:
-        backend.set_password(service, key, secret)
-    except Exception as exc:
-        raise PystageError(
-            "ENOKEYRING", f"the keyring refused to store the secret: {type(exc).__name__}"
-        ) from None
-
-
-def keyring_get(service: str, key: str) -> str | None:
-    backend = keyring_backend()
-    if backend is None:
-        return None
-    try:
-        return backend.get_password(service, key)
-    except Exception:
-        return None
-
-
-def keyring_delete(service: str, key: str) -> bool:
-    backend = keyring_backend()
-    if backend is None:
-        return False
-    try:
-        if backend.get_password(service, key) is None:
-            return False
-        backend.delete_password(service, key)
-        return True
-    except Exception:
-        return False
-
-
-# -- the user npmrc ------------------------------------------------------------
-
-_CRED_SUFFIXES = ("_authToken", "_auth", "_password", "username", "email", "certfile", "keyfile")
-
-
-def save_token_to_npmrc(path: str, registry: str, token: str) -> None:
-    """Write ``//host/path/:_authToken=token`` to the npmrc at ``path`` (mode 0600), atomically.
-
-    As npm's setCredentialsByURI: the token replaces the key's username/_password.
-    """
-    key = nerf_dart(registry)
-    drop = {f"{key}:{s}" for s in ("_authToken", "_password", "username", "always-auth", "email")}
-    _rewrite_npmrc(path, drop, [f"{key}:_authToken={token}"])
-
-
-def save_scope_registry_to_npmrc(path: str, scope: str, registry: str) -> None:
-    """Write ``@scope:registry=<registry>`` to the npmrc at ``path``, as npm login --scope."""
-    key = f"{scope}:registry"
-    _rewrite_npmrc(path, {key}, [f"{key}={registry}"])
-
-
-def remove_credentials_from_npmrc(path: str, registry: str) -> bool:
-    """Remove every credential key for the registry (a URL or a ``//`` key); True if any went."""
-    key = registry if registry.startswith("//") else nerf_dart(registry)
-    drop = {f"{key}:{s}" for s in _CRED_SUFFIXES}
-    return _rewrite_npmrc(path, drop, [])
-
-
-def _rewrite_npmrc(path: str, drop: set[str], add: list[str]) -> bool:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-        mode = os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        lines, mode = [], 0o600
-    kept, removed = [], False
-    for line in lines:
-        stripped = line.strip()
-        key = stripped.split("=", 1)[0].strip()
-        if key in drop and not stripped.startswith((";", "#")):
-            removed = True
-            continue
-        kept.append(line)
-    if not add and not removed:
-        return False
-    kept.extend(add)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=".npmrc.", dir=directory)
-    try:
-        # credentials in the file: never more open than 0600
-        os.fchmod(fd, mode & 0o600 or 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(kept) + ("\n" if kept else ""))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return removed or bool(add)
-
-
-# -- trusted publishing (OIDC) ---------------------------------------------------
-
-
-def oidc_provider(env) -> str | None:
-    """The CI vendor npm supports trusted publishing for, or None (npm uses ci-info)."""
-    if env.get("GITHUB_ACTIONS"):
-        return "github"
-    if env.get("GITLAB_CI"):
-        return "gitlab"
-    if env.get("CIRCLECI"):
-        return "circleci"
-    return None
-
-
-def exchange_oidc_token(client, package: str) -> str | None:
-    """Exchange the CI's OIDC id token for a package-scoped npm token, as npm's publish does.
-
-    Never raises: trusted publishing is optional, and any failure (no CI, no
-    id-token permission, a registry without the endpoint) falls back silently
-    to the configured credentials. Returns the token, or None.
-    """
-    from urllib.parse import quote
-
-    env = client.config.env
-    provider = oidc_provider(env)
-    if provider is None:
-        return None
-    try:
-        id_token = env.get("NPM_ID_TOKEN")
-        if not id_token and provider == "github":
-            id_token = _github_id_token(client, env)
-        if not id_token:
-            client.log("oidc skipped: no id token available")
-            return None
-        client.redactor.add(id_token)
-        escaped = quote(package, safe="@").replace("%2F", "%2f")  # npa escapedName
-        data = client.json(
-            "POST",
-            f"-/npm/v1/oidc/token/exchange/package/{escaped}",
-            headers={"authorization": f"Bearer {id_token}"},
-            otp_ok=False,
-            expect=(200, 201),
-        )
-    except Exception as exc:  # noqa: BLE001 - documented: OIDC is best effort
-        client.log(
-            f"oidc exchange failed, using configured credentials: "
-            f"{getattr(exc, 'code', type(exc).__name__)}"
-        )
-        return None
-    token = data.get("token") if isinstance(data, dict) else None
-    if token:
-        client.redactor.add(token)
-        client.log("oidc: using a package-scoped token from the trusted publisher exchange")
-    return token or None
-
-
-def _github_id_token(client, env) -> str | None:
-    from urllib.parse import urlencode
-
-    from pystage.transport import TransportError
-
-    url, bearer = env.get("ACTIONS_ID_TOKEN_REQUEST_URL"), env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-    if not (url and bearer):
-        client.log("oidc skipped: the workflow lacks `permissions: id-token: write`")
-        return None
-    client.redactor.add(bearer)
-    host = urlsplit(client.registry).hostname
-    sep = "&" if "?" in url else "?"
-    token_url = f"{url}{sep}{urlencode({'audience': f'npm:{host}'})}"
-    try:
-        resp = client.transport.request(
-            "GET",
-            token_url,
-            headers={"accept": "application/json", "authorization": f"Bearer {bearer}"},
-            timeout=30,
-            proxy=client.proxy_for_url(token_url),
-        )
-    except TransportError:
-        return None
-    if not resp.ok:
-        return None
-    value = resp.json().get("value")
-    return value or None

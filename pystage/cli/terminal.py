@@ -1,0 +1,66 @@
+"""The terminal side of the layers below ``cli/``: what they may ask or tell the user.
+
+The registry client and the OTP provider get these callables from here (through
+``options.ui`` and ``context.make_client``) and never touch stdin, stdout or
+stderr themselves. Everything shown is registry or user text: it goes through
+``render.safe`` (control characters escaped) after the client's redaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+class TerminalUI:
+    def __init__(self, options) -> None:
+        self._options = options
+
+    def prompt(self, text: str) -> str:
+        """A hidden prompt on stderr (the OTP); EOFError (Ctrl-D) goes to the caller."""
+        import getpass
+
+        try:
+            return getpass.getpass(text, stream=sys.stderr)
+        except EOFError:
+            sys.stderr.write("\n")
+            raise
+
+    def notify(self, message: str) -> None:
+        """Instructions the user must see (a web-auth URL, a refused code)."""
+        from pystage.render import safe
+
+        _write_lines(message, safe)
+
+    def notice(self, message: str) -> None:
+        """The registry's ``npm-notice`` header, as npm shows it (``npm notice <text>``):
+        on stderr, hidden by --quiet as npm's loglevel=warn hides it."""
+        if getattr(self._options, "quiet", False):
+            return
+        from pystage.render import safe
+
+        sys.stderr.write(f"pystage notice {safe(message)}\n")
+        sys.stderr.flush()
+
+    def log(self, message: str) -> None:
+        """A ``-v`` line (already redacted by the client)."""
+        from pystage.render import safe
+
+        sys.stderr.write(f"pystage {safe(message)}\n")
+        sys.stderr.flush()
+
+    def open_url(self, url: str) -> None:
+        from pystage.otp import is_ci
+
+        if is_ci() or os.environ.get("npm_config_browser") == "false":
+            return
+        import webbrowser
+
+        webbrowser.open(url)
+
+
+def _write_lines(message: str, safe) -> None:
+    # a notice may hold a line break of our own (the URL on its own line), never the
+    # registry's: each line is escaped on its own
+    sys.stderr.write("\n".join(safe(line) for line in message.split("\n")) + "\n")
+    sys.stderr.flush()
