@@ -42,9 +42,22 @@ def command():
 @click.option(
     "--otp-max-failures",
     type=click.IntRange(min=1),
+    metavar="N",
     default=5,
     show_default=True,
-    help="Wrong one-time passwords in a row before the account is locked.",
+    envvar="PYSTAGE_REGISTRY_OTP_MAX_FAILURES",
+    help="Wrong one-time passwords in a row through one token (or one password login "
+    "from one address) before that token is locked.",
+)
+@click.option(
+    "--otp-account-max-failures",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=20,
+    show_default=True,
+    envvar="PYSTAGE_REGISTRY_OTP_ACCOUNT_MAX_FAILURES",
+    help="Wrong one-time passwords in a row, through any credential, before the whole "
+    "account is locked.",
 )
 @click.option(
     "--otp-lockout",
@@ -52,7 +65,37 @@ def command():
     default=300,
     show_default=True,
     metavar="SECONDS",
-    help="How long a locked account refuses one-time passwords.",
+    envvar="PYSTAGE_REGISTRY_OTP_LOCKOUT",
+    help="How long a locked token or account refuses one-time passwords.",
+)
+@click.option(
+    "--password-max-failures",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=10,
+    show_default=True,
+    envvar="PYSTAGE_REGISTRY_PASSWORD_MAX_FAILURES",
+    help="Wrong passwords for one account within --password-window before its "
+    "password checks answer 429.",
+)
+@click.option(
+    "--password-max-failures-per-address",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=30,
+    show_default=True,
+    envvar="PYSTAGE_REGISTRY_PASSWORD_MAX_FAILURES_PER_ADDRESS",
+    help="Wrong passwords from one client address within --password-window before its "
+    "password checks answer 429.",
+)
+@click.option(
+    "--password-window",
+    type=click.IntRange(min=1),
+    default=900,
+    show_default=True,
+    metavar="SECONDS",
+    envvar="PYSTAGE_REGISTRY_PASSWORD_WINDOW",
+    help="The sliding window in which wrong passwords are counted.",
 )
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 @click.option(
@@ -68,7 +111,11 @@ def serve(
     public_url,
     max_body_size,
     otp_max_failures,
+    otp_account_max_failures,
     otp_lockout,
+    password_max_failures,
+    password_max_failures_per_address,
+    password_window,
     access_log,
     web_auth,
 ):
@@ -99,7 +146,11 @@ def serve(
         open_registration=open_registration,
         max_body_bytes=max_body,
         otp_max_failures=otp_max_failures,
+        otp_account_max_failures=otp_account_max_failures,
         otp_lockout_seconds=otp_lockout,
+        password_max_failures=password_max_failures,
+        password_max_failures_per_address=password_max_failures_per_address,
+        password_window_seconds=password_window,
         access_log=access_log,
         web_auth=web_auth,
     )
@@ -113,9 +164,12 @@ def serve(
             "install the extra: pip install 'pystage[registry]'",
         ) from None
     from pystage.registry.server import serve as run
+    from pystage.registry.storage_faults import StorageUnusable
 
     try:
         run(config, announce=lambda line: click.echo(line, err=False))
+    except StorageUnusable as exc:
+        raise PystageError(exc.code, str(exc)) from None
     except PermissionError as exc:
         raise PystageError(
             "EACCES", f"cannot use storage {config.storage}: {exc.strerror}"
