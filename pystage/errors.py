@@ -22,6 +22,7 @@ EXIT_CODES: dict[str, int] = {
     "ECONNRESET": 6,
     "ETIMEDOUT": 6,
     "ENOTFOUND": 6,
+    "EREVIEW": 8,  # review: a finding at or above --fail-on
     "EINTR": 130,
 }
 DEFAULT_EXIT_CODE = 1
