@@ -24,6 +24,9 @@ EXIT_CODES: dict[str, int] = {
     "ENOTFOUND": 6,
     "EREVIEW": 8,  # review: a finding at or above --fail-on
     "EINTR": 130,
+    # issue 13: `publish --wait` (scripts branch on these two)
+    "EREJECTED": 9,  # the staged version was rejected (or discarded) while waiting
+    "EWAITTIMEOUT": 124,  # gave up waiting, as timeout(1) exits
 }
 DEFAULT_EXIT_CODE = 1
 
