@@ -22,6 +22,7 @@ EXIT_CODES: dict[str, int] = {
     "ECONNRESET": 6,
     "ETIMEDOUT": 6,
     "ENOTFOUND": 6,
+    "EREVIEW": 8,  # review: a finding at or above --fail-on
     "EINTR": 130,
     # issue 13: `publish --wait` (scripts branch on these two)
     "EREJECTED": 9,  # the staged version was rejected (or discarded) while waiting

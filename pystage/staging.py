@@ -440,3 +440,60 @@ def _download_target(output: str | None, cwd: str) -> tuple[str, str | None]:
 
 def describe_items(items: Iterable[dict]) -> list[str]:
     return [f"{i.get('packageName')}@{i.get('version')} ({i.get('id')})" for i in items]
+
+
+# --- what review reads ---------------------------------------------------------------
+
+
+def get_packument(client, name: str) -> dict | None:
+    """The package's full packument; None when the registry has no such package."""
+    try:
+        packument = client.json(
+            "GET", f"/{escape_name(name)}", otp_ok=False, headers={"accept": "application/json"}
+        )
+    except PystageError as err:
+        if err.code == "E404":
+            return None
+        raise
+    if not isinstance(packument, dict):
+        raise PystageError("EBADRESPONSE", f"the registry's packument of {name} is not an object")
+    return packument
+
+
+class TarballStream:
+    """A streamed GET of a tarball: iterate for its chunks; ``close()`` ends it early."""
+
+    def __init__(self, resp) -> None:
+        self._resp = resp
+
+    def __iter__(self):
+        return self._resp.iter_content(_DOWNLOAD_CHUNK, decode_unicode=False)
+
+    def close(self) -> None:
+        self._resp.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def stream_staged_tarball(client, stage_id: str) -> TarballStream:
+    return TarballStream(
+        client.request(
+            "GET", f"/-/stage/{stage_id}/tarball", stream=True, otp_ok=False, expect=(200,)
+        )
+    )
+
+
+def stream_published_tarball(client, name: str, version: str, manifest: dict) -> TarballStream:
+    """A published version's tarball from its ``dist.tarball`` (an http(s) URL the
+    registry gave; credentials still go only where they are keyed for), else from the
+    registry's conventional path."""
+    dist = manifest.get("dist") if isinstance(manifest.get("dist"), dict) else {}
+    url = dist.get("tarball")
+    if not (isinstance(url, str) and re.match(r"^https?://[^\s/]+/\S*$", url)):
+        base = name.rsplit("/", 1)[-1]
+        url = f"/{escape_name(name)}/-/{base}-{version}.tgz"
+    return TarballStream(client.request("GET", url, stream=True, otp_ok=False, expect=(200,)))

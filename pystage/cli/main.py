@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "publish": "pystage.cli.publish:command",
     "list": "pystage.cli.list:command",
     "view": "pystage.cli.view:command",
+    "review": "pystage.cli.review:command",
     "download": "pystage.cli.download:command",
     "approve": "pystage.cli.approve:command",
     "reject": "pystage.cli.reject:command",

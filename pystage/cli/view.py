@@ -1,4 +1,5 @@
-"""pystage view <ID>: every field of one staged item."""
+"""pystage view <ID> [--files]: every field of one staged item, and what its tarball's
+package.json says (lifecycle scripts, entry points, bins, dependencies)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from pystage.cli.options import get_options, global_options
 
 @click.command("view")
 @click.argument("stage_ref", metavar="<ID|NAME@VERSION>", required=False)
+@click.option(
+    "--files",
+    is_flag=True,
+    help="List every file of the staged tarball with its size, mode and sha512.",
+)
 @global_options
-def command(stage_ref):
-    """Show every field of a staged item, by stage id or name@version."""
+def command(stage_ref, files):
+    """Show every field of a staged item, by stage id or name@version.
+
+    At a terminal (not with --json) it also shows the tarball's lifecycle scripts and
+    key package.json fields, on stderr, after npm's fields."""
     from pystage import staging
     from pystage.context import make_client
     from pystage.render.stage import StageRenderer
@@ -22,7 +31,33 @@ def command(stage_ref):
     with make_client(options, package=ref.name) as client:
         stage_id, _ = staging.resolve_stage_ref(client, ref)
         item = staging.view_staged(client, stage_id)
-    if options.json:
-        render.json(item)
-    else:
+        if files:
+            from pystage.review import list_files
+
+            with staging.stream_staged_tarball(client, stage_id) as stream:
+                index = list_files(stream)
+            if options.json:
+                render.json({**item, "files": [e.to_json() for e in index.files.values()]})
+                return
+            render.item(item)
+            render.file_table(index)
+            return
+        if options.json:
+            render.json(item)
+            return
         render.item(item)
+        if not options.quiet:
+            render.key_fields(_peek_manifest(client, staging, stage_id))
+
+
+def _peek_manifest(client, staging, stage_id):
+    """The staged package.json, or the reason it could not be read (a string)."""
+    from pystage.errors import PystageError
+    from pystage.review.peek import read_manifest
+
+    try:
+        with staging.stream_staged_tarball(client, stage_id) as stream:
+            manifest = read_manifest(stream)
+    except (PystageError, ValueError) as err:
+        return f"the staged tarball's package.json could not be read: {err}"
+    return manifest if manifest is not None else "the staged tarball has no package.json"

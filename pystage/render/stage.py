@@ -38,6 +38,29 @@ def stage_item_fields(item: dict) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in fields if v is not None]
 
 
+_LIFECYCLE = ("preinstall", "install", "postinstall", "prepare", "prepublish")
+
+
+def manifest_key_fields(manifest: dict) -> list[tuple[str, Any]]:
+    """package.json fields a reviewer asks about first, in that order."""
+    scripts = manifest.get("scripts") if isinstance(manifest.get("scripts"), dict) else {}
+    lifecycle = {k: scripts[k] for k in _LIFECYCLE if k in scripts}
+    fields: list[tuple[str, Any]] = [
+        ("install scripts", lifecycle or "none"),
+    ]
+    for key in ("main", "module", "exports", "bin", "type"):
+        if manifest.get(key) is not None:
+            fields.append((key, manifest[key]))
+    for key in ("dependencies", "optionalDependencies", "peerDependencies"):
+        deps = manifest.get(key)
+        if isinstance(deps, dict) and deps:
+            fields.append((key, deps))
+    for key in ("bundleDependencies", "bundledDependencies", "os", "cpu", "engines"):
+        if manifest.get(key):
+            fields.append((key, manifest[key]))
+    return fields
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -95,6 +118,36 @@ class StageRenderer:
         console = console or self.out
         for key, value in stage_item_fields(item):
             console.print(Text.assemble((key, "cyan"), ": ", (_text(value), "green")))
+
+    def key_fields(self, manifest) -> None:
+        """What a reviewer asks first, from the tarball's package.json (on stderr, so
+        stdout stays npm's ``stage view``): install scripts, entry points, bins, deps."""
+        from rich.text import Text
+
+        if isinstance(manifest, str):
+            self.err.print(Text(safe(manifest), style="dim"))
+            return
+        for key, value in manifest_key_fields(manifest):
+            self.err.print(Text.assemble((key, "cyan"), ": ", (_text(value), "green")))
+
+    def file_table(self, index) -> None:
+        """view --files: every entry of the tarball, then what is hostile about it."""
+        from rich.text import Text
+
+        for entry in index.files.values():
+            size = str(entry.size) if entry.type == "file" else entry.type
+            line = f"{entry.mode:04o} {size:>10} {entry.sha512 or '-':<95} {safe(entry.path)}"
+            if entry.link is not None:
+                line += f" -> {safe(entry.link)}"
+            self.out.print(line, markup=False, highlight=False, soft_wrap=True)
+        for anomaly in index.anomalies:
+            self.err.print(
+                Text.assemble(
+                    ("warning ", "bold yellow"),
+                    safe(anomaly.path or "(archive)"),
+                    f": {safe(anomaly.message)}",
+                )
+            )
 
     def item_summary(self, item: dict) -> None:
         """What is about to be approved or rejected, on stderr before the OTP prompt."""
