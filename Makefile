@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 EDITABLE    := --config-settings editable_mode=compat -e
 
-.PHONY: venv demo test bench lint docs clean
+.PHONY: venv demo test bench lint docs dist dist-check clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,5 +38,16 @@ docs: $(STAMP)
 	$(PIP_INSTALL) $(EDITABLE) '.[docs]'
 	$(BIN)/sphinx-build -q -W -b html docs site
 
+# what a release uploads: sdist + wheel in dist/, checked as PyPI checks them
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# dist, then the wheel in a fresh venv and the whole test suite run from the sdist
+# (make test runs tests/test_distribution.py with a reduced selection)
+dist-check: dist
+	PYSTAGE_DIST=dist PYSTAGE_SDIST_TESTS=tests $(BIN)/python -m pytest -p no:xdist -q tests/test_distribution.py
+
 clean:
-	rm -rf $(VENV) site .pytest_cache build *.egg-info
+	rm -rf $(VENV) site .pytest_cache build dist *.egg-info

@@ -202,7 +202,7 @@ def _inline_command_spans(text: str):
 
 
 def _doc_files():
-    return sorted(DOCS.glob("*.md")) + [README]
+    return sorted(DOCS.glob("*.md")) + [README, ROOT / "PYPI.md"]
 
 
 @pytest.mark.parametrize("doc", _doc_files(), ids=lambda p: p.name)

@@ -161,7 +161,8 @@ def serve(
         raise PystageError(
             "EMISSINGDEP",
             f"the registry needs {exc.name}, which is not installed",
-            "install the extra: pip install 'pystage[registry]'",
+            "install the extra: python -m pip install 'pystage-npm[registry]' "
+            "(with pipx: pipx install --force 'pystage-npm[registry]')",
         ) from None
     from pystage.registry.server import serve as run
     from pystage.registry.storage_faults import StorageUnusable
