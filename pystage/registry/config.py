@@ -25,6 +25,8 @@ class RegistryConfig:
     otp_lockout_seconds: int = 300
     access_log: bool = False
     web_auth: bool = False  # npm's browser flows: web login and web one-time passwords
+    notify_urls: tuple[str, ...] = ()  # webhooks POSTed a JSON event per history event
+    expiry_sweep_seconds: float = 10.0  # how often staged versions past their expiry are discarded
 
     @property
     def db_path(self) -> Path:

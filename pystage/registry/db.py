@@ -88,7 +88,58 @@ CREATE TABLE IF NOT EXISTS resolved_stages (
     actor TEXT NOT NULL,
     at TEXT NOT NULL
 );
+-- Team workflow (issue 13): approvals towards a policy's quorum, the policies, the history.
+CREATE TABLE IF NOT EXISTS stage_approvals (
+    stage_id TEXT NOT NULL REFERENCES stages(id) ON DELETE CASCADE,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stage_id, actor)   -- one approval per maintainer and staged version
+);
+CREATE TABLE IF NOT EXISTS policies (
+    package TEXT PRIMARY KEY REFERENCES packages(name),
+    approvers INTEGER NOT NULL,
+    expire_after INTEGER,         -- seconds; NULL: staged versions never expire
+    updated TEXT NOT NULL,
+    actor TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    package TEXT NOT NULL,
+    version TEXT,
+    stage_id TEXT,
+    actor TEXT,                   -- NULL for what the registry does itself (expiry)
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS history_by_package ON history(package, seq);
+CREATE TRIGGER IF NOT EXISTS history_is_append_only_update BEFORE UPDATE ON history
+BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS history_is_append_only_delete BEFORE DELETE ON history
+BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
 """
+
+# Columns added after a table first shipped: databases created earlier get them
+# by a guarded ALTER TABLE at start-up. (table, column, declaration)
+ADDED_COLUMNS = (
+    ("stages", "message", "TEXT"),  # the stager's note for the reviewer
+    ("stages", "expires_at", "TEXT"),  # ISO 8601 UTC; NULL: never
+)
+AFTER_COLUMNS = "CREATE INDEX IF NOT EXISTS stages_by_expiry ON stages(expires_at);"
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")  # two processes starting at once must not both ALTER
+    try:
+        for table, column, declaration in ADDED_COLUMNS:
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        conn.execute(AFTER_COLUMNS)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class Database:
@@ -98,6 +149,7 @@ class Database:
         self.path = path
         self._local = threading.local()
         self.conn().executescript(SCHEMA)
+        _add_columns(self.conn())
 
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
