@@ -28,7 +28,7 @@ log = logging.getLogger("pystage.registry.notify")
 RETRIES = 3
 BACKOFF_SECONDS = 0.5  # then 1 s, 2 s
 TIMEOUT_SECONDS = 5.0
-MAX_PENDING = 10_000  # per hook: a hook that is down for long loses the oldest news, not memory
+MAX_PENDING = 10_000  # per hook: a hook down for long costs the newest events, not memory
 _RETRYABLE_STATUS = {408, 429}
 
 
@@ -114,8 +114,9 @@ class _Hook:
                 if exc.code < 500 and exc.code not in _RETRYABLE_STATUS:
                     break
             except (OSError, ValueError) as exc:  # refused, reset, timeout, bad answer
-                reason = getattr(exc, "reason", None) or exc
-                problem = f"{type(exc).__name__}: {reason}"
+                cause = getattr(exc, "reason", None)  # URLError wraps the socket's error
+                cause = cause if isinstance(cause, BaseException) else exc
+                problem = f"{type(cause).__name__}: {cause}"
         log.warning(
             "notification %s #%s to %s failed after %d attempt(s): %s",
             event.get("event"),
