@@ -104,6 +104,22 @@ def command():
     help="Offer npm's browser flows: web login (npm login --auth-type=web) and "
     "confirming one-time passwords on a web page.",
 )
+@click.option(
+    "--notify",
+    "notify_urls",
+    multiple=True,
+    metavar="URL",
+    help="POST a JSON event to URL for every stage, approval, rejection, expiry, publish, "
+    "policy and owner change (repeatable). Retried a few times, never blocks the action.",
+)
+@click.option(
+    "--expiry-sweep",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often staged versions past their policy's expiry are discarded.",
+)
 def serve(
     listen,
     storage,
@@ -118,6 +134,8 @@ def serve(
     password_window,
     access_log,
     web_auth,
+    notify_urls,
+    expiry_sweep,
 ):
     """Serve the registry until interrupted; GET /-/ping answers once it is ready."""
     from pathlib import Path
@@ -138,6 +156,12 @@ def serve(
         if not public_url.startswith(("http://", "https://")):
             raise UsageError(f"--public-url must be an http(s) URL, not {public_url!r}")
         public_url = public_url.rstrip("/") + "/"
+    from pystage.registry.notify import url_problem
+
+    for number, url in enumerate(notify_urls, 1):
+        problem = url_problem(url)
+        if problem:  # not echoed: a hook URL often holds a secret, and stderr ends up in logs
+            raise UsageError(f"--notify URL #{number} {problem}")
     config = RegistryConfig(
         storage=Path(storage).expanduser().resolve() if storage else default_storage_dir(),
         host=host,
@@ -153,6 +177,8 @@ def serve(
         password_window_seconds=password_window,
         access_log=access_log,
         web_auth=web_auth,
+        notify_urls=tuple(notify_urls),
+        expiry_sweep_seconds=expiry_sweep,
     )
     try:
         import starlette  # noqa: F401

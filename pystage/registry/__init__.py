@@ -11,6 +11,12 @@ Modules, each with one job:
 - ``accounts``   users, passwords, tokens, TOTP two-factor and lockout
 - ``service``    the registry's operations over storage (no HTTP here)
 - ``packument``  full and abbreviated packument documents
+- ``policies``   approval policies per package (N approvers, expiry) and their endpoints
+- ``history``    the append-only event log and its endpoint
+- ``owners``     package owners as ``npm owner add/rm`` changes them
+- ``expiry``     the periodic sweep discarding staged versions past their expiry
+- ``notify``     webhooks: each history event POSTed by a background sender
+- ``teamroutes`` the HTTP routes of the pystage extensions (policy, history)
 - ``app``        the Starlette application: HTTP in, service calls, JSON out
 - ``server``     binding the socket and running uvicorn
 

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from pystage.registry import owners
 from pystage.registry import packument as docs
 from pystage.registry import strictjson, tokens
 from pystage.registry.blobs import naming
@@ -26,11 +27,13 @@ from pystage.registry.errors import RegistryError
 from pystage.registry.publishdoc import read_publish_document
 from pystage.registry.service import Registry
 from pystage.registry.storage_faults import storage_fault_handlers
+from pystage.registry.teamroutes import note_header, team_routes
+from pystage.stagenote import MESSAGE_HEADER, REASON_HEADER
 
 SPOOL_WRITE = 1 << 20
 UNSUPPORTED_EDIT = (
-    "unpublishing, deprecating and editing published metadata (owners) are not "
-    "supported by this registry: it only adds versions and moves dist-tags"
+    "unpublishing, deprecating and editing published metadata are not supported by "
+    "this registry: it adds versions, moves dist-tags and changes owners (npm owner)"
 )
 
 
@@ -51,7 +54,7 @@ def create_app(config: RegistryConfig) -> Starlette:
             body.update(otp_challenge_body(registry.web, _base_url(request, config), exc.otp_user))
         return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         exception_handlers={
             RegistryError: registry_error,
@@ -59,6 +62,8 @@ def create_app(config: RegistryConfig) -> Starlette:
             Exception: _crash,
         },
     )
+    app.state.registry = registry  # the server runs its expiry sweep and notifier over it
+    return app
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
@@ -210,7 +215,13 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         user = await logged_in(request)
         name = request.path_params["name"]
         if user.name != name:
-            raise RegistryError(404, f'user "{name}" not found')
+            # npm owner add looks the new owner up here: name and email, as npmjs shows them
+            other = await call(registry.accounts.get, name)
+            if other is None:
+                raise RegistryError(404, f'user "{name}" not found')
+            return JSONResponse(
+                {"_id": f"org.couchdb.user:{name}", "name": name, "email": other.email}
+            )
         return JSONResponse(
             {
                 "_id": f"org.couchdb.user:{name}",
@@ -286,9 +297,10 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
     async def stage_publish(request: Request):
         user = await logged_in(request)
         name = request.path_params["name"]
+        note = note_header(request, MESSAGE_HEADER, "stage message")
         await call(registry.check_may_stage, user, name)
         doc = await read_document(request, name)
-        item = await call(registry.stage, user, doc)
+        item = await call(registry.stage, user, doc, note)
         return JSONResponse(
             {
                 "stageId": item["id"],
@@ -314,7 +326,8 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         user = await logged_in(request)
         stage_id = request.path_params["stage_id"]
         if request.method == "DELETE":
-            await call(registry.reject, user, stage_id, _otp(request))
+            reason = note_header(request, REASON_HEADER, "reject reason")
+            await call(registry.reject, user, stage_id, _otp(request), reason)
             return Response(status_code=204)
         return JSONResponse(await call(registry.stage_item, user, stage_id))
 
@@ -325,14 +338,22 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
 
     async def stage_approve(request: Request):
         user = await logged_in(request)
-        result = await call(registry.approve, user, request.path_params["stage_id"], _otp(request))
-        return JSONResponse(result)
+        status, result = await call(
+            registry.approve, user, request.path_params["stage_id"], _otp(request)
+        )
+        return JSONResponse(result, status_code=status)
 
     async def package_route(request: Request):
         name, rest = _split_package_path(request.path_params["path"])
         if name == "-":
             raise RegistryError(
                 404, f"/{request.url.path.lstrip('/')} is not supported by this registry"
+            )
+        if request.method == "PUT" and len(rest) == 2 and rest[0] == "-rev":
+            user = await logged_in(request)
+            body = await _read_json(request, config.max_json_bytes)
+            return JSONResponse(
+                await call(owners.change_owners, registry, user, name, rest[1], body, _otp(request))
             )
         if request.method == "DELETE" or (request.method == "PUT" and rest):
             raise RegistryError(405, UNSUPPORTED_EDIT)
@@ -396,5 +417,6 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         Route("/-/stage/{stage_id}", stage_view, methods=["GET", "DELETE"]),
         Route("/-/stage/{stage_id}/tarball", stage_tarball, methods=["GET"]),
         Route("/-/stage/{stage_id}/approve", stage_approve, methods=["POST"]),
+        *team_routes(registry, logged_in, lambda r: _read_json(r, config.max_json_bytes)),
         Route("/{path:path}", package_route, methods=["GET", "PUT", "DELETE"]),
     ]

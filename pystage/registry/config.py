@@ -33,6 +33,8 @@ class RegistryConfig:
     password_window_seconds: int = 900
     access_log: bool = False
     web_auth: bool = False  # npm's browser flows: web login and web one-time passwords
+    notify_urls: tuple[str, ...] = ()  # webhooks POSTed a JSON event per history event
+    expiry_sweep_seconds: float = 10.0  # how often staged versions past their expiry are discarded
 
     @property
     def db_path(self) -> Path:

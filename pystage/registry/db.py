@@ -94,10 +94,39 @@ CREATE TABLE IF NOT EXISTS resolved_stages (
     actor TEXT NOT NULL,
     at TEXT NOT NULL
 );
+-- Team workflow (issue 13): approvals towards a policy's quorum, the policies, the history.
+CREATE TABLE IF NOT EXISTS stage_approvals (
+    stage_id TEXT NOT NULL REFERENCES stages(id) ON DELETE CASCADE,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stage_id, actor)   -- one approval per maintainer and staged version
+);
+CREATE TABLE IF NOT EXISTS policies (
+    package TEXT PRIMARY KEY REFERENCES packages(name),
+    approvers INTEGER NOT NULL,
+    expire_after INTEGER,         -- seconds; NULL: staged versions never expire
+    updated TEXT NOT NULL,
+    actor TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    package TEXT NOT NULL,
+    version TEXT,
+    stage_id TEXT,
+    actor TEXT,                   -- NULL for what the registry does itself (expiry)
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS history_by_package ON history(package, seq);
+CREATE TRIGGER IF NOT EXISTS history_is_append_only_update BEFORE UPDATE ON history
+BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS history_is_append_only_delete BEFORE DELETE ON history
+BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
 """
 
 # Columns added after a table first shipped: created on new databases and added to
-# existing ones (guarded ALTER TABLE), with the statement that fills old rows.
+# existing ones by a guarded ALTER TABLE at start-up, with the statement that fills old rows.
 COLUMNS = {
     "tokens": [
         ("key", "TEXT", "UPDATE tokens SET key = substr(token_hash, 1, 32) WHERE key IS NULL"),
@@ -108,17 +137,29 @@ COLUMNS = {
         ("cidr_whitelist", "TEXT NOT NULL DEFAULT '[]'", None),
         ("updated", "TEXT", None),
     ],
+    "stages": [
+        ("message", "TEXT", None),  # the stager's note for the reviewer
+        ("expires_at", "TEXT", None),  # ISO 8601 UTC; NULL: never
+    ],
 }
+AFTER_COLUMNS = "CREATE INDEX IF NOT EXISTS stages_by_expiry ON stages(expires_at);"
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:
-    for table, columns in COLUMNS.items():
-        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        for name, declaration, backfill in columns:
-            if name not in present:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
-                if backfill:
-                    conn.execute(backfill)
+    conn.execute("BEGIN IMMEDIATE")  # two processes starting at once must not both ALTER
+    try:
+        for table, columns in COLUMNS.items():
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for name, declaration, backfill in columns:
+                if name not in present:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+                    if backfill:
+                        conn.execute(backfill)
+        conn.execute(AFTER_COLUMNS)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class Database:

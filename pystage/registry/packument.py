@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pystage.registry.names import tarball_basename
+from pystage.registry.owners import package_rev
 from pystage.registry.service import PackageData
 
 ABBREVIATED_TYPE = "application/vnd.npm.install-v1+json"
@@ -54,6 +55,8 @@ def full_packument(pkg: PackageData, base_url: str) -> dict:
     time.update({v: published for v, _, published in pkg.versions})
     document = {
         "_id": pkg.name,
+        # npm owner add/rm PUTs the maintainers back to /<name>/-rev/<_rev>
+        "_rev": package_rev(pkg.modified, [n for n, _ in pkg.maintainers]),
         "name": pkg.name,
         "dist-tags": pkg.tags,
         "versions": versions,

@@ -32,8 +32,10 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
     import uvicorn
 
     from pystage.registry.app import create_app
+    from pystage.registry.expiry import Sweeper
 
     app = create_app(config)  # opens storage before the port accepts anything
+    registry = app.state.registry
     sock = bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -49,16 +51,29 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
         )
     )
     logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
+    _log_to_stderr(logging.getLogger("pystage.registry"))  # failed hooks, sweep errors
     announce(f"pystage registry listening on http://{shown}:{port}/ (storage: {config.storage})")
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal;
     # with SIGTERM mapped to KeyboardInterrupt both end here as a clean exit.
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    sweeper = Sweeper(registry, config.expiry_sweep_seconds).start()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        sweeper.stop()
+        registry.notifier.close()  # the last events get a moment to go out
+
+
+def _log_to_stderr(logger: logging.Logger) -> None:
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("pystage registry: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def _log_config() -> dict:

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from pystage.registry import history
 from pystage.registry.accounts import Accounts, User
 from pystage.registry.blobs import BlobStore, probe_directory
 from pystage.registry.config import RegistryConfig
@@ -26,9 +27,11 @@ from pystage.registry.db import Database
 from pystage.registry.errors import RegistryError
 from pystage.registry.identity import with_server_identity
 from pystage.registry.names import is_valid_version, name_problem, tag_problem, tarball_basename
+from pystage.registry.notify import Notifier
+from pystage.registry.policies import policy_of
 from pystage.registry.publishdoc import PublishDocument
 from pystage.registry.storage_faults import startup_fault
-from pystage.registry.timefmt import now_iso
+from pystage.registry.timefmt import iso_after, now_iso
 from pystage.registry.webauth import WebAuth
 
 STAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -56,7 +59,11 @@ class PackageData:
     maintainers: list[tuple[str, str | None]]
 
 
-def _stage_item(row) -> dict:
+def _stage_item(row, approvals: list[dict] | None = None, required: int = 1) -> dict:
+    """The item as the stage endpoints show it; ``message``/``expiresAt`` only when set."""
+    extra = {"message": row["message"]} if row["message"] else {}
+    if row["expires_at"]:
+        extra["expiresAt"] = row["expires_at"]
     return {
         "id": row["id"],
         "packageName": row["package"],
@@ -68,7 +75,37 @@ def _stage_item(row) -> dict:
         "access": row["access"],
         "shasum": row["shasum"],
         "integrity": row["integrity"],
+        **extra,
+        "approvalsRequired": required,
+        "approvals": approvals or [],
     }
+
+
+def _approvals(conn, stage_ids: list[str]) -> dict[str, list[dict]]:
+    """Approvals so far per stage id, counting only people who still maintain the package
+    (an approval by someone since removed as an owner no longer counts)."""
+    found: dict[str, list[dict]] = {i: [] for i in stage_ids}
+    for start in range(0, len(stage_ids), 500):  # SQLite's limit on bound parameters
+        chunk = stage_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for r in conn.execute(
+            "SELECT a.stage_id, a.actor, a.at FROM stage_approvals a "
+            "JOIN stages s ON s.id = a.stage_id "
+            "JOIN maintainers m ON m.package = s.package AND m.user = a.actor "
+            f"WHERE a.stage_id IN ({marks}) ORDER BY a.at, a.rowid",
+            chunk,
+        ):
+            found[r["stage_id"]].append({"actor": r["actor"], "at": r["at"]})
+    return found
+
+
+def _items(conn, rows) -> list[dict]:
+    approvals = _approvals(conn, [r["id"] for r in rows])
+    required: dict[str, int] = {}
+    for r in rows:
+        if r["package"] not in required:
+            required[r["package"]] = policy_of(conn, r["package"]).approvers
+    return [_stage_item(r, approvals[r["id"]], required[r["package"]]) for r in rows]
 
 
 def _with_publisher(conn, manifest: dict, user: User, package: str) -> dict:
@@ -98,6 +135,7 @@ class Registry:
             raise startup_fault(exc, config.storage, config.db_path) from None
         self.web = WebAuth() if config.web_auth else None
         self.accounts = Accounts(self.db, config, self.web)
+        self.notifier = Notifier(config.notify_urls)
 
     # -- who is asking -----------------------------------------------------------
     def authenticate(
@@ -233,9 +271,19 @@ class Registry:
                 self._refuse_taken(conn, doc.name, doc.version)
                 manifest = _with_publisher(conn, doc.manifest, user, doc.name)
                 self._insert_version(conn, doc.name, doc.version, manifest, blob, doc.tag, stamp)
+                event = history.record(
+                    conn,
+                    "publish",
+                    doc.name,
+                    version=doc.version,
+                    actor=user.name,
+                    detail={"tag": doc.tag, "staged": False},
+                    at=stamp,
+                )
         except BaseException:
             self.blobs.remove(blob)
             raise
+        self.notifier.send([event])
 
     def _refuse_taken(self, conn, name: str, version: str) -> None:
         taken = self._version_taken(conn, name, version)
@@ -274,7 +322,7 @@ class Registry:
         if not self.is_maintainer(conn, name, user):
             raise RegistryError(403, f'you do not have permission to publish "{name}"')
 
-    def stage(self, user: User, doc: PublishDocument) -> dict:
+    def stage(self, user: User, doc: PublishDocument, message: str | None = None) -> dict:
         blob = self.blobs.adopt(doc.tarball.path)
         try:
             with self.db.write() as conn:
@@ -282,10 +330,13 @@ class Registry:
                     raise RegistryError(403, f'you do not have permission to publish "{doc.name}"')
                 self._refuse_taken(conn, doc.name, doc.version)
                 stage_id = str(uuid.uuid4())
+                created = now_iso()
+                policy = policy_of(conn, doc.name)
+                expires = iso_after(created, policy.expire_after) if policy.expire_after else None
                 conn.execute(
                     "INSERT INTO stages (id, package, version, tag, access, manifest, tarball, "
-                    "shasum, integrity, size, actor, actor_type, created, seq) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'user', ?, ?)",
+                    "shasum, integrity, size, actor, actor_type, created, seq, message, "
+                    "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'user', ?, ?, ?, ?)",
                     (
                         stage_id,
                         doc.name,
@@ -298,20 +349,35 @@ class Registry:
                         doc.tarball.integrity,
                         doc.tarball.length,
                         user.name,
-                        now_iso(),
+                        created,
                         self._next_seq(conn, "stages"),
+                        message or None,
+                        expires,
                     ),
+                )
+                detail = {"tag": doc.tag, **({"message": message} if message else {})}
+                event = history.record(
+                    conn,
+                    "stage",
+                    doc.name,
+                    version=doc.version,
+                    stage_id=stage_id,
+                    actor=user.name,
+                    detail=detail,
+                    at=created,
                 )
                 pause_point("stage-before-commit")
                 row = conn.execute("SELECT * FROM stages WHERE id = ?", (stage_id,)).fetchone()
         except BaseException:
             self.blobs.remove(blob)
             raise
-        return _stage_item(row)
+        self.notifier.send([event])
+        return _stage_item(row, [], policy.approvers)
 
     def list_stages(self, user: User, package: str | None, page: int, per_page: int) -> dict:
         if page < 0 or not 1 <= per_page <= MAX_PER_PAGE:
             raise RegistryError(400, f"page must be >= 0 and perPage between 1 and {MAX_PER_PAGE}")
+        self.expire_due()
         where, args = "maintainers.user = ?", [user.name]
         if package is not None:
             where, args = where + " AND stages.package = ?", args + [package]
@@ -329,8 +395,9 @@ class Registry:
                     [*args, per_page, page * per_page],
                 ).fetchall()
             )
+            items = _items(conn, rows)
         return {
-            "items": [_stage_item(r) for r in rows],
+            "items": items,
             "total": total,
             "page": page,
             "perPage": per_page,
@@ -338,7 +405,7 @@ class Registry:
 
     def _visible_stage(self, conn, user: User, stage_id: str, acting: bool = False):
         """The stage row if ``user`` may see it; 404 otherwise (409 when ``acting`` on a
-        stage that was already approved or rejected)."""
+        stage that was already approved, rejected or expired)."""
         stage_id = stage_id.lower()
         if not STAGE_ID.fullmatch(stage_id):
             raise RegistryError(404, f'staged package "{stage_id}" not found')
@@ -359,43 +426,119 @@ class Registry:
         raise RegistryError(404, f'staged package "{stage_id}" not found')
 
     def stage_item(self, user: User, stage_id: str) -> dict:
-        return _stage_item(self._visible_stage(self.db.conn(), user, stage_id))
+        self.expire_due()
+        with self.db.read() as conn:
+            return _items(conn, [self._visible_stage(conn, user, stage_id)])[0]
 
     def stage_tarball(self, user: User, stage_id: str) -> tuple[Path, str]:
+        self.expire_due()
         row = self._visible_stage(self.db.conn(), user, stage_id)
         return self.blobs.path(
             row["tarball"]
         ), f"{tarball_basename(row['package'])}-{row['version']}.tgz"
 
-    def approve(self, user: User, stage_id: str, otp: str | None) -> dict:
+    # -- approving, rejecting, expiring ----------------------------------------------
+    @staticmethod
+    def _refuse_second_approval(conn, row, user: User) -> None:
+        if conn.execute(
+            "SELECT 1 FROM stage_approvals WHERE stage_id = ? AND actor = ?",
+            (row["id"], user.name),
+        ).fetchone():
+            raise RegistryError(409, "you have already approved this version")
+
+    def approve(self, user: User, stage_id: str, otp: str | None) -> tuple[int, dict]:
+        """Record ``user``'s approval; publish when it completes the package's quorum.
+        Returns (200, published item) or (202, the approvals so far)."""
+        self.expire_due()
+        row = self._visible_stage(self.db.conn(), user, stage_id, acting=True)
+        self._refuse_second_approval(self.db.conn(), row, user)  # before spending a code
+        if user.has_2fa:
+            self.accounts.check_otp(user, otp)
+        stamp = now_iso()
+        events: list[dict] = []
+        with self.db.write() as conn:
+            # Re-read inside the write lock: a concurrent approve, reject or expiry may have
+            # won; the expiry check and the approval are one transaction, so exactly one wins.
+            row = self._visible_stage(conn, user, stage_id, acting=True)
+            name, version = row["package"], row["version"]
+            if row["expires_at"] and row["expires_at"] <= stamp:
+                events += self._expire_rows(conn, [row], stamp)
+                outcome = "expired"
+            else:
+                self._refuse_second_approval(conn, row, user)
+                conn.execute(
+                    "INSERT INTO stage_approvals (stage_id, actor, at) VALUES (?, ?, ?)",
+                    (row["id"], user.name, stamp),
+                )
+                approvals = _approvals(conn, [row["id"]])[row["id"]]
+                required = policy_of(conn, name).approvers
+                events.append(
+                    history.record(
+                        conn,
+                        "approve",
+                        name,
+                        version=version,
+                        stage_id=row["id"],
+                        actor=user.name,
+                        detail={"approval": len(approvals), "of": required},
+                        at=stamp,
+                    )
+                )
+                outcome = "recorded"
+                if len(approvals) >= required:
+                    events.append(self._publish_staged(conn, row, user, stamp))
+                    outcome = "published"
+                pause_point("approve-before-commit")
+        self.notifier.send(events)
+        if outcome == "expired":
+            self.blobs.remove(row["tarball"])
+            raise RegistryError(
+                409, f"staged package {row['id']} ({name}@{version}) expired at {row['expires_at']}"
+            )
+        pause_point("approve-after-commit")
+        item = _stage_item(row, approvals, required)
+        if outcome == "recorded":
+            return 202, {
+                "ok": True,
+                **item,
+                "published": False,
+                "message": f"approval {len(approvals)} of {required} recorded for "
+                f"{name}@{version}: it is published once {required} maintainers have approved",
+            }
+        return 200, {
+            "ok": True,
+            **item,
+            "published": True,
+            "message": f"{name}@{version} published with tag {row['tag']}",
+        }
+
+    def _publish_staged(self, conn, row, user: User, stamp: str) -> dict:
+        name, version = row["package"], row["version"]
+        if conn.execute(
+            "SELECT 1 FROM versions WHERE package = ? AND version = ?", (name, version)
+        ).fetchone():
+            raise RegistryError(409, f"{name}@{version} is already published")
+        self._insert_version(
+            conn, name, version, json.loads(row["manifest"]), row["tarball"], row["tag"], stamp
+        )
+        self._resolve(conn, row, "approved", user.name, stamp)
+        return history.record(
+            conn,
+            "publish",
+            name,
+            version=version,
+            stage_id=row["id"],
+            actor=user.name,
+            detail={"tag": row["tag"], "staged": True},
+            at=stamp,
+        )
+
+    def reject(self, user: User, stage_id: str, otp: str | None, reason: str | None = None) -> None:
+        self.expire_due()
         self._visible_stage(self.db.conn(), user, stage_id, acting=True)
         if user.has_2fa:
             self.accounts.check_otp(user, otp)
         stamp = now_iso()
-        with self.db.write() as conn:
-            # Re-read inside the write lock: a concurrent approve or reject may have won.
-            row = self._visible_stage(conn, user, stage_id, acting=True)
-            name, version = row["package"], row["version"]
-            if conn.execute(
-                "SELECT 1 FROM versions WHERE package = ? AND version = ?", (name, version)
-            ).fetchone():
-                raise RegistryError(409, f"{name}@{version} is already published")
-            self._insert_version(
-                conn, name, version, json.loads(row["manifest"]), row["tarball"], row["tag"], stamp
-            )
-            self._resolve(conn, row, "approved", user, stamp)
-            pause_point("approve-before-commit")
-        pause_point("approve-after-commit")
-        return {
-            "ok": True,
-            **_stage_item(row),
-            "message": f"{name}@{version} published with tag {row['tag']}",
-        }
-
-    def reject(self, user: User, stage_id: str, otp: str | None) -> None:
-        self._visible_stage(self.db.conn(), user, stage_id, acting=True)
-        if user.has_2fa:
-            self.accounts.check_otp(user, otp)
         aside = row = None
         try:
             with self.db.write() as conn:
@@ -403,20 +546,63 @@ class Registry:
                 # set aside first: on storage that cannot change this fails, and the
                 # rejection is not committed either (no "failed" answer for a done reject)
                 aside = self.blobs.set_aside(row["tarball"])
-                self._resolve(conn, row, "rejected", user, now_iso())
+                self._resolve(conn, row, "rejected", user.name, stamp)
+                event = history.record(
+                    conn,
+                    "reject",
+                    row["package"],
+                    version=row["version"],
+                    stage_id=row["id"],
+                    actor=user.name,
+                    detail={"reason": reason} if reason else {},
+                    at=stamp,
+                )
         except BaseException:
             if aside is not None:
                 self.blobs.restore(aside, row["tarball"])
             raise
+        self.notifier.send([event])
         self.blobs.remove(aside)
 
+    def expire_due(self) -> int:
+        """Discard every staged version past its expiry; returns how many. Called lazily
+        before the stage endpoints read, and by the periodic sweep (``expiry.Sweeper``)."""
+        stamp = now_iso()
+        due = "SELECT * FROM stages WHERE expires_at IS NOT NULL AND expires_at <= ?"
+        if self.db.conn().execute(due + " LIMIT 1", (stamp,)).fetchone() is None:
+            return 0  # the usual case costs one indexed read, no write lock
+        with self.db.write() as conn:
+            rows = conn.execute(due, (stamp,)).fetchall()
+            events = self._expire_rows(conn, rows, stamp)
+        self.notifier.send(events)
+        for row in rows:
+            self.blobs.remove(row["tarball"])
+        return len(rows)
+
+    def _expire_rows(self, conn, rows, stamp: str) -> list[dict]:
+        events = []
+        for row in rows:
+            self._resolve(conn, row, "expired", "", stamp)
+            events.append(
+                history.record(
+                    conn,
+                    "expire",
+                    row["package"],
+                    version=row["version"],
+                    stage_id=row["id"],
+                    detail={"expiresAt": row["expires_at"]},
+                    at=stamp,
+                )
+            )
+        return events
+
     @staticmethod
-    def _resolve(conn, row, outcome: str, user: User, stamp: str) -> None:
+    def _resolve(conn, row, outcome: str, actor: str, stamp: str) -> None:
         conn.execute("DELETE FROM stages WHERE id = ?", (row["id"],))
         conn.execute(
             "INSERT INTO resolved_stages (id, package, version, outcome, actor, at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (row["id"], row["package"], row["version"], outcome, user.name, stamp),
+            (row["id"], row["package"], row["version"], outcome, actor, stamp),
         )
 
     # -- dist-tags ---------------------------------------------------------------
