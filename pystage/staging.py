@@ -326,6 +326,33 @@ def stage_publish(client, name: str, body, message: str | None = None) -> dict:
     return res
 
 
+_ACTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,213}$")
+
+
+def check_actor(actor: str) -> str:
+    """A user (or actor) name as registries spell them, checked before any request:
+    npm's user names are URL-safe, without spaces or slashes."""
+    actor = actor.strip()
+    if not _ACTOR_RE.match(actor):
+        raise UsageError(
+            f"{actor!r} is not a user name",
+            "user names have letters, digits, - . _ ~ and no spaces (as `pystage list` shows them)",
+        )
+    return actor
+
+
+def check_user_exists(client, name: str) -> None:
+    """E404 for a user the registry does not know (``GET /-/user/org.couchdb.user:<name>``,
+    as npm owner add asks); a registry that cannot say is believed."""
+    try:
+        client.json("GET", f"/-/user/org.couchdb.user:{quote(name, safe='')}", otp_ok=False)
+    except PystageError as err:
+        if err.code == "E404":
+            raise PystageError(
+                "E404", f"no user {name} on {client.registry}", "check the spelling"
+            ) from None
+
+
 def package_exists(client, name: str) -> bool:
     """Whether the registry knows ``name`` (its packument answers); other errors raise."""
     try:

@@ -177,6 +177,45 @@ class StageRenderer:
     def line(self, message: str) -> None:
         self.out.print(safe(message))
 
+    # -- publish --workspaces / --wait ------------------------------------------------
+    def workspace_failed(self, name: str, err) -> None:
+        self.err.print(
+            f"failed workspace {_text(name)}: {err.code} {_text(err.message)}", markup=False
+        )
+
+    def waiting(self, targets, timeout: float):
+        """A context giving ``progress(target, elapsed)``: a live status line on a
+        terminal; elsewhere one notice up front (nothing under --quiet)."""
+        from contextlib import contextmanager
+
+        from pystage.wait import approvals_of
+
+        names = ", ".join(_text(t.spec) for t in targets)
+        live = not self.quiet and _isatty(self.err.file)
+
+        @contextmanager
+        def context():
+            if not live:
+                self.notice(
+                    f"Waiting up to {timeout:g} s for {names} to be approved or rejected..."
+                )
+                yield lambda target, elapsed: None
+                return
+            with self.err.status(f"Waiting for approval of {names}") as status:
+
+                def progress(target, elapsed: float) -> None:
+                    counts = approvals_of(target.item)
+                    done = f", {counts[0]} of {counts[1]} approvals" if counts else ""
+                    state = f" ({target.outcome})" if target.outcome else ""
+                    status.update(
+                        f"Waiting for approval of {_text(target.spec)}{done}{state}: "
+                        f"{elapsed:.0f} s of {timeout:g} s"
+                    )
+
+                yield progress
+
+        return context()
+
     # -- batches (approve/reject of several items) --------------------------------------
     def batch_plan(self, entries, action: str) -> None:
         """What is about to be approved or rejected, in order, before the OTP prompt."""
