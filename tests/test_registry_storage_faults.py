@@ -67,6 +67,17 @@ def _fill(directory: Path) -> Path:
     return filler
 
 
+def _serve(storage: Path) -> subprocess.CompletedProcess:
+    """``pystage registry serve`` on ``storage``, expected to refuse to start."""
+    return subprocess.run(
+        [sys.executable, "-m", "pystage", "registry", "serve"]
+        + ["--storage", str(storage), "--listen", "127.0.0.1:0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def _log_since(server, offset):
     return server.log_text(offset)
 
@@ -177,22 +188,7 @@ def test_starting_on_read_only_storage_fails_with_one_line(tmp_path):
     else:
         storage.chmod(0o500)
     try:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pystage",
-                "registry",
-                "serve",
-                "--storage",
-                str(storage),
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _serve(storage)
     finally:
         if ROOT:
             subprocess.run(["umount", "-l", str(storage)], capture_output=True)
@@ -210,22 +206,7 @@ def test_starting_on_a_file_that_is_not_a_database_fails_with_one_line(tmp_path)
     storage = tmp_path / "broken"
     storage.mkdir()
     (storage / "registry.db").write_bytes(b"not sqlite at all" * 100)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pystage",
-            "registry",
-            "serve",
-            "--storage",
-            str(storage),
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _serve(storage)
     assert result.returncode != 0
     assert result.stderr.count("\n") == 1, result.stderr
     assert str(storage / "registry.db") in result.stderr

@@ -8,6 +8,20 @@ from pystage.cli.options import global_options
 from pystage.errors import PystageError, UsageError
 
 
+def _limit(name: str, default: int, metavar: str, help: str):
+    """A lockout/throttling limit: a positive integer, also read from
+    PYSTAGE_REGISTRY_<NAME> (the flag wins), so a service file can tune it."""
+    return click.option(
+        name,
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        metavar=metavar,
+        envvar="PYSTAGE_REGISTRY_" + name.lstrip("-").upper().replace("-", "_"),
+        help=help,
+    )
+
+
 @click.group("registry")
 @global_options
 def command():
@@ -39,63 +53,42 @@ def command():
     metavar="SIZE",
     help="Largest accepted publish body (e.g. 200MB).",
 )
-@click.option(
+@_limit(
     "--otp-max-failures",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=5,
-    show_default=True,
-    envvar="PYSTAGE_REGISTRY_OTP_MAX_FAILURES",
-    help="Wrong one-time passwords in a row through one token (or one password login "
+    5,
+    "N",
+    "Wrong one-time passwords in a row through one token (or one password login "
     "from one address) before that token is locked.",
 )
-@click.option(
+@_limit(
     "--otp-account-max-failures",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=20,
-    show_default=True,
-    envvar="PYSTAGE_REGISTRY_OTP_ACCOUNT_MAX_FAILURES",
-    help="Wrong one-time passwords in a row, through any credential, before the whole "
+    20,
+    "N",
+    "Wrong one-time passwords in a row, through any credential, before the whole "
     "account is locked.",
 )
-@click.option(
+@_limit(
     "--otp-lockout",
-    type=click.IntRange(min=1),
-    default=300,
-    show_default=True,
-    metavar="SECONDS",
-    envvar="PYSTAGE_REGISTRY_OTP_LOCKOUT",
-    help="How long a locked token or account refuses one-time passwords.",
+    300,
+    "SECONDS",
+    "How long a locked token or account refuses one-time passwords.",
 )
-@click.option(
+@_limit(
     "--password-max-failures",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=10,
-    show_default=True,
-    envvar="PYSTAGE_REGISTRY_PASSWORD_MAX_FAILURES",
-    help="Wrong passwords for one account within --password-window before its "
+    10,
+    "N",
+    "Wrong passwords for one account within --password-window before its "
     "password checks answer 429.",
 )
-@click.option(
+@_limit(
     "--password-max-failures-per-address",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=30,
-    show_default=True,
-    envvar="PYSTAGE_REGISTRY_PASSWORD_MAX_FAILURES_PER_ADDRESS",
-    help="Wrong passwords from one client address within --password-window before its "
+    30,
+    "N",
+    "Wrong passwords from one client address within --password-window before its "
     "password checks answer 429.",
 )
-@click.option(
-    "--password-window",
-    type=click.IntRange(min=1),
-    default=900,
-    show_default=True,
-    metavar="SECONDS",
-    envvar="PYSTAGE_REGISTRY_PASSWORD_WINDOW",
-    help="The sliding window in which wrong passwords are counted.",
+@_limit(
+    "--password-window", 900, "SECONDS", "The sliding window in which wrong passwords are counted."
 )
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 @click.option(
