@@ -631,11 +631,6 @@ def test_bad_redirects_are_clean_errors(hostile, location):
         assert "\\x1b" in result.stderr or "\x1b" not in location
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http.py's -v log line prints a Location raw; it calls render.escape "
-    "once issue 12's rewrite has landed",
-)
 def test_a_redirects_location_in_the_verbose_log_is_escaped(hostile):
     hostile.routes[("GET", "/-/stage")] = answer(
         302, headers={"location": f"http://127.0.0.1:1/\x1b[2J{OSC8}"}

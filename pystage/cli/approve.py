@@ -197,7 +197,8 @@ def _next_code_provider(client, render, interactive: bool):
     from pystage import otp as otp_sources
 
     def next_code(refusal: str) -> str | None:
-        secret = otp_sources.stored_totp_secret(client.registry, client.config.env)
+        env = client.otp.env if client.otp is not None else None
+        secret = otp_sources.stored_totp_secret(client.registry, env)
         if secret:
             period = otp_sources.TOTP_PERIOD
             wait = period - time.time() % period + 0.5
