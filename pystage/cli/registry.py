@@ -61,6 +61,12 @@ def command():
     help="Offer npm's browser flows: web login (npm login --auth-type=web) and "
     "confirming one-time passwords on a web page.",
 )
+@click.option(
+    "--no-web",
+    "no_web",
+    is_flag=True,
+    help="Do not serve the review page under /-/web/ (on by default).",
+)
 def serve(
     listen,
     storage,
@@ -71,6 +77,7 @@ def serve(
     otp_lockout,
     access_log,
     web_auth,
+    no_web,
 ):
     """Serve the registry until interrupted; GET /-/ping answers once it is ready."""
     from pathlib import Path
@@ -102,10 +109,14 @@ def serve(
         otp_lockout_seconds=otp_lockout,
         access_log=access_log,
         web_auth=web_auth,
+        web_page=not no_web,
     )
     try:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
+
+        if config.web_page:
+            import jinja2  # noqa: F401  (the review page's templates)
     except ModuleNotFoundError as exc:
         raise PystageError(
             "EMISSINGDEP",

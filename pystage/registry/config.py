@@ -25,6 +25,7 @@ class RegistryConfig:
     otp_lockout_seconds: int = 300
     access_log: bool = False
     web_auth: bool = False  # npm's browser flows: web login and web one-time passwords
+    web_page: bool = True  # the review page under /-/web/ (registry serve --no-web: off)
 
     @property
     def db_path(self) -> Path:
