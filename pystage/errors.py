@@ -23,6 +23,9 @@ EXIT_CODES: dict[str, int] = {
     "ETIMEDOUT": 6,
     "ENOTFOUND": 6,
     "EINTR": 130,
+    # issue 13: `publish --wait` (scripts branch on these two)
+    "EREJECTED": 9,  # the staged version was rejected (or discarded) while waiting
+    "EWAITTIMEOUT": 124,  # gave up waiting, as timeout(1) exits
 }
 DEFAULT_EXIT_CODE = 1
 

@@ -192,33 +192,124 @@ def view_staged(client, stage_id: str) -> dict:
     return item
 
 
-def approve_staged(client, stage_id: str):
-    """POST approve; the client answers an OTP challenge. Returns the registry's JSON
-    (None when its confirmation is not JSON: the 2xx status is what confirms)."""
-    resp = client.request("POST", f"/-/stage/{stage_id}/approve", expect=SUCCESS)
+class Approval:
+    """What approve answered: ``published`` is False for a 202 ("approval recorded, not
+    yet published": a policy wants more maintainers, CONTRACT-team.md)."""
+
+    __slots__ = ("status", "body", "published")
+
+    def __init__(self, status: int, body) -> None:
+        self.status = status
+        self.body = body
+        self.published = not (
+            status == 202 or (isinstance(body, dict) and body.get("published") is False)
+        )
+
+    @property
+    def approvals(self) -> tuple[int | None, int | None]:
+        """(approvals so far, approvals required), when the registry said."""
+        body = self.body if isinstance(self.body, dict) else {}
+        given = body.get("approvals")
+        need = body.get("approvalsRequired")
+        return (
+            len(given) if isinstance(given, list) else None,
+            need if isinstance(need, int) and not isinstance(need, bool) else None,
+        )
+
+
+def approve_staged(client, stage_id: str, otp: str | None = None) -> Approval:
+    """POST approve; the client answers an OTP challenge unless ``otp`` is given (then a
+    refused code is the caller's to replace: the batch does). The 2xx status is what
+    confirms; ``body`` is the registry's JSON (None when it sent none)."""
+    resp = client.request(
+        "POST",
+        f"/-/stage/{stage_id}/approve",
+        expect=SUCCESS,
+        **_otp_kwargs(otp),
+    )
     try:
-        return resp.json() if resp.content else None
+        body = resp.json() if resp.content else None
     except ValueError:
-        return None
+        body = None
+    return Approval(resp.status_code, body)
 
 
-def reject_staged(client, stage_id: str) -> None:
-    client.request("DELETE", f"/-/stage/{stage_id}", expect=SUCCESS)
+def reject_staged(client, stage_id: str, otp: str | None = None, reason: str | None = None) -> None:
+    """DELETE the item; ``reason`` travels in the contract's header (registries that do
+    not know it ignore it)."""
+    from pystage.notes import REJECT_REASON_HEADER, encode_note
+
+    kwargs = _otp_kwargs(otp)
+    if reason:
+        kwargs.setdefault("headers", {})[REJECT_REASON_HEADER] = encode_note(reason)
+    client.request("DELETE", f"/-/stage/{stage_id}", expect=SUCCESS, **kwargs)
 
 
-def stage_publish(client, name: str, body) -> dict:
-    """POST the publish document; no OTP is ever asked for staging."""
+def _otp_kwargs(otp: str | None) -> dict:
+    if not otp:
+        return {}
+    return {"headers": {"npm-otp": otp}, "otp_ok": False}
+
+
+def stage_publish(client, name: str, body, message: str | None = None) -> dict:
+    """POST the publish document; no OTP is ever asked for staging. ``message``: the
+    note for the reviewer (contract header; registries that do not know it ignore it)."""
+    headers = {"content-type": "application/json"}
+    if message:
+        from pystage.notes import STAGE_MESSAGE_HEADER, encode_note
+
+        headers[STAGE_MESSAGE_HEADER] = encode_note(message)
     res = client.json(
         "POST",
         f"/-/stage/package/{escape_name(name)}",
         data=body,
-        headers={"content-type": "application/json"},
+        headers=headers,
         otp_ok=False,
         expect=(200, 201),
     )
     if not isinstance(res, dict) or not res.get("stageId"):
         raise PystageError("EBADRESPONSE", "the registry accepted the package but sent no stageId")
     return res
+
+
+_ACTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,213}$")
+
+
+def check_actor(actor: str) -> str:
+    """A user (or actor) name as registries spell them, checked before any request:
+    npm's user names are URL-safe, without spaces or slashes."""
+    actor = actor.strip()
+    if not _ACTOR_RE.match(actor):
+        raise UsageError(
+            f"{actor!r} is not a user name",
+            "user names have letters, digits, - . _ ~ and no spaces (as `pystage list` shows them)",
+        )
+    return actor
+
+
+def check_user_exists(client, name: str) -> None:
+    """E404 for a user the registry does not know (``GET /-/user/org.couchdb.user:<name>``,
+    as npm owner add asks); a registry that cannot say is believed."""
+    try:
+        client.json("GET", f"/-/user/org.couchdb.user:{quote(name, safe='')}", otp_ok=False)
+    except PystageError as err:
+        if err.code == "E404":
+            raise PystageError(
+                "E404", f"no user {name} on {client.registry}", "check the spelling"
+            ) from None
+
+
+def package_exists(client, name: str) -> bool:
+    """Whether the registry knows ``name`` (its packument answers); other errors raise."""
+    try:
+        client.json(
+            "GET", f"/{escape_name(name)}", otp_ok=False, headers={"accept": "application/json"}
+        )
+    except PystageError as err:
+        if err.code == "E404":
+            return False
+        raise
+    return True
 
 
 def registry_versions(client, name: str) -> tuple[list[str], str | None]:

@@ -45,6 +45,7 @@ class StageServerState:
     otp: str | None = None  # approve/reject need this npm-otp header when set
     stage_id: str = "0f3c2a4e-1111-4222-8333-944445555666"
     requests: list = field(default_factory=list)
+    approve_answers: dict = field(default_factory=dict)  # stage id -> (status, JSON body)
 
 
 class ScriptedStageServer:
@@ -176,6 +177,9 @@ class ScriptedStageServer:
                     item = self._item(parts[2])
                     if not item:
                         return self._send(404, {"error": "not found"})
+                    if parts[2] in server.state.approve_answers:
+                        status, body = server.state.approve_answers[parts[2]]
+                        return self._send(status, body)
                     server.state.items.remove(item)
                     self._send(200, {"ok": True, "id": item["id"]})
                 else:

@@ -1,4 +1,4 @@
-"""pystage list [PACKAGE]: every staged version (all pages)."""
+"""pystage list [PACKAGE] [--by ACTOR]: every staged version (all pages)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pystage.cli.options import get_options, global_options
 
 @click.command("list")
 @click.argument("package", required=False)
+@click.option("--by", "actor", metavar="ACTOR", help="Only the versions ACTOR staged.")
 @global_options
-def command(package):
+def command(package, actor):
     """List staged package versions, optionally of one PACKAGE.
 
     --json prints npm's array of staged items."""
@@ -20,10 +21,21 @@ def command(package):
 
     options = get_options()
     name = staging.package_filter(package)
+    if actor is not None:
+        actor = staging.check_actor(actor)
     render = StageRenderer(options.color, options.quiet)
     with make_client(options, package=name) as client:
         items = staging.list_staged(client, name)
+        if actor is not None:
+            # no registry filters by actor: done here (the items say who staged them)
+            items = [i for i in items if i.get("actor") == actor]
+            if not items:
+                staging.check_user_exists(client, actor)
     if options.json:
         render.json(items)
+    elif actor is not None and not items:
+        render.line(
+            f"No staged versions by {actor}" + (f' of package name "{name}".' if name else ".")
+        )
     else:
         render.items_table(items, name)

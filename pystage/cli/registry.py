@@ -8,6 +8,20 @@ from pystage.cli.options import global_options
 from pystage.errors import PystageError, UsageError
 
 
+def _limit(name: str, default: int, metavar: str, help: str):
+    """A lockout/throttling limit: a positive integer, also read from
+    PYSTAGE_REGISTRY_<NAME> (the flag wins), so a service file can tune it."""
+    return click.option(
+        name,
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        metavar=metavar,
+        envvar="PYSTAGE_REGISTRY_" + name.lstrip("-").upper().replace("-", "_"),
+        help=help,
+    )
+
+
 @click.group("registry")
 @global_options
 def command():
@@ -39,20 +53,42 @@ def command():
     metavar="SIZE",
     help="Largest accepted publish body (e.g. 200MB).",
 )
-@click.option(
+@_limit(
     "--otp-max-failures",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="Wrong one-time passwords in a row before the account is locked.",
+    5,
+    "N",
+    "Wrong one-time passwords in a row through one token (or one password login "
+    "from one address) before that token is locked.",
 )
-@click.option(
+@_limit(
+    "--otp-account-max-failures",
+    20,
+    "N",
+    "Wrong one-time passwords in a row, through any credential, before the whole "
+    "account is locked.",
+)
+@_limit(
     "--otp-lockout",
-    type=click.IntRange(min=1),
-    default=300,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long a locked account refuses one-time passwords.",
+    300,
+    "SECONDS",
+    "How long a locked token or account refuses one-time passwords.",
+)
+@_limit(
+    "--password-max-failures",
+    10,
+    "N",
+    "Wrong passwords for one account within --password-window before its "
+    "password checks answer 429.",
+)
+@_limit(
+    "--password-max-failures-per-address",
+    30,
+    "N",
+    "Wrong passwords from one client address within --password-window before its "
+    "password checks answer 429.",
+)
+@_limit(
+    "--password-window", 900, "SECONDS", "The sliding window in which wrong passwords are counted."
 )
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 @click.option(
@@ -74,7 +110,11 @@ def serve(
     public_url,
     max_body_size,
     otp_max_failures,
+    otp_account_max_failures,
     otp_lockout,
+    password_max_failures,
+    password_max_failures_per_address,
+    password_window,
     access_log,
     web_auth,
     no_web,
@@ -106,7 +146,11 @@ def serve(
         open_registration=open_registration,
         max_body_bytes=max_body,
         otp_max_failures=otp_max_failures,
+        otp_account_max_failures=otp_account_max_failures,
         otp_lockout_seconds=otp_lockout,
+        password_max_failures=password_max_failures,
+        password_max_failures_per_address=password_max_failures_per_address,
+        password_window_seconds=password_window,
         access_log=access_log,
         web_auth=web_auth,
         web_page=not no_web,
@@ -124,9 +168,12 @@ def serve(
             "install the extra: pip install 'pystage[registry]'",
         ) from None
     from pystage.registry.server import serve as run
+    from pystage.registry.storage_faults import StorageUnusable
 
     try:
         run(config, announce=lambda line: click.echo(line, err=False))
+    except StorageUnusable as exc:
+        raise PystageError(exc.code, str(exc)) from None
     except PermissionError as exc:
         raise PystageError(
             "EACCES", f"cannot use storage {config.storage}: {exc.strerror}"

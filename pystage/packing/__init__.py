@@ -114,6 +114,8 @@ def pack(
     on_warning: Callable[[str], None] | None = None,
     script_stdout=None,
     command: str = "pack",
+    workspaces: tuple[str, ...] = (),
+    workspace_root: str | None = None,
 ) -> PackResult:
     """Pack ``pkg_dir`` into ``destination`` (default: the current directory).
 
@@ -148,10 +150,10 @@ def pack(
     normalized = normalize_for_pack(fresh, pkg_dir)
     if on_progress:
         on_progress("listing files")
-    from pystage.packing.workspace import out_of_tree_ignore_texts
-
     warnings: list[str] = []
-    files = packlist(pkg_dir, normalized, out_of_tree_ignore_texts(pkg_dir), warnings)
+    files = packlist(
+        pkg_dir, normalized, _extra_rules(pkg_dir, workspaces, workspace_root), warnings
+    )
     if on_warning:
         for warning in warnings:
             on_warning(warning)
@@ -195,6 +197,27 @@ def pack(
         bundled=_bundled_names(entries),
         entry_count=len(entries),
     )
+
+
+def _extra_rules(pkg_dir: Path, workspaces: tuple[str, ...], root: str | None) -> list[str]:
+    """npm-packlist's additional default rules. Packing with the selected ``workspaces``
+    (``publish --workspaces``): the root leaves the workspaces' directories out, and a
+    workspace gets the ignore files between the root and itself. Otherwise npm's
+    implicit workspace, found from the current directory."""
+    from pystage.packing.workspace import out_of_tree_ignore_texts
+
+    if workspaces and root:
+        real = os.path.realpath
+        if real(pkg_dir) == real(root):
+            rels = [
+                os.path.relpath(w, pkg_dir).replace(os.sep, "/")
+                for w in workspaces
+                if real(w) != real(pkg_dir)
+            ]
+            return ["\n".join(rels)]
+        if any(real(w) == real(pkg_dir) for w in workspaces):
+            return out_of_tree_ignore_texts(str(pkg_dir), cwd=str(pkg_dir))
+    return out_of_tree_ignore_texts(pkg_dir)
 
 
 def _check_destination(dest_dir: Path) -> None:

@@ -47,6 +47,10 @@ class PublishRequest:
     ignore_scripts: bool = False
     force: bool = False
     json: bool = False
+    message: str | None = None  # -m: the note for the reviewer (checked by the CLI)
+    # publish --workspaces: the selected workspaces' directories and their root
+    workspaces: tuple[str, ...] = ()
+    workspace_root: str | None = None
 
 
 @dataclass
@@ -96,6 +100,8 @@ def _stage_directory(path, request, client_for, reporter) -> PublishOutcome:
             ignore_scripts=request.ignore_scripts,
             command="publish",
             on_warning=reporter.warn,
+            workspaces=request.workspaces,
+            workspace_root=request.workspace_root,
             script_stdout=_script_stdout(request),
         )
         tarball = packed.path
@@ -256,7 +262,8 @@ def _send(
         transfer = getattr(reporter, "transfer", None)
         with transfer("staging", len(body)) if transfer else nullcontext(None) as advance:
             body.on_sent = advance
-            stage_id = str(staging.stage_publish(client, manifest["name"], body)["stageId"])
+            answer = staging.stage_publish(client, manifest["name"], body, request.message)
+            stage_id = str(answer["stageId"])
     return PublishOutcome(contents, manifest, registry, tag, access, stage_id, request.dry_run)
 
 

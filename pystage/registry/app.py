@@ -7,7 +7,6 @@ call the service in a worker thread, answer JSON. Errors are
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -20,10 +19,13 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from pystage.registry import packument as docs
+from pystage.registry import strictjson, tokens
+from pystage.registry.blobs import naming
 from pystage.registry.config import RegistryConfig
 from pystage.registry.errors import RegistryError
 from pystage.registry.publishdoc import read_publish_document
 from pystage.registry.service import Registry
+from pystage.registry.storage_faults import storage_fault_handlers
 
 SPOOL_WRITE = 1 << 20
 UNSUPPORTED_EDIT = (
@@ -56,7 +58,11 @@ def create_app(config: RegistryConfig) -> Starlette:
 
     return Starlette(
         routes=routes,
-        exception_handlers={RegistryError: registry_error, Exception: _crash},
+        exception_handlers={
+            RegistryError: registry_error,
+            **storage_fault_handlers(config, _crash),
+            Exception: _crash,
+        },
     )
 
 
@@ -79,10 +85,23 @@ async def _read_json(request: Request, limit: int):
         body += chunk
         if len(body) > limit:
             raise RegistryError(413, f"request body is over the limit of {limit} bytes")
+    if not body:
+        return None
     try:
-        return json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RegistryError(400, f"malformed JSON: {exc}") from None
+        return strictjson.loads(bytes(body))
+    except strictjson.JSONRejected as exc:
+        _log_refusal(request, str(exc))
+        raise RegistryError(400, str(exc)) from None
+
+
+def _log_refusal(request: Request, reason: str) -> None:
+    """One line per refused body, never a traceback (the body itself is not logged)."""
+    client = request.client.host if request.client else "-"
+    print(
+        f"pystage registry: refused {request.method} {request.url.path} from {client}: {reason}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 async def _spool(request: Request, config: RegistryConfig) -> str:
@@ -93,7 +112,7 @@ async def _spool(request: Request, config: RegistryConfig) -> str:
     size = 0
     pending = bytearray()
     try:
-        with os.fdopen(fd, "wb") as spool:
+        with naming(path), os.fdopen(fd, "wb") as spool:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
@@ -113,6 +132,10 @@ def _otp(request: Request) -> str | None:
     return request.headers.get("npm-otp") or None
 
 
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def _base_url(request: Request, config: RegistryConfig) -> str:
     return config.public_url or str(request.base_url)
 
@@ -129,7 +152,29 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
     call = run_in_threadpool
 
     async def user_of(request: Request):
-        return await call(registry.authenticate, request.headers.get("authorization"))
+        """Who sent the request, after every rule a credential carries: 2FA for HTTP
+        Basic, a token's CIDR ranges, and what a read-only or stage-only token may do."""
+        address = _address(request)
+        user = await call(
+            registry.authenticate, request.headers.get("authorization"), _otp(request), address
+        )
+        credential = user.credential if user is not None else None
+        if credential is not None and credential.kind == "token":
+            if not tokens.allows_address(credential.rights, address):
+                raise RegistryError(403, f"this token may not be used from {address}")
+            path = request.url.path
+            itself = tokens.revokes_itself(
+                request.method, path, credential.token_key, credential.token_hash
+            )
+            refusal = tokens.refusal(credential.rights, request.method, path, itself)
+            if refusal:
+                raise RegistryError(403, refusal)
+        return user
+
+    async def anyone(request: Request) -> None:
+        """Public reads: no login needed, but credentials sent are still checked."""
+        if request.headers.get("authorization"):
+            await user_of(request)
 
     async def logged_in(request: Request):
         return registry.require_user(await user_of(request))
@@ -149,7 +194,12 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         if body.get("name", name) != name:
             raise RegistryError(400, "the body's name does not match the URL")
         token, created = await call(
-            registry.accounts.login, name, body.get("password"), body.get("email"), _otp(request)
+            registry.accounts.login,
+            name,
+            body.get("password"),
+            body.get("email"),
+            _otp(request),
+            _address(request),
         )
         return JSONResponse(
             {
@@ -199,14 +249,25 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
     async def create_token(request: Request):
         user = await logged_in(request)
         body = await _read_json(request, config.max_json_bytes)
-        password = body.get("password") if isinstance(body, dict) else None
-        token = await call(registry.accounts.create_token, user, password, _otp(request))
-        return JSONResponse(
-            {"token": token, "key": token[-8:], "readonly": False, "cidr_whitelist": []},
-            status_code=201,
-        )
+        try:
+            wanted = tokens.creation_request(body)
+        except tokens.TokenRequestError as exc:
+            raise RegistryError(400, str(exc)) from None
+        created = await call(registry.accounts.create_token, user, wanted, _otp(request))
+        return JSONResponse(created, status_code=201)
+
+    async def list_tokens(request: Request):
+        user = await logged_in(request)
+        objects = await call(registry.accounts.list_tokens, user)
+        return JSONResponse({"objects": objects, "total": len(objects), "urls": {}})
+
+    async def delete_token(request: Request):
+        user = await logged_in(request)
+        await call(registry.accounts.delete_token, user, request.path_params["key"], _otp(request))
+        return Response(status_code=204)
 
     async def dist_tags(request: Request):
+        await anyone(request)
         name = request.path_params["name"]
         return JSONResponse(await call(registry.dist_tags, name))
 
@@ -299,6 +360,7 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
                 {"ok": True, "id": name, "message": f"{doc.name}@{doc.version} published"},
                 status_code=201,
             )
+        await anyone(request)
         if len(rest) >= 2 and rest[0] == "-":
             path = await call(registry.tarball_path, name, "/".join(rest[1:]))
             return FileResponse(path, media_type="application/octet-stream")
@@ -328,6 +390,8 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         Route("/-/v1/login", web_login, methods=["POST"]),
         Route("/-/npm/v1/user", profile, methods=["GET", "POST"]),
         Route("/-/npm/v1/tokens", create_token, methods=["POST"]),
+        Route("/-/npm/v1/tokens", list_tokens, methods=["GET"]),
+        Route("/-/npm/v1/tokens/token/{key}", delete_token, methods=["DELETE"]),
         Route("/-/package/{name:path}/dist-tags", dist_tags, methods=["GET"]),
         Route(
             "/-/package/{name:path}/dist-tags/{tag}", dist_tag, methods=["PUT", "POST", "DELETE"]

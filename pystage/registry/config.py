@@ -21,8 +21,16 @@ class RegistryConfig:
     open_registration: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY
     max_json_bytes: int = 1024 * 1024  # small bodies: login, profile, dist-tags
+    # Lockout (docs/security.md): wrong one-time passwords in a row through one
+    # credential (a token, or a password from one address) lock that credential;
+    # through all of them together, the account; both for otp_lockout_seconds.
     otp_max_failures: int = 5
+    otp_account_max_failures: int = 20
     otp_lockout_seconds: int = 300
+    # Password guesses allowed per account and per client address in the window.
+    password_max_failures: int = 10
+    password_max_failures_per_address: int = 30
+    password_window_seconds: int = 900
     access_log: bool = False
     web_auth: bool = False  # npm's browser flows: web login and web one-time passwords
     web_page: bool = True  # the review page under /-/web/ (registry serve --no-web: off)

@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY,  -- sha256 hex; the token itself is never stored
     user TEXT NOT NULL REFERENCES users(name),
     created TEXT NOT NULL
+    -- more columns in COLUMNS below (added to existing databases too)
+);
+CREATE TABLE IF NOT EXISTS otp_lockouts (
+    credential TEXT PRIMARY KEY,  -- 'token:<key>' or 'password:<user>@<address>'
+    failures INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS otp_used (
     user TEXT NOT NULL,
@@ -90,6 +96,30 @@ CREATE TABLE IF NOT EXISTS resolved_stages (
 );
 """
 
+# Columns added after a table first shipped: created on new databases and added to
+# existing ones (guarded ALTER TABLE), with the statement that fills old rows.
+COLUMNS = {
+    "tokens": [
+        ("key", "TEXT", "UPDATE tokens SET key = substr(token_hash, 1, 32) WHERE key IS NULL"),
+        ("preview", "TEXT", None),  # the token's first characters, shown in lists
+        ("name", "TEXT", None),
+        ("readonly", "INTEGER NOT NULL DEFAULT 0", None),
+        ("stage_only", "INTEGER NOT NULL DEFAULT 0", None),
+        ("cidr_whitelist", "TEXT NOT NULL DEFAULT '[]'", None),
+        ("updated", "TEXT", None),
+    ],
+}
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, declaration, backfill in columns:
+            if name not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+                if backfill:
+                    conn.execute(backfill)
+
 
 class Database:
     """One SQLite connection per thread, all to the same file."""
@@ -98,6 +128,7 @@ class Database:
         self.path = path
         self._local = threading.local()
         self.conn().executescript(SCHEMA)
+        _add_columns(self.conn())
 
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -112,6 +143,12 @@ class Database:
             self._local.conn = conn
         return conn
 
+    def probe_write(self) -> None:
+        """Raise when the database cannot take a write (read-only file or directory)."""
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+
     @contextlib.contextmanager
     def write(self):
         """A write transaction: committed on success, rolled back on any exception."""
@@ -119,10 +156,13 @@ class Database:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (SQLITE_FULL, IOERR);
+            # a second ROLLBACK would raise and hide the error that matters.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     @contextlib.contextmanager
     def read(self):

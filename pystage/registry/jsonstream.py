@@ -20,6 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from pystage.registry.blobs import naming
+from pystage.registry.strictjson import has_lone_surrogate
+
 CHUNK = 1 << 20
 MAX_DEPTH = 64
 
@@ -71,7 +74,8 @@ class _Base64File:
         except binascii.Error as exc:
             raise JSONStreamError(f"attachment data is not valid base64: {exc}") from None
         self._padded = chunk.endswith(b"=")
-        self._file.write(decoded)
+        with naming(self.path):
+            self._file.write(decoded)
         self._sha1.update(decoded)
         self._sha512.update(decoded)
         self.length += len(decoded)
@@ -81,9 +85,10 @@ class _Base64File:
             raise JSONStreamError(
                 "attachment data is not valid base64: its length is not a multiple of 4"
             )
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        with naming(self.path):
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
         return DecodedAttachment(
             self.path,
             self.length,
@@ -93,7 +98,10 @@ class _Base64File:
 
     def discard(self) -> None:
         if not self._file.closed:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:
+                pass  # a full disk fails the flush in close(); the file goes anyway
         _remove_quietly(self.path)
 
 
@@ -248,9 +256,14 @@ class _Reader:
                 "the document's metadata (everything but the tarball) is too large"
             )
         try:
-            return json.loads(b'"' + raw + b'"')
+            text = json.loads(b'"' + raw + b'"')
         except (ValueError, UnicodeDecodeError) as exc:
             raise self._error(f"bad string: {exc}") from None
+        # "\ud800" (or raw CESU-8 bytes, which json decodes with surrogatepass) would
+        # be stored and then break every answer that serves it: refuse it here.
+        if has_lone_surrogate(text):
+            raise self._error("a string holds a lone UTF-16 surrogate")
+        return text
 
     def _attachment_data(self, key: str) -> str:
         sink = _Base64File(self._tmp_dir)
@@ -290,5 +303,5 @@ def read_document(stream: BinaryIO, tmp_dir: str, max_metadata: int = 32 << 20):
 def _remove_quietly(path: str) -> None:
     try:
         os.unlink(path)
-    except FileNotFoundError:
-        pass
+    except OSError:
+        pass  # gone already, or storage turned read-only: tmp/ is emptied at start-up

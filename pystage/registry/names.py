@@ -1,4 +1,9 @@
-"""What the registry accepts as a package name, a version and a dist-tag."""
+"""What the registry accepts as a package name, a version, a dist-tag and a user name.
+
+Every pattern is applied with ``fullmatch``: ``re.match`` with ``$`` also accepts a
+string ending in ``\n`` ("1.1.0\n" as a version key, "alice\n" as a user name), which
+is how a look-alike account or a ``latest`` no installer can resolve gets in.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import re
 # URL-safe, none of ~'!()* after the scope, no leading dot (nor hyphen or
 # underscore when unscoped: after a scope both are fine), at most 214
 # characters, optional scope.
-_NAME = re.compile(r"^(?:@([a-z0-9-~][a-z0-9-._~]*)/)?([a-z0-9-_][a-z0-9-._]*)$")
+_NAME = re.compile(r"(?:@([a-z0-9-~][a-z0-9-._~]*)/)?([a-z0-9-_][a-z0-9-._]*)")
 _RESERVED = {"node_modules", "favicon.ico"}
 # Node.js built-in module names: npm no longer accepts them as new unscoped names.
 _NODE_BUILTINS = frozenset(
@@ -20,17 +25,18 @@ _NODE_BUILTINS = frozenset(
 
 # semver.org's official regular expression (no leading "v", no "=").
 _SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    re.ASCII,  # \d would otherwise take any Unicode digit ("١.٠.٠")
 )
 
-_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # A tag that could be read as a version or range would make `npm install name@tag`
 # ambiguous; npm refuses those on the client, and so does the registry.
-_RANGE_LIKE = re.compile(r"^(?:[vV=<>~^]|\d|[xX*]$)")
+_RANGE_LIKE = re.compile(r"[vV=<>~^]|\d|[xX*]\Z", re.ASCII)
 
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,213}$")
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,213}")
 
 
 def name_problem(name: object) -> str | None:
@@ -39,7 +45,7 @@ def name_problem(name: object) -> str | None:
         return "package name must be a non-empty string"
     if len(name) > 214:
         return "package name must be at most 214 characters"
-    match = _NAME.match(name)
+    match = _NAME.fullmatch(name)
     if not match or name.startswith(("-", "_")):
         return (
             f'invalid package name "{name}": use lowercase letters, digits and '
@@ -53,11 +59,11 @@ def name_problem(name: object) -> str | None:
 
 
 def is_valid_version(version: object) -> bool:
-    return isinstance(version, str) and len(version) <= 256 and bool(_SEMVER.match(version))
+    return isinstance(version, str) and len(version) <= 256 and bool(_SEMVER.fullmatch(version))
 
 
 def tag_problem(tag: object) -> str | None:
-    if not isinstance(tag, str) or not _TAG.match(tag) or len(tag) > 128:
+    if not isinstance(tag, str) or not _TAG.fullmatch(tag) or len(tag) > 128:
         return f"invalid dist-tag {tag!r}: use letters, digits, - . _"
     if _RANGE_LIKE.match(tag):
         return f'invalid dist-tag "{tag}": a tag must not look like a version or range'
@@ -65,7 +71,7 @@ def tag_problem(tag: object) -> str | None:
 
 
 def is_valid_username(name: object) -> bool:
-    return isinstance(name, str) and bool(_USERNAME.match(name))
+    return isinstance(name, str) and bool(_USERNAME.fullmatch(name))
 
 
 def tarball_basename(name: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pystage.registry.errors import RegistryError
+from pystage.registry.identity import without_client_identity
 from pystage.registry.jsonstream import DecodedAttachment, JSONStreamError, read_document
 from pystage.registry.names import is_valid_version, name_problem, tag_problem
 
@@ -93,6 +94,7 @@ def _check(
 
     tarball = _check_attachment(doc.get("_attachments"), attachments, name, version)
     _check_dist(manifest, tarball, version)
+    manifest = without_client_identity(manifest)  # the registry sets who published
     manifest["_id"] = f"{name}@{version}"
     return PublishDocument(name, version, tag, access, manifest, tarball)
 

@@ -45,6 +45,7 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
             lifespan="off",
             timeout_keep_alive=30,
             backlog=2048,
+            log_config=_log_config(),
         )
     )
     logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
@@ -60,10 +61,24 @@ def serve(config: RegistryConfig, announce: Callable[[str], None]) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-class _RedactTokens(logging.Filter):
-    """Logout puts a token in the URL (DELETE /-/user/token/<token>): keep it out of logs."""
+def _log_config() -> dict:
+    """uvicorn's logging, with the access log on stderr as documented (uvicorn's default
+    sends it to stdout, where a script reading the "listening on" line would get it)."""
+    import copy
 
-    _PATH = re.compile(r"(/-/user/token/)[^/?\s]+")
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    return config
+
+
+class _RedactTokens(logging.Filter):
+    """Logout and npm token revoke put a token in the URL (DELETE /-/user/token/<token>,
+    DELETE /-/npm/v1/tokens/token/<token or key>): keep it out of logs."""
+
+    _PATH = re.compile(r"(/-/user/token/|/-/npm/v1/tokens/token/)[^/?\s]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):

@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import re
+import sqlite3
 import sys
 import time
 import uuid
@@ -19,16 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pystage.registry.accounts import Accounts, User
-from pystage.registry.blobs import BlobStore
+from pystage.registry.blobs import BlobStore, probe_directory
 from pystage.registry.config import RegistryConfig
 from pystage.registry.db import Database
 from pystage.registry.errors import RegistryError
+from pystage.registry.identity import with_server_identity
 from pystage.registry.names import is_valid_version, name_problem, tag_problem, tarball_basename
 from pystage.registry.publishdoc import PublishDocument
+from pystage.registry.storage_faults import startup_fault
 from pystage.registry.timefmt import now_iso
 from pystage.registry.webauth import WebAuth
 
-STAGE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+STAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MAX_PER_PAGE = 1000
 
 # Fault injection for the crash tests: when PYSTAGE_REGISTRY_PAUSE_AT names a
@@ -68,37 +71,54 @@ def _stage_item(row) -> dict:
     }
 
 
-def _with_publisher(manifest: dict, user: User) -> dict:
-    """The manifest with npmjs's ``_npmUser`` (set by the registry, never taken from the
-    client): npm view prints it as "published ... by". A staged version names its stager."""
-    publisher = {"name": user.name, **({"email": user.email} if user.email else {})}
-    return {**manifest, "_npmUser": publisher}
+def _with_publisher(conn, manifest: dict, user: User, package: str) -> dict:
+    """The manifest with the identity fields the registry sets (never the client's):
+    ``_npmUser``, which npm view prints as "published ... by" (a staged version names
+    its stager), and ``maintainers``, the package's maintainers at this moment."""
+    maintainers = conn.execute(
+        "SELECT users.name, users.email FROM maintainers JOIN users "
+        "ON users.name = maintainers.user WHERE package = ? ORDER BY users.name",
+        (package,),
+    ).fetchall()
+    return with_server_identity(manifest, (user.name, user.email), [tuple(m) for m in maintainers])
 
 
 class Registry:
     def __init__(self, config: RegistryConfig) -> None:
         self.config = config
-        config.storage.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.db = Database(config.db_path)
-        self.blobs = BlobStore(config.tarball_dir, config.tmp_dir)
+        try:
+            config.storage.mkdir(parents=True, exist_ok=True, mode=0o700)
+            probe_directory(config.storage)  # read-only: say so, not "cannot open database"
+            self.db = Database(config.db_path)
+            self.db.probe_write()
+            self.blobs = BlobStore(config.tarball_dir, config.tmp_dir)
+            self.blobs.probe()
+            self.blobs.collect_garbage(self.db.conn())
+        except (OSError, sqlite3.Error) as exc:
+            raise startup_fault(exc, config.storage, config.db_path) from None
         self.web = WebAuth() if config.web_auth else None
         self.accounts = Accounts(self.db, config, self.web)
-        self.blobs.collect_garbage(self.db.conn())
 
     # -- who is asking -----------------------------------------------------------
-    def authenticate(self, authorization: str | None) -> User | None:
+    def authenticate(
+        self, authorization: str | None, otp: str | None = None, address: str | None = None
+    ) -> User | None:
+        """The user a request's credentials name. A Bearer token unknown here is no
+        user (anonymous reads still work); a wrong HTTP Basic password is a 401 and
+        counts as a guess; Basic for an account with 2FA needs ``otp`` (npm-otp)."""
         if not authorization:
             return None
         scheme, _, credentials = authorization.partition(" ")
         scheme = scheme.lower()
         if scheme == "bearer" and credentials:
-            return self.accounts.user_for_token(credentials.strip())
+            return self.accounts.user_for_token(credentials.strip(), address)
         if scheme == "basic" and credentials:
             try:
-                name, _, password = base64.b64decode(credentials).decode().partition(":")
+                decoded = base64.b64decode(credentials.strip(), validate=True).decode()
             except (ValueError, UnicodeDecodeError):
-                return None
-            return self.accounts.user_for_password(name, password)
+                raise RegistryError(401, "malformed HTTP Basic credentials") from None
+            name, _, password = decoded.partition(":")
+            return self.accounts.user_for_basic(name, password, otp, address)
         return None
 
     @staticmethod
@@ -192,7 +212,7 @@ class Registry:
         if self._package_exists(conn, name) and not self.is_maintainer(conn, name, user):
             raise RegistryError(403, f'you do not have permission to publish "{name}"')
         if user.needs_otp_for_writes:
-            self.accounts.check_otp(user.name, otp)
+            self.accounts.check_otp(user, otp)
 
     def publish(self, user: User, doc: PublishDocument) -> None:
         blob = self.blobs.adopt(doc.tarball.path)
@@ -211,7 +231,7 @@ class Registry:
                 elif not self.is_maintainer(conn, doc.name, user):
                     raise RegistryError(403, f'you do not have permission to publish "{doc.name}"')
                 self._refuse_taken(conn, doc.name, doc.version)
-                manifest = _with_publisher(doc.manifest, user)
+                manifest = _with_publisher(conn, doc.manifest, user, doc.name)
                 self._insert_version(conn, doc.name, doc.version, manifest, blob, doc.tag, stamp)
         except BaseException:
             self.blobs.remove(blob)
@@ -272,7 +292,7 @@ class Registry:
                         doc.version,
                         doc.tag,
                         doc.access,
-                        json.dumps(_with_publisher(doc.manifest, user)),
+                        json.dumps(_with_publisher(conn, doc.manifest, user, doc.name)),
                         blob,
                         doc.tarball.sha1_hex,
                         doc.tarball.integrity,
@@ -320,7 +340,7 @@ class Registry:
         """The stage row if ``user`` may see it; 404 otherwise (409 when ``acting`` on a
         stage that was already approved or rejected)."""
         stage_id = stage_id.lower()
-        if not STAGE_ID.match(stage_id):
+        if not STAGE_ID.fullmatch(stage_id):
             raise RegistryError(404, f'staged package "{stage_id}" not found')
         row = conn.execute("SELECT * FROM stages WHERE id = ?", (stage_id,)).fetchone()
         if row is not None and self.is_maintainer(conn, row["package"], user):
@@ -350,7 +370,7 @@ class Registry:
     def approve(self, user: User, stage_id: str, otp: str | None) -> dict:
         self._visible_stage(self.db.conn(), user, stage_id, acting=True)
         if user.has_2fa:
-            self.accounts.check_otp(user.name, otp)
+            self.accounts.check_otp(user, otp)
         stamp = now_iso()
         with self.db.write() as conn:
             # Re-read inside the write lock: a concurrent approve or reject may have won.
@@ -375,11 +395,20 @@ class Registry:
     def reject(self, user: User, stage_id: str, otp: str | None) -> None:
         self._visible_stage(self.db.conn(), user, stage_id, acting=True)
         if user.has_2fa:
-            self.accounts.check_otp(user.name, otp)
-        with self.db.write() as conn:
-            row = self._visible_stage(conn, user, stage_id, acting=True)
-            self._resolve(conn, row, "rejected", user, now_iso())
-        self.blobs.remove(row["tarball"])
+            self.accounts.check_otp(user, otp)
+        aside = row = None
+        try:
+            with self.db.write() as conn:
+                row = self._visible_stage(conn, user, stage_id, acting=True)
+                # set aside first: on storage that cannot change this fails, and the
+                # rejection is not committed either (no "failed" answer for a done reject)
+                aside = self.blobs.set_aside(row["tarball"])
+                self._resolve(conn, row, "rejected", user, now_iso())
+        except BaseException:
+            if aside is not None:
+                self.blobs.restore(aside, row["tarball"])
+            raise
+        self.blobs.remove(aside)
 
     @staticmethod
     def _resolve(conn, row, outcome: str, user: User, stamp: str) -> None:
@@ -437,4 +466,4 @@ class Registry:
         if not self.is_maintainer(conn, name, user):
             raise RegistryError(403, f'you do not have permission to change tags of "{name}"')
         if user.needs_otp_for_writes:
-            self.accounts.check_otp(user.name, otp)
+            self.accounts.check_otp(user, otp)

@@ -171,6 +171,119 @@ class StageRenderer:
     def line(self, message: str) -> None:
         self.out.print(message, markup=False)
 
+    # -- publish --workspaces / --wait ------------------------------------------------
+    def workspace_failed(self, name: str, err) -> None:
+        self.err.print(
+            f"failed workspace {_text(name)}: {err.code} {_text(err.message)}", markup=False
+        )
+
+    def waiting(self, targets, timeout: float):
+        """A context giving ``progress(target, elapsed)``: a live status line on a
+        terminal; elsewhere one notice up front (nothing under --quiet)."""
+        from contextlib import contextmanager
+
+        from pystage.wait import approvals_of
+
+        names = ", ".join(_text(t.spec) for t in targets)
+        live = not self.quiet and _isatty(self.err.file)
+
+        @contextmanager
+        def context():
+            if not live:
+                self.notice(
+                    f"Waiting up to {timeout:g} s for {names} to be approved or rejected..."
+                )
+                yield lambda target, elapsed: None
+                return
+            with self.err.status(f"Waiting for approval of {names}") as status:
+
+                def progress(target, elapsed: float) -> None:
+                    counts = approvals_of(target.item)
+                    done = f", {counts[0]} of {counts[1]} approvals" if counts else ""
+                    state = f" ({target.outcome})" if target.outcome else ""
+                    status.update(
+                        f"Waiting for approval of {_text(target.spec)}{done}{state}: "
+                        f"{elapsed:.0f} s of {timeout:g} s"
+                    )
+
+                yield progress
+
+        return context()
+
+    # -- batches (approve/reject of several items) --------------------------------------
+    def batch_plan(self, entries, action: str) -> None:
+        """What is about to be approved or rejected, in order, before the OTP prompt."""
+        count = len(entries)
+        verb = "approve" if action == "approve" else "reject"
+        self.err.print(
+            f"About to {verb} {count} staged version{'s' if count != 1 else ''}"
+            + (" (in dependency order)" if action == "approve" and count > 1 else "")
+            + ":",
+            markup=False,
+        )
+        for number, entry in enumerate(entries, 1):
+            self.err.print(f"  {number}. {_entry_label(entry)}", markup=False)
+
+    def pick_list(self, items: list[dict], action: str) -> None:
+        """The picker's numbered list of staged items (on stderr: stdout stays results)."""
+        self.err.print(f"Staged versions you can {action}:", markup=False)
+        for number, item in enumerate(items, 1):
+            actor = item.get("actor")
+            by = f", staged by {_text(actor)}" if actor else ""
+            when = f" {_text(item.get('createdAt'))}" if item.get("createdAt") else ""
+            note = item.get("message")
+            self.err.print(
+                f"  {number}. {_text(item.get('packageName'))}@{_text(item.get('version'))}"
+                f" ({_text(item.get('id'))}){when}{by}"
+                + (f"\n     {_text(note)}" if isinstance(note, str) and note else ""),
+                markup=False,
+            )
+
+    def batch_result(self, entry, action: str, single: bool) -> None:
+        """One line per item as it completes: results on stdout, failures on stderr."""
+        from pystage import batch
+
+        label = (
+            entry.stage_id
+            if entry.ref == entry.stage_id
+            else (f"{entry.stage_id} ({_text(entry.spec)})")
+        )
+        if entry.outcome == batch.PUBLISHED:
+            self.line(f"Staged package {label} approved and published successfully.")
+        elif entry.outcome == batch.RECORDED:
+            from pystage.staging import Approval
+
+            have, need = Approval(202, entry.response).approvals
+            count = f" ({have} of {need} approvals)" if have is not None and need else ""
+            self.line(
+                f"Approval of staged package {label} recorded{count}; it is published "
+                "once enough maintainers have approved it."
+            )
+        elif entry.outcome == batch.REJECTED:
+            self.line(f"Staged package {label} has been rejected.")
+        elif single:
+            return  # the command's own error line says it
+        elif entry.outcome == batch.SKIPPED:
+            self.err.print(
+                f"skipped {_text(entry.spec)} ({entry.stage_id}): {_text(entry.skip_reason or '')}",
+                markup=False,
+            )
+        else:
+            err = entry.error
+            self.err.print(
+                f"failed {_text(entry.spec)} ({entry.stage_id}): "
+                f"{err.code if err else ''} {_text(err.message) if err else ''}".rstrip(),
+                markup=False,
+            )
+
+
+def _entry_label(entry) -> str:
+    item = entry.item
+    actor = item.get("actor")
+    return f"{_text(entry.spec)} ({entry.stage_id})" + (
+        f", staged by {_text(actor)}" if actor else ""
+    )
+
 
 def _isatty(stream) -> bool:
     try:

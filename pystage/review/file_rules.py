@@ -1,0 +1,319 @@
+"""Findings about the files themselves: the archive's own tricks, secrets, native
+code, accidental files, growth, and code that changed shape or behaviour."""
+
+from __future__ import annotations
+
+import re
+
+from pystage.review import content
+from pystage.review.index import FileEntry, TarIndex, traits_of
+from pystage.review.report import Finding
+
+ANOMALY_SEVERITY = {
+    "corrupt-archive": "high",
+    "archive-bomb": "high",
+    "path-traversal": "high",
+    "absolute-path": "high",
+    "link-outside": "high",
+    "special-file": "high",
+    "link": "medium",
+    "duplicate-entry": "medium",
+    "outside-package": "low",
+}
+
+# (pattern over the path, label, severity)
+ACCIDENTAL = [
+    (re.compile(r"(^|/)\.git(/|$)"), "a .git folder (repository history)", "medium"),
+    (re.compile(r"\.(zip|tar|tgz|tar\.gz|gz|7z|rar|bz2|xz|jar)$", re.I), "archives", "medium"),
+    (re.compile(r"(^|/)(coverage|\.nyc_output)/"), "a coverage report", "low"),
+    (re.compile(r"(^|/)(test|tests|__tests__|spec|__mocks__)/"), "tests", "low"),
+    (re.compile(r"(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini)$"), "OS files", "low"),
+    (re.compile(r"(^|/)\.(idea|vscode)/|\.(swp|swo)$|~$"), "editor files", "low"),
+    (re.compile(r"\.log$"), "log files", "low"),
+]
+ENV_FILE = re.compile(r"(^|/)\.env(\.[^/]*)?$")
+ENV_TEMPLATE = re.compile(r"\.(example|sample|template|dist|defaults?)$", re.I)
+NPMRC_CREDENTIAL = re.compile(
+    rb"^\s*(?:[^#;\s][^=\n]*:)?(?:_authToken|_auth|_password)\s*=\s*(?!\$\{)\S+", re.M
+)
+LARGE_FILE = 10 * 1024 * 1024
+MAX_SECRETS_PER_FILE = 20
+
+API_TRAITS = {
+    "eval",
+    "decode",
+    "child-process",
+    "credential-files",
+    "whole-environment",
+    "network",
+    "wallet",
+}
+# pairs of traits that, together in one file, are an attack's shape
+COMBINATIONS = [
+    ("eval", "decode"),
+    ("child-process", "network"),
+    ("credential-files", "network"),
+    ("whole-environment", "network"),
+    ("credential-files", "child-process"),
+    ("wallet", "obfuscated"),
+    ("wallet", "minified"),
+]
+
+
+def anomaly_findings(staged: TarIndex) -> list[Finding]:
+    return [
+        Finding(a.rule, ANOMALY_SEVERITY.get(a.rule, "medium"), a.path, a.message)
+        for a in staged.anomalies
+    ]
+
+
+def secret_findings(entry: FileEntry) -> list[Finding]:
+    out = [
+        Finding(
+            "secret",
+            "high",
+            entry.path,
+            f"{s.kind} found (detect-secrets): anyone who installs the package can read it; "
+            "revoke it, then remove the file",
+            s.line,
+        )
+        for s in entry.secrets[:MAX_SECRETS_PER_FILE]
+    ]
+    if len(entry.secrets) > MAX_SECRETS_PER_FILE:
+        out.append(
+            Finding(
+                "secret",
+                "high",
+                entry.path,
+                f"{len(entry.secrets) - MAX_SECRETS_PER_FILE} more secrets in this file",
+            )
+        )
+    return out
+
+
+def dotfile_findings(entry: FileEntry, text: bytes | None) -> list[Finding]:
+    name = entry.path.rsplit("/", 1)[-1]
+    out: list[Finding] = []
+    if name == ".npmrc":
+        match = NPMRC_CREDENTIAL.search(text or b"")
+        if match:
+            line = (text or b"").count(b"\n", 0, match.start()) + 1
+            out.append(
+                Finding(
+                    "npmrc-credentials",
+                    "high",
+                    entry.path,
+                    "an .npmrc holding a registry credential (_authToken/_auth/_password) "
+                    "ships with the package",
+                    line,
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "npmrc-file",
+                    "medium",
+                    entry.path,
+                    "an .npmrc ships with the package (npm ignores it in installed "
+                    "packages; it usually comes from a developer's machine)",
+                )
+            )
+    elif ENV_FILE.search(entry.path) and not ENV_TEMPLATE.search(name):
+        severity = "high" if entry.secrets else "medium"
+        out.append(
+            Finding(
+                "env-file",
+                severity,
+                entry.path,
+                "a .env file ships with the package: it usually holds local credentials"
+                + (" (and this one does)" if entry.secrets else ""),
+            )
+        )
+    return out
+
+
+def native_findings(entry: FileEntry, baseline: TarIndex | None) -> list[Finding]:
+    if not entry.native:
+        return []
+    had_native = baseline is not None and any(f.native for f in baseline.regular_files())
+    return [
+        Finding(
+            "native-code",
+            "medium" if had_native else "high",
+            entry.path,
+            f"{entry.native} added"
+            + (
+                ""
+                if had_native
+                else ": the baseline shipped no native code, and a binary cannot be reviewed"
+            ),
+        )
+    ]
+
+
+def accidental_findings(added: list[FileEntry]) -> list[Finding]:
+    groups: dict[str, list[FileEntry]] = {}
+    severity: dict[str, str] = {}
+    for entry in added:
+        for pattern, label, sev in ACCIDENTAL:
+            if pattern.search(entry.path):
+                groups.setdefault(label, []).append(entry)
+                severity[label] = sev
+                break
+    out = []
+    for label, entries in groups.items():
+        total = sum(e.size for e in entries)
+        out.append(
+            Finding(
+                "accidental-files",
+                severity[label],
+                entries[0].path,
+                f"{label} added: {len(entries)} file(s), {human_size(total)}; "
+                "probably not meant to ship",
+            )
+        )
+    for entry in added:
+        if entry.size >= LARGE_FILE:
+            out.append(
+                Finding("large-file", "low", entry.path, f"a {human_size(entry.size)} file added")
+            )
+    return out
+
+
+def growth_findings(staged: TarIndex, baseline: TarIndex) -> list[Finding]:
+    out = []
+    old, new = baseline.unpacked, staged.unpacked
+    if new - old > 1024 * 1024 and new > 1.5 * old:
+        out.append(
+            Finding(
+                "size-growth",
+                "medium" if new > 2 * old else "low",
+                "",
+                f"unpacked size grew from {human_size(old)} to {human_size(new)}",
+            )
+        )
+    n_old = len(baseline.regular_files())
+    n_new = len(staged.regular_files())
+    if n_new - n_old >= 20 and n_new > 2 * n_old:
+        out.append(
+            Finding("file-count-growth", "low", "", f"file count grew from {n_old} to {n_new}")
+        )
+    return out
+
+
+def code_findings(
+    entry: FileEntry,
+    base_entry: FileEntry | None,
+    package_traits: set[str],
+    package_hosts: set[str],
+) -> list[Finding]:
+    """What is new in a code file: obfuscation, dangerous APIs, endpoints; high when
+    they come together."""
+    sig = entry.signals
+    if sig is None:
+        return []
+    base_sig = base_entry.signals if base_entry is not None else None
+    old_traits = traits_of(base_sig) if base_sig is not None else package_traits
+    old_hosts = (set(base_sig.hosts) if base_sig is not None else set()) | package_hosts
+    traits = traits_of(sig)
+    new = traits - old_traits
+    hosts = [h for h in sig.hosts if h not in old_hosts]
+    if not new and not hosts:
+        return []
+    reasons = []
+    combined = False
+    if "obfuscated" in new and (traits & API_TRAITS or hosts):
+        combined = True
+    for a, b in COMBINATIONS:
+        if a in traits and b in traits and (a in new or b in new):
+            combined = True
+    if hosts and traits & {"child-process", "credential-files", "whole-environment", "eval"}:
+        combined = True
+    line = None
+    for trait in sorted(new, key=lambda t: _trait_line(sig, t)):
+        reasons.append(_describe(trait))
+        line = line or _trait_line(sig, trait)
+    if hosts:
+        shown = ", ".join(hosts[:5]) + (f" and {len(hosts) - 5} more" if len(hosts) > 5 else "")
+        reasons.append(f"names new network endpoints ({shown})")
+        line = line or sig.hosts[hosts[0]]
+    if combined:
+        return [
+            Finding(
+                "suspicious-code",
+                "high",
+                entry.path,
+                "new code that " + "; ".join(reasons) + ": together, the shape of a payload",
+                line,
+            )
+        ]
+    out = []
+    if new & {"obfuscated"}:
+        out.append(
+            Finding(
+                "obfuscated-code",
+                "medium",
+                entry.path,
+                "code is obfuscated where the baseline's was not (" + _describe("obfuscated") + ")",
+                sig.obfuscation_line(),
+            )
+        )
+    if "minified" in new:
+        out.append(
+            Finding(
+                "minified-code",
+                "medium",
+                entry.path,
+                f"code is minified where the baseline's was not (lines up to {sig.max_line} "
+                "characters): it cannot be reviewed by reading it",
+                sig.long_line_at or None,
+            )
+        )
+    apis = sorted(new & API_TRAITS, key=lambda t: _trait_line(sig, t))
+    if apis:
+        out.append(
+            Finding(
+                "dangerous-api",
+                "medium",
+                entry.path,
+                "newly " + "; ".join(_describe(t) for t in apis),
+                _trait_line(sig, apis[0]),
+            )
+        )
+    if hosts:
+        out.append(
+            Finding(
+                "new-endpoint",
+                "medium",
+                entry.path,
+                f"names new network endpoints ({', '.join(hosts[:5])})",
+                sig.hosts[hosts[0]],
+            )
+        )
+    return out
+
+
+def _trait_line(sig: content.Signals, trait: str) -> int:
+    if trait == "obfuscated":
+        return sig.obfuscation_line()
+    if trait == "minified":
+        return sig.long_line_at or 1
+    hit = sig.hits.get(trait)
+    return hit.line if hit else 1
+
+
+def _describe(trait: str) -> str:
+    if trait == "obfuscated":
+        return "is obfuscated (hex-named identifiers, escaped strings or high entropy)"
+    if trait == "minified":
+        return "is minified"
+    return content.PATTERNS[trait][1]
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"

@@ -1,0 +1,63 @@
+"""Tarballs for the review tests, built in memory: npm-shaped ones, and hostile ones
+(traversal, links, devices, bombs, corrupt or cut-short gzip)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import zlib
+
+MTIME = 499162500
+
+
+def tarball(files: dict, manifest: dict | None = None, *, name="pkg", version="1.0.0") -> bytes:
+    """``files``: path -> str/bytes (a file), or a TarInfo-building dict
+    ``{"type": tarfile.SYMTYPE, "link": "..."}``; paths are put under ``package/`` unless
+    they start with ``@raw:``. ``manifest`` None: package.json from name/version."""
+    raw = io.BytesIO()
+    entries = dict(files)
+    if manifest is not False:
+        pj = {"name": name, "version": version, **(manifest or {})}
+        entries = {"package.json": json.dumps(pj, indent=2) + "\n", **entries}
+    with tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for path, value in entries.items():
+            arcname = path[5:] if path.startswith("@raw:") else "package/" + path
+            info = tarfile.TarInfo(arcname)
+            info.mtime = MTIME
+            if isinstance(value, dict):
+                info.type = value["type"]
+                info.linkname = value.get("link", "")
+                info.mode = value.get("mode", 0o644)
+                tar.addfile(info)
+                continue
+            data = value.encode() if isinstance(value, str) else value
+            info.size = len(data)
+            info.mode = 0o755 if path.startswith("bin/") else 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def gzip_stream_of_zeros(total: int, piece: int = 1024 * 1024):
+    """A gzip stream of one tar file entry of ``total`` zero bytes, made lazily: a bomb
+    whose compressed form is never held whole."""
+    header = tarfile.TarInfo("package/bomb.bin")
+    header.size = total
+    header.mtime = MTIME
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    yield comp.compress(header.tobuf(format=tarfile.USTAR_FORMAT))
+    zeros = bytes(piece)
+    left = total
+    while left > 0:
+        n = min(piece, left)
+        out = comp.compress(zeros[:n])
+        left -= n
+        if out:
+            yield out
+    yield comp.flush()
+
+
+def chunked(data: bytes, size: int = 7919):
+    """Bytes handed out in odd-sized pieces, as a socket does."""
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
