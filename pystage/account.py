@@ -127,7 +127,15 @@ def login_web(
 
 
 def _is_url(value) -> bool:
-    return isinstance(value, str) and value.startswith(("http://", "https://"))
+    """An http(s) URL with nothing a terminal would act on: the login URL is shown to
+    the user and opened in a browser (a real one has no space or control character)."""
+    import re
+
+    return (
+        isinstance(value, str)
+        and value.startswith(("http://", "https://"))
+        and not re.search(r"[\x00-\x20\x7f-\x9f]", value)
+    )
 
 
 def whoami(client: RegistryClient) -> str:
@@ -139,7 +147,7 @@ def whoami(client: RegistryClient) -> str:
             f"run `pystage login --registry {client.registry}`",
         )
     data = client.json("GET", "-/whoami", otp_ok=False)
-    if isinstance(data, dict) and isinstance(data.get("username"), str):
+    if isinstance(data, dict) and isinstance(data.get("username"), str) and data["username"]:
         return data["username"]
     raise PystageError(
         "ENEEDAUTH",

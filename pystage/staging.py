@@ -16,8 +16,12 @@ from urllib.parse import quote
 
 from pystage.errors import PystageError, UsageError
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+# matched whole (fullmatch): with ``$``, "<uuid>\n" would pass
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 PER_PAGE = 100
+# A stage list longer than this is a registry paging without end (npm would loop forever
+# and grow without bound); no real registry stages that many versions for one user.
+MAX_LISTED = 10_000
 _DOWNLOAD_CHUNK = 256 * 1024
 
 
@@ -26,8 +30,32 @@ def escape_name(name: str) -> str:
     return quote(name, safe="@").replace("%2F", "%2f")
 
 
-def is_stage_id(value: str) -> bool:
-    return bool(UUID_RE.match(value or ""))
+def is_stage_id(value) -> bool:
+    return isinstance(value, str) and UUID_RE.fullmatch(value) is not None
+
+
+def registry_stage_id(value, where: str, hint: str | None = None) -> str:
+    """A stage id the registry sent, checked before it goes into a request path, a file
+    name or the terminal: a traversal (``../../x``), an escape sequence or a number
+    there is a broken or hostile registry."""
+    if is_stage_id(value):
+        return value
+    raise PystageError(
+        "EBADRESPONSE",
+        f"{where} has an invalid stage id: {_shown(value)}",
+        hint or "a stage id is a UUID; the registry may be broken or not a staging registry",
+    )
+
+
+def _shown(value) -> str:
+    """A value the registry sent, quoted for a message (JSON, short, ASCII)."""
+    import json
+
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"
 
 
 # Any 2xx confirms approve and reject, as npm-registry-fetch treats it.
@@ -144,11 +172,8 @@ def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:
             f"{len(matches)} staged items match {ref.name}@{ref.version}: {ids}",
             "pass one of these stage ids instead",
         )
-    if not matches[0].get("id"):
-        raise PystageError(
-            "EBADRESPONSE", f"the registry listed {ref.name}@{ref.version} without a stage id"
-        )
-    return str(matches[0]["id"]), matches[0]
+    # (list_staged checked every listed id)
+    return matches[0]["id"], matches[0]
 
 
 # --- the operations ------------------------------------------------------------------
@@ -157,6 +182,7 @@ def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:
 def list_staged(client, package: str | None = None) -> list[dict]:
     """Every staged item (all pages), as npm's ``stage list`` collects them."""
     items: list[dict] = []
+    seen: set[str] = set()
     page = 0
     while True:
         params = {"page": page, "perPage": PER_PAGE}
@@ -169,7 +195,11 @@ def list_staged(client, package: str | None = None) -> list[dict]:
             raise PystageError(
                 "EBADRESPONSE", "the registry's stage list holds items that are not objects"
             )
-        if page and res["items"] and all(item in items for item in res["items"]):
+        ids = [
+            registry_stage_id(item.get("id"), f"item {len(items) + n} of the stage list")
+            for n, item in enumerate(res["items"])
+        ]
+        if page and ids and seen.issuperset(ids):
             # a registry that ignores ?page= while its total stays out of reach
             raise PystageError(
                 "EBADRESPONSE",
@@ -177,11 +207,24 @@ def list_staged(client, package: str | None = None) -> list[dict]:
                 "list again: it may not support pagination",
             )
         items.extend(res["items"])
+        seen.update(ids)
         total = res.get("total")
         if isinstance(total, str) and total.isdigit():
             total = int(total)  # npm compares with JavaScript's coercion
-        if not isinstance(total, int) or len(items) >= total or len(res["items"]) < PER_PAGE:
+        if (
+            not isinstance(total, (int, float))
+            or isinstance(total, bool)
+            or len(items) >= total
+            or len(res["items"]) < PER_PAGE
+        ):
             return items
+        if len(items) >= MAX_LISTED:
+            raise PystageError(
+                "EBADRESPONSE",
+                f"the registry's stage list goes on past {MAX_LISTED} items "
+                f"(it claims a total of {_shown(total)})",
+                "the registry may be broken; list one package: pystage list PACKAGE",
+            )
         page += 1
 
 
@@ -189,6 +232,13 @@ def view_staged(client, stage_id: str) -> dict:
     item = client.json("GET", f"/-/stage/{stage_id}", otp_ok=False)
     if not isinstance(item, dict):
         raise PystageError("EBADRESPONSE", f"the registry sent no staged item for {stage_id}")
+    if "id" in item:
+        answered = registry_stage_id(item["id"], f"the staged item sent for {stage_id}")
+        if answered.lower() != stage_id.lower():
+            raise PystageError(
+                "EBADRESPONSE",
+                f"asked for the staged item {stage_id}, the registry sent {answered}",
+            )
     return item
 
 
@@ -267,8 +317,12 @@ def stage_publish(client, name: str, body, message: str | None = None) -> dict:
         otp_ok=False,
         expect=(200, 201),
     )
-    if not isinstance(res, dict) or not res.get("stageId"):
-        raise PystageError("EBADRESPONSE", "the registry accepted the package but sent no stageId")
+    hint = "the version may be staged all the same: look for it with `pystage list`"
+    if not isinstance(res, dict) or res.get("stageId") in (None, ""):
+        raise PystageError(
+            "EBADRESPONSE", "the registry accepted the package but sent no stageId", hint
+        )
+    registry_stage_id(res["stageId"], "the registry accepted the package, but its answer", hint)
     return res
 
 

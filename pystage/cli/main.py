@@ -130,14 +130,12 @@ _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def _fail(exc: PystageError, verbose: bool, json_mode: bool) -> None:
-    from pystage.render import print_error
+    from pystage.render import print_error, print_traceback
 
     if exc.code == "EINTR" and sys.stderr.isatty():
         sys.stderr.write("\n")  # the cursor is after the terminal's ^C or a prompt
     if verbose:
-        import traceback
-
-        traceback.print_exc()
+        print_traceback()  # redacted and escaped: exception messages quote registries
     print_error(exc, json_mode=json_mode)
     sys.exit(exit_code_for(exc.code))
 

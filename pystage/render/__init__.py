@@ -1,22 +1,32 @@
 """Output: every human (Rich) and JSON rendering goes through this package.
 
 Topic modules (``render.pack``, ``render.stage``...) hold the renderers of
-one family of commands; this module holds what they share.
+one family of commands; this module holds what they share, including the one
+way registry text reaches a terminal: ``safe`` (control characters and
+terminal escapes shown escaped, see ``render.escape``) and, for Rich,
+``registry_text`` (a ``Text``, which Rich never reads as markup or emoji codes).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from typing import Any
 
 from pystage.errors import PystageError
+from pystage.render.escape import escape_json_text, escape_registry_text
+
+# one line of an error message or a hint: a registry's error text can be megabytes
+MESSAGE_LIMIT = 1000
 
 
 def stdout_console(color: bool | None = None, stderr: bool = False):
-    """A Rich console honouring --color/--no-color and NO_COLOR."""
+    """A Rich console honouring --color/--no-color and NO_COLOR.
+
+    Markup and emoji codes are off: a string printed through it is shown as it is
+    (``github-actions[bot]`` stays whole, ``[link=...]`` and ``:smile:`` are text);
+    styles come from ``Text`` objects."""
     from rich.console import Console
 
     no_color = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
@@ -25,29 +35,38 @@ def stdout_console(color: bool | None = None, stderr: bool = False):
         force_terminal=True if color else None,
         no_color=no_color,
         highlight=False,
+        markup=False,
+        emoji=False,
         soft_wrap=True,
     )
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Text from a registry or a tarball, made inert for a terminal: control characters,
+# escape sequences, bidi overrides are shown escaped, never acted on.
+safe = escape_registry_text
 
 
-def safe(text: str) -> str:
-    """Text from a registry or a tarball, made inert for a terminal: control characters
-    (escape sequences, carriage returns, newlines) are shown escaped, never acted on."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+def registry_text(value: Any, style: str = ""):
+    """Registry text for Rich: escaped (``safe``) and wrapped in a ``Text``, so that no
+    console setting can make Rich read it as markup or emoji codes."""
+    from rich.text import Text
+
+    return Text(safe(value), style=style)
 
 
 def print_json(data: Any) -> None:
-    """npm's --json layout: indented by 2, keys in insertion order."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """npm's --json layout: indented by 2, keys in insertion order. Non-ASCII text stays
+    readable, except what a terminal would act on (C1 controls, bidi overrides, lone
+    surrogates), which is written as JSON escapes: the same value for a parser."""
+    sys.stdout.write(escape_json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
     sys.stdout.flush()
 
 
 def print_error(exc: PystageError, json_mode: bool = False) -> None:
     from pystage.http import redact  # last line of defence: no secret-shaped text leaves
 
-    message, hint = safe(redact(exc.message)), safe(redact(exc.hint or ""))
+    message = safe(redact(exc.message), MESSAGE_LIMIT)
+    hint = safe(redact(exc.hint or ""), MESSAGE_LIMIT)
     if json_mode:
         body = {"error": {"code": exc.code, "summary": message, "detail": hint}}
         sys.stderr.write(json.dumps(body, indent=2) + "\n")
@@ -55,3 +74,15 @@ def print_error(exc: PystageError, json_mode: bool = False) -> None:
     sys.stderr.write(f"pystage error {exc.code}: {message}\n")
     if hint:
         sys.stderr.write(f"pystage hint: {hint}\n")
+
+
+def print_traceback() -> None:
+    """The traceback of the exception being handled (``-v``), on stderr: each line
+    redacted and escaped, since exception messages quote URLs and registry answers."""
+    import traceback
+
+    from pystage.http import redact
+
+    for line in traceback.format_exc().splitlines():
+        sys.stderr.write(safe(redact(line)) + "\n")
+    sys.stderr.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pystage.render import print_json
+from pystage.render import print_json, safe
 
 
 class AuthRenderer:
@@ -12,20 +12,19 @@ class AuthRenderer:
         self.json_mode = json_mode
         self.quiet = quiet
 
+    # every line is escaped (``safe``): user names, URLs and error texts come from the
+    # registry; a message of several lines is escaped line by line
     def line(self, text: str) -> None:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        _write(sys.stdout, text)
 
     def notice(self, text: str) -> None:
         """Progress and warnings: stderr, so stdout stays what scripts read."""
         if not self.quiet or text.startswith("warning"):
-            sys.stderr.write(text + "\n")
-            sys.stderr.flush()
+            _write(sys.stderr, text)
 
     def instruction(self, text: str) -> None:
         """What the user must do to go on (the web login URL): stderr, even with -q."""
-        sys.stderr.write(text + "\n")
-        sys.stderr.flush()
+        _write(sys.stderr, text)
 
     def logged_in(self, registry: str, where: str, username: str | None) -> None:
         registry = _shown(registry)
@@ -82,6 +81,11 @@ class AuthRenderer:
                 if removed
                 else f"No TOTP secret was stored for {key}."
             )
+
+
+def _write(stream, text: str) -> None:
+    stream.write("".join(safe(line) + "\n" for line in text.split("\n")))
+    stream.flush()
 
 
 def _shown(registry: str) -> str:

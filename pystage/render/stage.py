@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pystage.render import print_json, safe, stdout_console
+from pystage.render import print_json, registry_text, safe, stdout_console
 
 _NPM_ITEM_KEYS = (
     "id",
@@ -39,13 +39,19 @@ def stage_item_fields(item: dict) -> list[tuple[str, Any]]:
 
 
 def _text(value: Any) -> str:
+    """A field value as npm shows it, escaped (``safe``): it comes from the registry."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
         import json
 
-        return json.dumps(value)
-    return safe(str(value))
+        return json.dumps(value)  # ASCII-only: every control character is a JSON escape
+    return safe(value)
+
+
+def _lines(message: str) -> list[str]:
+    """A notice's lines, each escaped: notices quote manifests and registries."""
+    return [safe(line) for line in message.splitlines()] or [""]
 
 
 class StageRenderer:
@@ -71,12 +77,13 @@ class StageRenderer:
     # -- shared notices ---------------------------------------------------------
     def notice(self, message: str) -> None:
         if not self.quiet:
-            self.err.print(message, markup=False)
+            for line in _lines(message):
+                self.err.print(line)
 
     def warn(self, message: str) -> None:
         from rich.text import Text
 
-        for line in message.splitlines() or [""]:
+        for line in _lines(message):
             self.err.print(Text.assemble(("warning ", "bold yellow"), line))
 
     def json(self, data: Any) -> None:
@@ -94,13 +101,12 @@ class StageRenderer:
 
         console = console or self.out
         for key, value in stage_item_fields(item):
-            console.print(Text.assemble((key, "cyan"), ": ", (_text(value), "green")))
+            # field names too: any key the registry sends is listed
+            console.print(Text.assemble((safe(key), "cyan"), ": ", (_text(value), "green")))
 
     def item_summary(self, item: dict) -> None:
         """What is about to be approved or rejected, on stderr before the OTP prompt."""
-        self.err.print(
-            f"Staged {_text(item.get('packageName'))}@{_text(item.get('version'))}:", markup=False
-        )
+        self.err.print(f"Staged {_text(item.get('packageName'))}@{_text(item.get('version'))}:")
         self.item(item, console=self.err)
 
     def items_table(self, items: list[dict], package: str | None) -> None:
@@ -110,7 +116,7 @@ class StageRenderer:
                 if package
                 else "No staged packages found."
             )
-            self.out.print(message, markup=False)
+            self.out.print(safe(message))
             return
         from rich.table import Table
 
@@ -120,9 +126,10 @@ class StageRenderer:
         for it in items:
             actor, actor_type = it.get("actor"), it.get("actorType")
             by = f"{actor} ({actor_type})" if actor and actor_type else (actor or "")
+            # cells as Text: a str cell would be read as Rich markup
             table.add_row(
                 *(
-                    _text(v) if v is not None else ""
+                    registry_text(_text(v) if v is not None else "")
                     for v in (
                         it.get("id"),
                         it.get("packageName"),
@@ -149,7 +156,7 @@ class StageRenderer:
         self.out.file.flush()
         if not self.quiet:
             count = len(items)
-            self.err.print(f"{count} staged item{'s' if count != 1 else ''}", markup=False)
+            self.err.print(f"{count} staged item{'s' if count != 1 else ''}")
 
     # -- tarball contents (npm's logTar) ----------------------------------------------
     def contents(self, contents) -> None:
@@ -161,15 +168,14 @@ class StageRenderer:
     # -- results ------------------------------------------------------------------------
     def staged(self, outcome) -> None:
         contents = outcome.contents
-        suffix = f"staged with id {outcome.stage_id}" if outcome.stage_id else "staged"
-        self.out.print(f"+ {contents.id} ({suffix})", markup=False)
-        if outcome.stage_id and not self.quiet:
-            self.err.print(
-                f"Approve it with: pystage approve {outcome.stage_id} --otp <code>", markup=False
-            )
+        stage_id = safe(outcome.stage_id or "")  # a UUID (staging checks it), made sure
+        suffix = f"staged with id {stage_id}" if stage_id else "staged"
+        self.out.print(f"+ {safe(contents.id)} ({suffix})")
+        if stage_id and not self.quiet:
+            self.err.print(f"Approve it with: pystage approve {stage_id} --otp <code>")
 
     def line(self, message: str) -> None:
-        self.out.print(message, markup=False)
+        self.out.print(safe(message))
 
     # -- publish --workspaces / --wait ------------------------------------------------
     def workspace_failed(self, name: str, err) -> None:
