@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 EDITABLE    := --config-settings editable_mode=compat -e
 
-.PHONY: venv demo test bench lint docs dist dist-check clean
+.PHONY: venv demo test bench lint docs dist dist-check clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,17 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The review page's browser tests: Debian's chromium (Playwright cannot download its own
+# browser here) and the Playwright package in the venv. .ci/run calls this before `make test`.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@$(BIN)/python -c "import playwright" 2>/dev/null || \
+		$(PIP_INSTALL) $(EDITABLE) '.[registry,test,lint,browser]'
 
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh

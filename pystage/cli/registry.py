@@ -112,6 +112,10 @@ def command():
     show_default=True,
     metavar="SECONDS",
     help="How often staged versions past their policy's expiry are discarded.",
+    "--no-web",
+    "no_web",
+    is_flag=True,
+    help="Do not serve the review page under /-/web/ (on by default).",
 )
 def serve(
     listen,
@@ -129,6 +133,7 @@ def serve(
     web_auth,
     notify_urls,
     expiry_sweep,
+    no_web,
 ):
     """Serve the registry until interrupted; GET /-/ping answers once it is ready."""
     from pathlib import Path
@@ -172,10 +177,14 @@ def serve(
         web_auth=web_auth,
         notify_urls=tuple(notify_urls),
         expiry_sweep_seconds=expiry_sweep,
+        web_page=not no_web,
     )
     try:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
+
+        if config.web_page:
+            import jinja2  # noqa: F401  (the review page's templates)
     except ModuleNotFoundError as exc:
         raise PystageError(
             "EMISSINGDEP",

@@ -19,6 +19,7 @@ Modules, each with one job:
 - ``teamroutes`` the HTTP routes of the pystage extensions (policy, history)
 - ``app``        the Starlette application: HTTP in, service calls, JSON out
 - ``server``     binding the socket and running uvicorn
+- ``web/``       the review page under ``/-/web/`` (sign-in, list, item, approve/reject)
 
 Only ``pystage.cli.registry`` imports this package, inside its command, so the
 client's start-up never loads Starlette or uvicorn.

@@ -40,6 +40,11 @@ UNSUPPORTED_EDIT = (
 def create_app(config: RegistryConfig) -> Starlette:
     registry = Registry(config)
     routes = _routes(registry, config)
+    if config.web_page:
+        from pystage.registry.web.routes import web_page_routes
+
+        # the review page, /-/web/...: ahead of the catch-all package route
+        routes[:0] = web_page_routes(registry, config)
     if registry.web is not None:
         from pystage.registry.webroutes import web_routes
 

@@ -35,6 +35,7 @@ class RegistryConfig:
     web_auth: bool = False  # npm's browser flows: web login and web one-time passwords
     notify_urls: tuple[str, ...] = ()  # webhooks POSTed a JSON event per history event
     expiry_sweep_seconds: float = 10.0  # how often staged versions past their expiry are discarded
+    web_page: bool = True  # the review page under /-/web/ (registry serve --no-web: off)
 
     @property
     def db_path(self) -> Path:
