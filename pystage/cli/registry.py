@@ -112,6 +112,8 @@ def command():
     show_default=True,
     metavar="SECONDS",
     help="How often staged versions past their policy's expiry are discarded.",
+)
+@click.option(
     "--no-web",
     "no_web",
     is_flag=True,
