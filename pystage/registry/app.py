@@ -18,9 +18,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from pystage.registry import owners
+from pystage.registry import owners, strictjson, tokens
 from pystage.registry import packument as docs
-from pystage.registry import strictjson, tokens
 from pystage.registry.blobs import naming
 from pystage.registry.config import RegistryConfig
 from pystage.registry.errors import RegistryError
