@@ -349,9 +349,9 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         try:
             item = await call(registry.stage_item, session.user, stage_id)
             if action == "approve":
-                result = await call(registry.approve, session.user, stage_id, code)
+                _status, result = await call(registry.approve, session.user, stage_id, code)
             else:
-                await call(registry.reject, session.user, stage_id, code)
+                await call(registry.reject, session.user, stage_id, code, reason or None)
                 result = None
         except RegistryError as exc:
             if exc.status in (404, 409):
