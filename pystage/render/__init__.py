@@ -86,3 +86,26 @@ def print_traceback() -> None:
     for line in traceback.format_exc().splitlines():
         sys.stderr.write(safe(redact(line)) + "\n")
     sys.stderr.flush()
+
+
+class LazyConsoles:
+    """A renderer's stdout and stderr consoles, made on first use: Rich is imported only
+    when something is printed through it (--json output never is; ~20 ms of start-up,
+    see benchmarks/README.md)."""
+
+    def __init__(self, color: bool | None = None, quiet: bool = False) -> None:
+        self.color = color
+        self.quiet = quiet
+        self._out = self._err = None
+
+    @property
+    def out(self):
+        if self._out is None:
+            self._out = stdout_console(self.color)
+        return self._out
+
+    @property
+    def err(self):
+        if self._err is None:
+            self._err = stdout_console(self.color, stderr=True)
+        return self._err

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from pystage.render import print_json, safe, stdout_console
+from pystage.render import LazyConsoles, print_json, safe
 
 STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 MAX_LISTED = 40  # files per group in the human report (--json has them all)
@@ -20,25 +20,7 @@ def human_size(n: int | None) -> str:
     return "?" if n is None else size(n)
 
 
-class ReviewRenderer:
-    def __init__(self, color: bool | None = None, quiet: bool = False) -> None:
-        self.color = color
-        self.quiet = quiet
-        self._out = None
-        self._err = None
-
-    @property
-    def out(self):
-        if self._out is None:
-            self._out = stdout_console(self.color)
-        return self._out
-
-    @property
-    def err(self):
-        if self._err is None:
-            self._err = stdout_console(self.color, stderr=True)
-        return self._err
-
+class ReviewRenderer(LazyConsoles):
     def json(self, data) -> None:
         print_json(data)
 

@@ -7,36 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pystage.render import print_json, registry_text, safe, stdout_console
-
-_NPM_ITEM_KEYS = (
-    "id",
-    "packageName",
-    "version",
-    "tag",
-    "createdAt",
-    "actor",
-    "actorType",
-    "shasum",
-)
-
-
-def stage_item_fields(item: dict) -> list[tuple[str, Any]]:
-    """npm's logStageItem: fixed keys renamed and ordered, then the rest as they come;
-    null values are left out."""
-    actor, actor_type = item.get("actor"), item.get("actorType")
-    fields = [
-        ("id", item.get("id")),
-        ("package name", item.get("packageName")),
-        ("version", item.get("version")),
-        ("tag", item.get("tag")),
-        ("date staged", item.get("createdAt")),
-        ("staged by", f"{actor} ({actor_type})" if actor_type else actor),
-        ("shasum", item.get("shasum")),
-    ]
-    fields += [(k, v) for k, v in item.items() if k not in _NPM_ITEM_KEYS]
-    return [(k, v) for k, v in fields if v is not None]
-
+from pystage.render import LazyConsoles, print_json, registry_text, safe
+from pystage.stageitem import stage_item_fields
 
 _LIFECYCLE = ("preinstall", "install", "postinstall", "prepare", "prepublish")
 
@@ -77,26 +49,7 @@ def _lines(message: str) -> list[str]:
     return [safe(line) for line in message.splitlines()] or [""]
 
 
-class StageRenderer:
-    def __init__(self, color: bool | None = None, quiet: bool = False) -> None:
-        self.color = color
-        self.quiet = quiet
-        self._out = self._err = None
-
-    # Rich is imported only when something is printed through it: --json output
-    # never is, and that saves ~20 ms of start-up (see benchmarks/README.md)
-    @property
-    def out(self):
-        if self._out is None:
-            self._out = stdout_console(self.color)
-        return self._out
-
-    @property
-    def err(self):
-        if self._err is None:
-            self._err = stdout_console(self.color, stderr=True)
-        return self._err
-
+class StageRenderer(LazyConsoles):
     # -- shared notices ---------------------------------------------------------
     def notice(self, message: str) -> None:
         if not self.quiet:

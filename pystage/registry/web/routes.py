@@ -455,21 +455,11 @@ def list_row(item: dict, counts: dict) -> dict:
 
 
 def view_fields(item: dict) -> list[tuple[str, object]]:
-    """What ``pystage view`` shows, in its order: npm's fixed keys, then the rest."""
-    actor, actor_type = item.get("actor"), item.get("actorType")
-    fields = [
-        ("id", item.get("id")),
-        ("package name", item.get("packageName")),
-        ("version", item.get("version")),
-        ("tag", item.get("tag")),
-        ("date staged", item.get("createdAt")),
-        ("staged by", f"{actor} ({actor_type})" if actor_type else actor),
-        ("shasum", item.get("shasum")),
-    ]
-    fixed = {"id", "packageName", "version", "tag", "createdAt", "actor", "actorType", "shasum"}
-    fields += [(k, v) for k, v in item.items() if k not in fixed]
+    """What ``pystage view`` shows, in its order, with structured values as JSON text."""
+    from pystage.stageitem import stage_item_fields
+
     return [
-        (k, v if isinstance(v, (str, int)) else json.dumps(v)) for k, v in fields if v is not None
+        (k, v if isinstance(v, (str, int)) else json.dumps(v)) for k, v in stage_item_fields(item)
     ]
 
 
