@@ -412,13 +412,17 @@ class RegistryServer:
         files: dict | None = None,
         tag: str = "latest",
         manifest: dict | None = None,
+        message: str | None = None,
     ) -> str:
-        """Stage a version over HTTP; returns its stage id (raises on failure)."""
+        """Stage a version over HTTP; returns its stage id (raises on failure).
+        ``message``: the note for the reviewer, sent as pystage publish -m sends it."""
         tarball = make_tarball(name, version, files, manifest)
+        headers = {"pystage-stage-message": quote(message, safe="")} if message else {}
         response = self.request(
             "POST",
             f"-/stage/package/{escaped(name)}",
             user,
+            headers=headers,
             json=publish_document(self.url, name, version, tarball, tag, manifest=manifest),
         )
         response.raise_for_status()
