@@ -223,6 +223,7 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         form, refusal = await checked_form(request, session)
         if refusal is not None:
             return refusal
+        assert session is not None  # checked_form refuses a request without one
         await call(sessions.end, session.token_hash)
         response = redirect(f"{web}signin")
         response.delete_cookie(COOKIE, path=web)
@@ -343,6 +344,7 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         form, refusal = await checked_form(request, session)
         if refusal is not None:
             return refusal
+        assert session is not None  # checked_form refuses a request without one
         stage_id = request.path_params["stage_id"]
         code = form.get("otp", "").strip() or None
         reason = form.get("reason", "").strip()
@@ -366,7 +368,7 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
             return await item_page(request, session, stage_id, message, exc.status, reason)
         name = f"{item['packageName']}@{item['version']}"
         if action == "approve":
-            text = result.get("message") or f"{name} published"
+            text = (result or {}).get("message") or f"{name} published"
         else:
             text = f"{name} rejected" + (f": {reason}" if reason else "")
         await call(sessions.flash, session.token_hash, "ok", text)
