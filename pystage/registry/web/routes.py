@@ -371,7 +371,7 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         if action == "approve" and status == 202:
             # the package's policy wants more approvers: the version stays staged, so the
             # maintainer stays on its page and sees the approvals so far
-            await call(sessions.flash, session.token_hash, "ok", result["message"])
+            await call(sessions.flash, session.token_hash, "ok", result["message"])  # type: ignore[index]  # an approval answers
             return redirect(f"{web}stage/{stage_id}")
         if action == "approve":
             text = (result or {}).get("message") or f"{name} published"
