@@ -223,6 +223,7 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         form, refusal = await checked_form(request, session)
         if refusal is not None:
             return refusal
+        assert session is not None  # checked_form refuses a request without one
         await call(sessions.end, session.token_hash)
         response = redirect(f"{web}signin")
         response.delete_cookie(COOKIE, path=web)
@@ -343,6 +344,7 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         form, refusal = await checked_form(request, session)
         if refusal is not None:
             return refusal
+        assert session is not None  # checked_form refuses a request without one
         stage_id = request.path_params["stage_id"]
         code = form.get("otp", "").strip() or None
         reason = form.get("reason", "").strip()
@@ -369,10 +371,10 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         if action == "approve" and status == 202:
             # the package's policy wants more approvers: the version stays staged, so the
             # maintainer stays on its page and sees the approvals so far
-            await call(sessions.flash, session.token_hash, "ok", result["message"])
+            await call(sessions.flash, session.token_hash, "ok", result["message"])  # type: ignore[index]  # an approval answers
             return redirect(f"{web}stage/{stage_id}")
         if action == "approve":
-            text = result.get("message") or f"{name} published"
+            text = (result or {}).get("message") or f"{name} published"
         else:
             text = f"{name} rejected" + (f": {reason}" if reason else "")
         await call(sessions.flash, session.token_hash, "ok", text)
