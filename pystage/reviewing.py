@@ -51,7 +51,7 @@ def review_item(
     base_stream = None
     try:
         if baseline is not None:
-            manifest = packument["versions"].get(baseline)
+            manifest = packument["versions"].get(baseline)  # type: ignore[index]  # a baseline comes from a packument
             manifest = manifest if isinstance(manifest, dict) else {}
             base_stream = staging.stream_published_tarball(client, name, baseline, manifest)
         with staging.stream_staged_tarball(client, stage_id) as staged_stream:

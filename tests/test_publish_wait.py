@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from fixtures_stage import make_package
+from helpers import make_package
 
 
 @pytest.fixture

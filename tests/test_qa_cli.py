@@ -195,7 +195,7 @@ def test_quiet_web_login_still_shows_the_url_to_authenticate_at(tmp_path):
     import os
     import sys
 
-    from fixtures_registry import start_registry
+    from helpers import start_registry
 
     pexpect = pytest.importorskip("pexpect")
     server = start_registry(tmp_path / "registry", extra_args=("--web-auth",))

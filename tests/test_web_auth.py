@@ -18,8 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
-from conftest import requires_npm
-from fixtures_registry import start_registry
+from helpers import requires_npm, start_registry
 
 from pystage.otp import CI_VARS
 

@@ -91,7 +91,7 @@ def decide(
             "tarball from the registry."
         )
     single = refs is not None and len(refs) == 1
-    name = refs[0].name if single else package
+    name = refs[0].name if refs and single else package
     with make_client(options, otp=otp, package=name) as client:
         if refs is not None:
             entries = batch.collect(client, refs)
