@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from pystage import __version__
@@ -36,6 +36,9 @@ from pystage.errors import PystageError, RegistryHTTPError
 from pystage.proxy import ProxySettings, proxy_for
 from pystage.redact import Redactor, redact  # noqa: F401 - redact: re-exported for callers
 from pystage.tls import TlsSettings
+
+if TYPE_CHECKING:  # imported late, by the first request (start-up: see session.py)
+    import requests
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -108,7 +111,7 @@ class RegistryClient:
             self.redactor.add(otp.given)
         self._log = log
         self._notice = notice
-        self._session = None
+        self._session: requests.Session | None = None
         self.sleep = time.sleep
 
     # -- plumbing ----------------------------------------------------------------

@@ -12,9 +12,13 @@ import re
 import stat
 from collections.abc import Iterable
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from pystage.errors import PystageError, UsageError
+
+if TYPE_CHECKING:
+    from pystage.publishing.contents import TarballContents
 
 # matched whole (fullmatch): with ``$``, "<uuid>\n" would pass
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -185,7 +189,7 @@ def list_staged(client, package: str | None = None) -> list[dict]:
     seen: set[str] = set()
     page = 0
     while True:
-        params = {"page": page, "perPage": PER_PAGE}
+        params: dict[str, int | str] = {"page": page, "perPage": PER_PAGE}
         if package:
             params["package"] = package
         res = client.json("GET", "/-/stage", params=params, otp_ok=False)
@@ -399,10 +403,10 @@ class Download:
 
     __slots__ = ("path", "filename", "contents")
 
-    def __init__(self, path: str, filename: str, contents: object) -> None:
+    def __init__(self, path: str, filename: str, contents: TarballContents) -> None:
         self.path = path
         self.filename = filename
-        self.contents = contents  # publishing.contents.TarballContents
+        self.contents = contents
 
 
 def download_staged(
@@ -572,7 +576,7 @@ def stream_published_tarball(client, name: str, version: str, manifest: dict) ->
     """A published version's tarball from its ``dist.tarball`` (an http(s) URL the
     registry gave; credentials still go only where they are keyed for), else from the
     registry's conventional path."""
-    dist = manifest.get("dist") if isinstance(manifest.get("dist"), dict) else {}
+    dist = found if isinstance(found := manifest.get("dist"), dict) else {}
     url = dist.get("tarball")
     if not (isinstance(url, str) and re.match(r"^https?://[^\s/]+/\S*$", url)):
         base = name.rsplit("/", 1)[-1]
