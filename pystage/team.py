@@ -223,7 +223,7 @@ def history(client, package: str | None, limit: int | None = None) -> list[dict]
     events: list[dict] = []
     per_page = min(limit or HISTORY_PER_PAGE, HISTORY_PER_PAGE)
     for page in range(MAX_PAGES):
-        params = {"page": page, "perPage": per_page}
+        params: dict[str, int | str] = {"page": page, "perPage": per_page}
         if package:
             params["package"] = package
         try:
@@ -357,7 +357,7 @@ def find_token_key(tokens: list[dict], ref: str) -> str:
     """The key ``ref`` names, as npm's ``token revoke`` matches: a unique key prefix, or
     the token's value (whose listed preview it starts with). Unknown or ambiguous: an
     error, before anything is revoked."""
-    keys = [t.get("key") for t in tokens if isinstance(t.get("key"), str)]
+    keys: list[str] = [t["key"] for t in tokens if isinstance(t.get("key"), str)]
     matches = [k for k in keys if k.startswith(ref)]
     if len(matches) == 1:
         return matches[0]

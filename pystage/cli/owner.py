@@ -68,9 +68,10 @@ def remove_owner(package, user, otp):
 
 def _package(arg: str) -> str:
     """A package name (no version, no path), checked before any request."""
-    from pystage.publishing.names import check_name
+    from pystage.errors import UsageError
     from pystage.staging import package_filter
 
-    name = package_filter(arg)
-    check_name(name)
+    name = package_filter(arg)  # checks the name, as npm-package-arg does
+    if not name:
+        raise UsageError("no package name given")
     return name

@@ -151,10 +151,10 @@ def _kind(token: dict) -> str:
 def describe_event(event: dict) -> str:
     """One line of what the event's ``detail`` says (the known keys in words, others as
     ``key=value``); escaped by the caller."""
-    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    detail = event.get("detail")
     kind = event.get("event")
     parts: list[str] = []
-    rest = dict(detail)
+    rest: dict = dict(detail) if isinstance(detail, dict) else {}
     if kind == "approve" and "approval" in rest:
         parts.append(f"approval {rest.pop('approval')} of {rest.pop('of', '?')}")
     elif kind == "reject" and "reason" in rest:
