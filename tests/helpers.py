@@ -12,6 +12,7 @@ import them from here too.
   ``events``, ``published_versions``, and ``Receiver`` (a webhook receiver);
 - the registry client: ``make`` (a RegistryClient for a test registry, logged in
   with TOKEN, retries not sleeping), ``token_line``;
+- ``StreamLines``: a subprocess's output read in a thread, to wait for a line;
 - ``RawServer``: a loopback socket server scripted byte for byte, for what only a
   real connection shows (framing, resets, trickles, proxies); ``closed_port``.
 """
@@ -541,6 +542,46 @@ class Receiver:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# -- subprocesses ----------------------------------------------------------------------
+
+
+class StreamLines:
+    """A subprocess's text stream read line by line in a thread, so a test can wait (with
+    a timeout) for the line that shows the process has got somewhere, instead of
+    sleeping, and still see the whole output at the end."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        self._ended = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        try:
+            for line in stream:
+                with self._cond:
+                    self.lines.append(line)
+                    self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._ended = True
+                self._cond.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 60) -> bool:
+        """True once a line holding ``text`` has been read; False at the timeout or at
+        the end of the stream without one."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._ended or any(text in line for line in self.lines), timeout
+            ) and any(text in line for line in self.lines)
+
+    def text(self, timeout: float = 60) -> str:
+        """Everything read, once the stream has ended (the process closed it)."""
+        with self._cond:
+            assert self._cond.wait_for(lambda: self._ended, timeout), "the stream never ended"
+            return "".join(self.lines)
 
 
 # -- the registry client and raw sockets ------------------------------------------------
