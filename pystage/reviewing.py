@@ -1,16 +1,38 @@
 """``pystage review``'s work below the CLI: find the staged item and its baseline,
 stream both tarballs from the registry into the (pure) review engine.
 
-No terminal I/O here; the tarballs are never written anywhere."""
+No terminal I/O here; the tarballs are never written anywhere (but for ``--source``,
+which spools the staged one to a temporary file to read it twice)."""
 
 from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
 
 from pystage import staging
 from pystage.errors import PystageError
 
 
-def review_staged(client, ref, *, against: str | None = None, full_diff: bool = False):
-    """The Report for the staged item ``ref`` (a staging.StageRef)."""
+def review_staged(
+    client, ref, *, against: str | None = None, full_diff: bool = False, check_staged=None
+):
+    """The Report for the staged item ``ref`` (a staging.StageRef).
+
+    ``check_staged`` (``review --source``): called with the path of the staged tarball,
+    spooled to a temporary file (always removed) before the baseline is requested, so a
+    slow check (a rebuild) never holds a download open; the review then reads that file."""
+    if check_staged is None:
+        return _review_staged(client, ref, against, full_diff, None)
+    stage_id, _ = staging.resolve_stage_ref(client, ref)
+    with _spooled(client, stage_id) as staged_path:
+        check_staged(staged_path)
+        # the id is resolved: a NAME@VERSION is not looked up in the list a second time
+        resolved = staging.StageRef(ref.text, stage_id, ref.name, ref.version)
+        return _review_staged(client, resolved, against, full_diff, staged_path)
+
+
+def _review_staged(client, ref, against, full_diff, staged_path):
     from pystage.review import ReviewOptions, review
     from pystage.review.baseline import choose_baseline
 
@@ -30,7 +52,7 @@ def review_staged(client, ref, *, against: str | None = None, full_diff: bool = 
             manifest = packument["versions"].get(baseline)
             manifest = manifest if isinstance(manifest, dict) else {}
             base_stream = staging.stream_published_tarball(client, name, baseline, manifest)
-        with staging.stream_staged_tarball(client, stage_id) as staged_stream:
+        with _open_staged(client, stage_id, staged_path) as staged_stream:
             return review(
                 _lazy(staged_stream),
                 base_stream,
@@ -48,3 +70,27 @@ def _lazy(stream):
     """The staged tarball's chunks (the request is open; they are read after the
     baseline's)."""
     yield from stream
+
+
+@contextlib.contextmanager
+def _spooled(client, stage_id: str):
+    """The staged tarball in a temporary file, removed when the block ends (on error and
+    Ctrl-C too)."""
+    with tempfile.TemporaryDirectory(prefix="pystage-staged-") as tmp:
+        path = os.path.join(tmp, "staged.tgz")
+        with staging.stream_staged_tarball(client, stage_id) as stream, open(path, "xb") as out:
+            for chunk in stream:
+                out.write(chunk)
+        yield path
+
+
+@contextlib.contextmanager
+def _open_staged(client, stage_id: str, spooled: str | None):
+    if spooled is None:
+        with staging.stream_staged_tarball(client, stage_id) as stream:
+            yield stream
+        return
+    from pystage.review import chunks_of
+
+    with open(spooled, "rb") as fh:
+        yield chunks_of(fh)
