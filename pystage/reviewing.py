@@ -7,6 +7,7 @@ which spools the staged one to a temporary file to read it twice)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 
@@ -22,25 +23,46 @@ def review_staged(
     ``check_staged`` (``review --source``): called with the path of the staged tarball,
     spooled to a temporary file (always removed) before the baseline is requested, so a
     slow check (a rebuild) never holds a download open; the review then reads that file."""
+    stage_id, listed = staging.resolve_stage_ref(client, ref)
+    item = staging.view_staged(client, stage_id)
+    review = functools.partial(
+        review_item,
+        client,
+        stage_id,
+        item,
+        name=(listed or {}).get("packageName") or ref.name,
+        version=ref.version,
+        against=against,
+        full_diff=full_diff,
+    )
     if check_staged is None:
-        return _review_staged(client, ref, against, full_diff, None)
-    stage_id, _ = staging.resolve_stage_ref(client, ref)
+        return review()
     with _spooled(client, stage_id) as staged_path:
         check_staged(staged_path)
-        # the id is resolved: a NAME@VERSION is not looked up in the list a second time
-        resolved = staging.StageRef(ref.text, stage_id, ref.name, ref.version)
-        return _review_staged(client, resolved, against, full_diff, staged_path)
+        return review(staged_path=staged_path)
 
 
-def _review_staged(client, ref, against, full_diff, staged_path):
+def review_item(
+    client,
+    stage_id: str,
+    item: dict,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    against: str | None = None,
+    full_diff: bool = False,
+    staged_path: str | None = None,
+):
+    """The Report for a staged item already fetched (``staging.view_staged``); ``name``
+    and ``version`` stand in where the item names none. Approve's review gate calls
+    this for each item of its batch. ``staged_path``: the staged tarball, already
+    downloaded there (else it is streamed from the registry)."""
     from pystage.review import ReviewOptions, review
     from pystage.review.baseline import choose_baseline
 
-    stage_id, listed = staging.resolve_stage_ref(client, ref)
-    item = staging.view_staged(client, stage_id)
     item.setdefault("id", stage_id)
-    name = str(item.get("packageName") or (listed or {}).get("packageName") or ref.name or "")
-    version = str(item.get("version") or ref.version or "")
+    name = str(item.get("packageName") or name or "")
+    version = str(item.get("version") or version or "")
     if not name or not version:
         raise PystageError("EBADRESPONSE", f"the staged item {stage_id} names no package version")
     packument = staging.get_packument(client, name)
@@ -49,7 +71,7 @@ def _review_staged(client, ref, against, full_diff, staged_path):
     base_stream = None
     try:
         if baseline is not None:
-            manifest = packument["versions"].get(baseline)
+            manifest = packument["versions"].get(baseline)  # type: ignore[index]  # a baseline comes from a packument
             manifest = manifest if isinstance(manifest, dict) else {}
             base_stream = staging.stream_published_tarball(client, name, baseline, manifest)
         with _open_staged(client, stage_id, staged_path) as staged_stream:

@@ -47,10 +47,23 @@ def env(tmp_path, registry, run_pystage):
     first_versions: set[str] = set()
 
     class Env:
+        tmpdir = tmp_path / "tmpdir"
+
         def pystage(self, *args, cwd=None):
+            # the command's temporary files go to a directory of the test's own: each test
+            # can see that none is left behind
             return run_pystage(
-                *args, "--registry", server.url, "--userconfig", npmrc, cwd=cwd or tmp_path
+                *args,
+                "--registry",
+                server.url,
+                "--userconfig",
+                npmrc,
+                cwd=cwd or tmp_path,
+                env={"TMPDIR": str(self.tmpdir)},
             )
+
+        def temporary_files_left(self) -> list[str]:
+            return sorted(p.name for p in self.tmpdir.iterdir())
 
         def stage(self, pkg: Path, *extra) -> str:
             """Stage ``pkg`` as CI does (`pystage publish` in the checkout)."""
@@ -75,6 +88,7 @@ def env(tmp_path, registry, run_pystage):
             assert result.stdout, result.stderr
             return result, json.loads(result.stdout)
 
+    Env.tmpdir.mkdir()
     return Env()
 
 
@@ -134,6 +148,7 @@ def test_a_version_staged_from_a_clean_tree_reproduces(env, tmp_path):
     assert first.startswith("Reproduces from source: yes · 7 file(s) identical"), first
     assert "Review of repro-clean@1.0.0 against 0.0.1" in human.stdout
     assert tree_snapshot(source) == before  # nothing written into the source
+    assert env.temporary_files_left() == []  # the spooled tarball and the rebuild are gone
 
 
 def test_a_line_appended_to_a_shipped_file_fails_the_review_naming_it(env, tmp_path):
@@ -297,6 +312,7 @@ def test_built_files_are_not_checked_without_source_scripts_and_compared_with_th
     assert "> repro-ts@1.0.0 prepare" in result.stderr  # the build's banner, on stderr
     assert tree_snapshot(source) == before  # built in a temporary copy, not in the checkout
     assert not (source / "dist").exists()
+    assert env.temporary_files_left() == []  # and the copy is gone
 
 
 @pytest.mark.skipif(not HAVE_NODE, reason="the build script needs node")
@@ -366,6 +382,7 @@ def test_a_git_ref_is_archived_and_compared_without_touching_the_work_tree(env, 
     assert {d["path"] for d in report["source"]["differs"]} == {"index.js", "lib/util.js"}
 
     assert tree_snapshot(repo) == before and git(repo, "status", "--porcelain") == status
+    assert env.temporary_files_left() == []  # the archives are gone
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
 
 
@@ -421,7 +438,7 @@ def test_a_bad_source_is_a_one_line_error_before_anything_is_downloaded(env, tmp
     alone = env.pystage("review", stage_id, "--source-scripts")
     assert alone.returncode == 2
     assert "pystage error EUSAGE: --source-scripts needs --source" in alone.stderr
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("pystage-")) == []
+    assert env.temporary_files_left() == []
 
 
 # -- the pack corpus --------------------------------------------------------------------
@@ -473,3 +490,28 @@ def test_every_pack_corpus_tree_reproduces_from_itself(name, staged_corpus, env)
     assert checked["reproduced"] is True, checked
     assert source_findings(report) == set()
     assert checked["identical"] == entries  # every entry compared: files and hardlinks
+
+
+@pytest.mark.parametrize("python", ["this", "without tarfile.data_filter"])
+def test_a_ref_with_links_out_of_the_tree_is_archived_without_them(tmp_path, monkeypatch, python):
+    from pystage.reproduce import open_source, workdir
+
+    if python != "this":  # Python 3.10 before 3.10.12 has no data filter: ours stands in
+        monkeypatch.delattr(workdir.tarfile, "data_filter", raising=False)
+        monkeypatch.setattr(workdir, "_NO_FILTER", {})
+    repo = write_package(tmp_path / "repo", "repro-links")
+    os.symlink("/etc/passwd", repo / "absolute")
+    os.symlink("../../outside", repo / "lib" / "climbs")
+    os.symlink("util.js", repo / "lib" / "inside")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "links")
+    with open_source("HEAD", repo) as source:
+        assert source.temporary and source.path != repo
+        assert not os.path.lexists(source.path / "absolute")
+        assert not os.path.lexists(source.path / "lib" / "climbs")
+        assert os.readlink(source.path / "lib" / "inside") == "util.js"
+        assert (source.path / "bin" / "cli.js").stat().st_mode & 0o777 == 0o755
+        assert "lib/util.js" in source.tracked and "absolute" not in source.tracked
+        archive = source.path
+    assert not archive.exists()  # the temporary directory is gone

@@ -231,7 +231,8 @@ def check_source(
     from pystage.packing import read_manifest
 
     manifest = read_manifest(source.path)
-    scripts = manifest.get("scripts") if isinstance(manifest.get("scripts"), dict) else {}
+    scripts = manifest.get("scripts")
+    scripts = scripts if isinstance(scripts, dict) else {}
     build = [e for e in BUILD_EVENTS if isinstance(scripts.get(e), str) and scripts[e]]
     with tempfile.TemporaryDirectory(prefix="pystage-rebuild-") as out:
         if run_scripts:
@@ -260,6 +261,7 @@ def _pack(tree: Path, out: str, *, scripts: bool, script_stdout) -> Path:
         workspaces=(str(tree),),
         workspace_root=str(Path(tree).parent),
     )
+    assert result.path is not None  # not a dry run
     return result.path
 
 
@@ -288,6 +290,7 @@ def _index_rebuilt(path: Path, keep_text=lambda _path: False) -> TarIndex:
             digest, size, head, text = hashlib.sha512(), 0, b"", []
             wanted = rel == "package.json" or keep_text(rel)
             reader = tar.extractfile(member)
+            assert reader is not None  # a regular file
             for chunk in iter(functools.partial(reader.read, _CHUNK), b""):
                 digest.update(chunk)
                 if not head:
@@ -377,12 +380,12 @@ def _compare(
     # the engine compares a link's type and mode; where it points is compared here
     changed = {c.path for c in report.changed}
     for path, ours in staged.files.items():
-        theirs = rebuilt.files.get(path)
-        if path in changed or theirs is None or ours.type not in ("hardlink", "symlink"):
+        other = rebuilt.files.get(path)
+        if path in changed or other is None or ours.type not in ("hardlink", "symlink"):
             continue
-        if ours.type == theirs.type and _target(ours) != _target(theirs):
+        if ours.type == other.type and _target(ours) != _target(other):
             if not built(path, "both"):
-                check.differs.append(FileDifference(path, ["link"], ours, theirs))
+                check.differs.append(FileDifference(path, ["link"], ours, other))
             changed.add(path)
     differing = {c.path for c in report.added} | changed
     check.identical = sum(

@@ -180,23 +180,28 @@ def _extract_archive(sha: str, toplevel: Path, dest: Path) -> list[str]:
 
     def keep(member: tarfile.TarInfo, path: str):
         try:
-            member = tarfile.data_filter(member, path)
-        except tarfile.FilterError:
+            member = _data_filter(member, path)
+        except tarfile.TarError:
             return None  # a link out of the tree: npm would not pack it anyway
         if member.isfile():
             files.append(member.name)
         return member
 
+    stdout, stderr = proc.stdout, proc.stderr
+    assert stdout is not None and stderr is not None  # both are pipes
     try:
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
-            archive.extractall(dest, filter=keep)
-    except tarfile.TarError as exc:
+        with tarfile.open(fileobj=stdout, mode="r|") as archive:
+            for member in archive:
+                kept = keep(member, str(dest))
+                if kept is not None:
+                    archive.extract(kept, dest, set_attrs=True, **_NO_FILTER)
+    except (tarfile.TarError, OSError) as exc:
         proc.kill()
         raise PystageError("EGIT", f"git archive {sha[:12]} could not be read: {exc}") from None
     finally:
-        proc.stdout.close()
-        err = proc.stderr.read()
-        proc.stderr.close()
+        stdout.close()
+        err = stderr.read()
+        stderr.close()
         proc.wait()
     if proc.returncode != 0:
         message = err.decode("utf-8", "replace").strip().splitlines()
@@ -204,6 +209,33 @@ def _extract_archive(sha: str, toplevel: Path, dest: Path) -> list[str]:
             "EGIT", f"git archive {sha[:12]} failed: {message[-1] if message else proc.returncode}"
         )
     return files
+
+
+# tarfile's "data" filter (Python 3.10.12+, 3.11.4+); on an older Python, the same checks
+# for what git archive can hold: regular files, directories and symlinks inside the tree
+_NO_FILTER: dict = {"filter": "fully_trusted"} if hasattr(tarfile, "data_filter") else {}
+
+
+def _data_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
+    if hasattr(tarfile, "data_filter"):
+        return tarfile.data_filter(member, dest)
+    name = member.name
+    inside = os.path.realpath(dest)
+
+    def within(path: str) -> bool:
+        return os.path.commonpath([inside, os.path.realpath(path)]) == inside
+
+    if name.startswith("/") or not within(os.path.join(dest, name)):
+        raise tarfile.TarError(f"{name!r} would land outside the tree")
+    if member.issym():
+        if member.linkname.startswith("/") or not within(
+            os.path.join(dest, os.path.dirname(name), member.linkname)
+        ):
+            raise tarfile.TarError(f"{name!r} links outside the tree")
+    elif not (member.isfile() or member.isdir()):
+        raise tarfile.TarError(f"{name!r} is neither a file, a directory nor a symlink")
+    member.mode = member.mode & 0o755 if member.mode is not None else None
+    return member
 
 
 # -- a copy to build in ------------------------------------------------------------------
