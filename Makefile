@@ -44,6 +44,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pystage tests benchmarks
 	$(BIN)/ruff format --check pystage tests benchmarks
+	$(BIN)/mypy  # [tool.mypy] in pyproject.toml: the pystage package, check_untyped_defs
 
 docs: $(STAMP)
 	$(PIP_INSTALL) $(EDITABLE) '.[docs]'
