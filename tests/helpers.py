@@ -13,6 +13,7 @@ import them from here too.
 - the registry client: ``make`` (a RegistryClient for a test registry, logged in
   with TOKEN, retries not sleeping), ``token_line``;
 - ``StreamLines``: a subprocess's output read in a thread, to wait for a line;
+  ``wait_until_blocked``: until a process waits in a system call (to signal it);
 - ``RawServer``: a loopback socket server scripted byte for byte, for what only a
   real connection shows (framing, resets, trickles, proxies); ``closed_port``.
 """
@@ -582,6 +583,29 @@ class StreamLines:
         with self._cond:
             assert self._cond.wait_for(lambda: self._ended, timeout), "the stream never ended"
             return "".join(self.lines)
+
+
+def wait_until_blocked(pid: int, timeout: float = 60) -> None:
+    """Wait until process ``pid``'s main thread sleeps in a system call (reading the
+    terminal, waiting on a socket), so that a signal sent now interrupts that call.
+
+    Seeing a prompt (or a request) is not enough: CPython acts on a signal between
+    bytecodes, and one that arrives after the last check but before the blocking call
+    starts is handled only when the call returns, which at a prompt or with a silent
+    server is never (the Ctrl-C at the username prompt was lost in 9 runs of 25)."""
+    syscall, stat = f"/proc/{pid}/syscall", f"/proc/{pid}/stat"
+    if not os.path.exists(syscall):
+        pytest.skip("needs Linux /proc/PID/syscall to see when the process waits")
+    deadline = time.monotonic() + timeout
+    while True:
+        with open(stat) as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        with open(syscall) as fh:
+            call = fh.read().split()
+        if state == "S" and call and call[0] not in ("running", "-1"):
+            return
+        assert time.monotonic() < deadline, f"process {pid} never waited (state {state})"
+        time.sleep(0.005)
 
 
 # -- the registry client and raw sockets ------------------------------------------------
