@@ -173,8 +173,14 @@ class RegistryClient:
         resp = self.request(method, path, **kw)
         if resp.status_code == 204 or not resp.content:
             return None
+        from pystage.session import JSONTooDeep
+
         try:
             return resp.json()
+        except JSONTooDeep as exc:
+            raise PystageError(
+                "EBADRESPONSE", f"{exc} ({self.redactor(resp.url)}, {resp.status_code})"
+            ) from None
         except ValueError:
             raise PystageError(
                 "EJSONPARSE",
