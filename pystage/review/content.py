@@ -90,7 +90,7 @@ PATTERNS: dict[str, tuple[re.Pattern[bytes], str]] = {
         re.compile(
             rb"require\s*\(\s*['\"](?:node:)?(?:https?|net|dgram|tls|http2)['\"]\s*\)"
             rb"|\bfrom\s+['\"](?:node:)?(?:https?|net|dgram|tls)['\"]|\bfetch\s*\("
-            rb"|\bXMLHttpRequest\b|\bnew\s+WebSocket\s*\(|\bcurl\s+-|\bwget\s+|\bInvoke-WebRequest\b"
+            rb"|\bXMLHttpRequest\b|\bnew\s+WebSocket\s*\(|\bcurl\s+(?:-|https?://|ftp://|\$)|\bwget\s+|\bInvoke-WebRequest\b"
             rb"|\burllib\.request\b|\bdns\.(?:resolve|lookup)\w*\("
         ),
         "makes network calls",
