@@ -4,7 +4,7 @@ import them from here too.
 
 - npm as the oracle: ``NPM``, ``NPM_VERSION``, ``requires_npm``, ``run_npm``,
   ``npm_pack_tarball`` (the ``npm_env`` fixture is in fixtures_npm.py);
-- packages and npmrc files: ``make_package``, ``write_npmrc``, ``make_tarball``,
+- packages and npmrc files: ``make_package``, ``write_file``, ``write_npmrc``, ``make_tarball``,
   ``publish_document``, ``staged_item``, ``escaped``;
 - the embedded registry: ``start_registry`` / ``RegistryServer`` and ``User``
   (the ``registry_server`` fixture is in fixtures_registry.py);
@@ -13,6 +13,7 @@ import them from here too.
 - the registry client: ``make`` (a RegistryClient for a test registry, logged in
   with TOKEN, retries not sleeping), ``token_line``;
 - ``StreamLines``: a subprocess's output read in a thread, to wait for a line;
+  ``wait_until_blocked``: until a process waits in a system call (to signal it);
 - ``RawServer``: a loopback socket server scripted byte for byte, for what only a
   real connection shows (framing, resets, trickles, proxies); ``closed_port``.
 """
@@ -97,6 +98,15 @@ def make_package(root, name="demo-pkg", version="1.0.0", files=None, **fields) -
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return str(root)
+
+
+def write_file(root, rel, content: str | bytes = "x\n", mode=0o644):
+    """root/rel with ``content`` (text as UTF-8) and ``mode``; parent directories made."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    os.chmod(path, mode)
+    return path
 
 
 def write_npmrc(path, registry_url: str, token: str = "test-token") -> str:
@@ -582,6 +592,29 @@ class StreamLines:
         with self._cond:
             assert self._cond.wait_for(lambda: self._ended, timeout), "the stream never ended"
             return "".join(self.lines)
+
+
+def wait_until_blocked(pid: int, timeout: float = 60) -> None:
+    """Wait until process ``pid``'s main thread sleeps in a system call (reading the
+    terminal, waiting on a socket), so that a signal sent now interrupts that call.
+
+    Seeing a prompt (or a request) is not enough: CPython acts on a signal between
+    bytecodes, and one that arrives after the last check but before the blocking call
+    starts is handled only when the call returns, which at a prompt or with a silent
+    server is never (the Ctrl-C at the username prompt was lost in 9 runs of 25)."""
+    syscall, stat = f"/proc/{pid}/syscall", f"/proc/{pid}/stat"
+    if not os.path.exists(syscall):
+        pytest.skip("needs Linux /proc/PID/syscall to see when the process waits")
+    deadline = time.monotonic() + timeout
+    while True:
+        with open(stat) as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        with open(syscall) as fh:
+            call = fh.read().split()
+        if state == "S" and call and call[0] not in ("running", "-1"):
+            return
+        assert time.monotonic() < deadline, f"process {pid} never waited (state {state})"
+        time.sleep(0.005)
 
 
 # -- the registry client and raw sockets ------------------------------------------------

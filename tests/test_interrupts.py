@@ -13,6 +13,7 @@ import sys
 import threading
 
 import pytest
+from helpers import wait_until_blocked
 
 
 def test_ctrl_c_at_the_username_prompt_ends_on_its_own_line_with_exit_130(
@@ -29,6 +30,7 @@ def test_ctrl_c_at_the_username_prompt_ends_on_its_own_line_with_exit_130(
         timeout=10,
     )
     child.expect("Username: ")
+    wait_until_blocked(child.pid)  # reading the answer, not just done printing the prompt
     child.sendintr()
     child.expect(pexpect.EOF)
     child.close()
@@ -115,6 +117,7 @@ def test_ctrl_c_during_a_network_wait_is_one_line_and_exit_130(silent_registry, 
     try:
         # the request has reached the registry: pystage is waiting for its answer
         assert silent_registry.asked.wait(60), "pystage never sent its request"
+        wait_until_blocked(proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
