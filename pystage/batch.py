@@ -41,7 +41,17 @@ MAX_CODES_PER_ITEM = 3
 class BatchEntry:
     """One staged version of the batch, and what became of it."""
 
-    __slots__ = ("ref", "stage_id", "item", "outcome", "error", "response", "skip_reason")
+    __slots__ = (
+        "ref",
+        "stage_id",
+        "item",
+        "outcome",
+        "error",
+        "response",
+        "skip_reason",
+        "report",
+        "review_error",
+    )
 
     def __init__(self, ref: str, stage_id: str, item: dict) -> None:
         self.ref = ref
@@ -51,6 +61,8 @@ class BatchEntry:
         self.error: PystageError | None = None
         self.response = None
         self.skip_reason: str | None = None
+        self.report = None  # the review's Report, when approve reviewed it (review_each)
+        self.review_error: PystageError | None = None  # why it could not be reviewed
 
     @property
     def name(self) -> str:
@@ -77,7 +89,18 @@ class BatchEntry:
             data["error"] = {"code": self.error.code, "summary": self.error.message}
         if self.skip_reason:
             data["skipped"] = self.skip_reason
+        review = self.review_json()
+        if review is not None:
+            data["review"] = review
         return data
+
+    def review_json(self) -> dict | None:
+        """What approve's review found (None when it did not review this entry)."""
+        if self.review_error is not None:
+            return {"error": {"code": self.review_error.code, "summary": self.review_error.message}}
+        if self.report is None:
+            return None
+        return {"baseline": self.report.baseline, "counts": self.report.counts()}
 
     def __repr__(self) -> str:
         return f"BatchEntry({self.spec} {self.stage_id} {self.outcome})"
@@ -177,6 +200,20 @@ def _in_cycle(name: str, graph: dict[str, set[str]], among: set[str]) -> bool:
             seen.add(current)
             todo.extend(d for d in graph.get(current, ()) if d in among)
     return False
+
+
+# -- reviewing it first (approve's review gate: pystage/cli/review_gate.py) -------------
+
+
+def review_each(client, entries: list[BatchEntry], review_one) -> None:
+    """``review_one(client, entry)`` -> Report for each entry, before anything is sent;
+    a PystageError (baseline gone, registry down) is kept on the entry, never taken
+    as a clean review."""
+    for entry in entries:
+        try:
+            entry.report = review_one(client, entry)
+        except PystageError as err:
+            entry.review_error = err
 
 
 # -- running it -----------------------------------------------------------------------

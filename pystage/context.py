@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pystage.config import Config, load_config
 
+if TYPE_CHECKING:
+    from pystage.http import ClientSettings, RegistryClient
+    from pystage.otp import OtpHandler
+    from pystage.redact import Redactor
+
 
 def config_from_options(
-    options,
+    options: Any,
     *,
-    cwd=None,
+    cwd: str | os.PathLike | None = None,
     extra: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Config:
@@ -34,7 +39,7 @@ def config_from_options(
     return load_config(cwd=cwd, cli=cli, env=env)
 
 
-def client_settings(config: Config, registry: str, command: str = "stage"):
+def client_settings(config: Config, registry: str, command: str = "stage") -> ClientSettings:
     """The client's view of ``config``, read once (the client never sees Config)."""
     from pystage.http import ClientSettings
     from pystage.proxy import ProxySettings
@@ -66,14 +71,14 @@ def client_from_config(
     token: str | None = None,
     token_source: str = "login",
     use_keyring: bool = True,
-    otp_handler=None,
+    otp_handler: OtpHandler | None = None,
     prompt: Callable[[str], str] | None = None,
     notify: Callable[[str], None] | None = None,
     opener: Callable[[str], Any] | None = None,
     log: Callable[[str], None] | None = None,
     notice: Callable[[str], None] | None = None,
     interactive: bool | None = None,
-):
+) -> RegistryClient:
     """A RegistryClient for ``config``. Without ``prompt`` (or ``otp_handler``) an OTP
     challenge that no --otp or stored secret answers is EOTP."""
     from pystage.config import normalize_registry
@@ -111,20 +116,20 @@ def client_from_config(
 
 
 def make_client(
-    options,
+    options: Any,
     *,
-    otp=None,
-    package=None,
-    command="stage",
-    cwd=None,
-    manifest=None,
+    otp: str | None = None,
+    package: str | None = None,
+    command: str = "stage",
+    cwd: str | os.PathLike | None = None,
+    manifest: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     interactive: bool | None = None,
     env: Mapping[str, str] | None = None,
     oidc: bool | None = None,
     registry: str | None = None,
     config: Config | None = None,
-):
+) -> RegistryClient:
     """A RegistryClient for a command.
 
     ``manifest``: apply its publishConfig (publish only). ``otp``: the --otp value.
@@ -163,11 +168,11 @@ def make_client(
 
 
 def command_config(
-    options,
+    options: Any,
     *,
-    otp=None,
-    cwd=None,
-    manifest=None,
+    otp: str | None = None,
+    cwd: str | os.PathLike | None = None,
+    manifest: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Config:
@@ -185,7 +190,7 @@ def command_config(
     return config
 
 
-def _note_userinfo(redactor, url) -> None:
+def _note_userinfo(redactor: Redactor, url: object) -> None:
     """A password in a registry or proxy URL is sent as HTTP Basic: mask both forms."""
     if not url or "@" not in str(url):
         return
@@ -203,14 +208,14 @@ def _note_userinfo(redactor, url) -> None:
         redactor.add(unquote(user))
 
 
-def _int(v, default):
+def _int(v: Any, default: int) -> int:
     try:
         return int(v)
     except (TypeError, ValueError):
         return default
 
 
-def _float(v, default):
+def _float(v: Any, default: float) -> float:
     try:
         return float(v)
     except (TypeError, ValueError):

@@ -24,9 +24,9 @@ import io
 import json as jsonlib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from pystage import __version__
@@ -36,6 +36,16 @@ from pystage.errors import PystageError, RegistryHTTPError
 from pystage.proxy import ProxySettings, proxy_for
 from pystage.redact import Redactor, redact  # noqa: F401 - redact: re-exported for callers
 from pystage.tls import TlsSettings
+
+if TYPE_CHECKING:  # imported late, by the first request (start-up: see session.py)
+    import requests
+
+    from pystage.credentials.lookup import CredentialResolver
+    from pystage.otp import OtpHandler
+    from pystage.session import Answer, NetworkFailure
+
+    # a request's timeout: seconds for connect and read alike, or (connect, read)
+    Timeout = float | tuple[float, float | None] | None
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -91,9 +101,9 @@ class RegistryClient:
     def __init__(
         self,
         settings: ClientSettings,
-        credentials,
+        credentials: CredentialResolver,
         *,
-        otp=None,
+        otp: OtpHandler | None = None,
         log: Callable[[str], None] | None = None,
         notice: Callable[[str], None] | None = None,
         redactor: Redactor | None = None,
@@ -108,12 +118,12 @@ class RegistryClient:
             self.redactor.add(otp.given)
         self._log = log
         self._notice = notice
-        self._session = None
+        self._session: requests.Session | None = None
         self.sleep = time.sleep
 
     # -- plumbing ----------------------------------------------------------------
     @property
-    def session(self):
+    def session(self) -> requests.Session:
         if self._session is None:
             from pystage.session import new_session
 
@@ -130,10 +140,10 @@ class RegistryClient:
             self._session.close()
             self._session = None
 
-    def __enter__(self):
+    def __enter__(self) -> RegistryClient:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def url(self, path: str) -> str:
@@ -159,7 +169,7 @@ class RegistryClient:
             self._log(self.redactor(message))
 
     # -- requests ------------------------------------------------------------------
-    def json(self, method: str, path: str, **kw) -> Any:
+    def json(self, method: str, path: str, **kw: Any) -> Any:
         resp = self.request(method, path, **kw)
         if resp.status_code == 204 or not resp.content:
             return None
@@ -177,15 +187,15 @@ class RegistryClient:
         method: str,
         path: str,
         *,
-        params=None,
-        json=None,
-        data=None,
-        headers=None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
         stream: bool = False,
-        expect=OK,
+        expect: Container[int] = OK,
         otp_ok: bool = True,
-        timeout=None,
-    ):
+        timeout: Timeout = None,
+    ) -> Answer:
         """One logical request; an answer whose status is not in ``expect`` raises
         RegistryHTTPError. ``stream``: the body is read by the caller (``iter_content``)
         with a stall timeout; otherwise it is read here, under the deadline."""
@@ -204,7 +214,7 @@ class RegistryClient:
             resp = self._answer_challenge(call, resp, otp)
         return self._check(method, url, resp, expect)
 
-    def _answer_challenge(self, call, resp, sent):
+    def _answer_challenge(self, call: _Call, resp: Answer, sent: str | None) -> Answer:
         if self.otp is None:
             raise self._error(call.method, call.url, resp, code="EOTP")
         if not call.body.replayable:
@@ -234,13 +244,13 @@ class RegistryClient:
             message="the registry refused the one-time password",
         )
 
-    def _poll(self, url: str):
+    def _poll(self, url: str) -> tuple[int, Mapping[str, str], Any]:
         resp = self.request("GET", url, expect=range(100, 600), otp_ok=False)
         if resp.status_code >= 400:
             self._check("GET", url, resp, OK)
         return resp.status_code, resp.headers, _body_json(resp)
 
-    def _send(self, call, otp):
+    def _send(self, call: _Call, otp: str | None) -> Answer:
         """One logical request: redirects (auth recomputed per hop) and retries."""
         from pystage.session import Deadline, NetworkFailure
 
@@ -285,7 +295,7 @@ class RegistryClient:
                 continue
             return resp
 
-    def _send_following_redirects(self, call, otp):
+    def _send_following_redirects(self, call: _Call, otp: str | None) -> Answer:
         from pystage.session import Answer, NetworkFailure, classify
 
         method, url, body, params, extra = call.method, call.url, call.body, call.params, call.extra
@@ -316,7 +326,9 @@ class RegistryClient:
                     raise
                 raise failure from None
             resp = Answer(
-                raw, lambda exc, m=method, u=url: self._network_error(m, exc.url or u, exc)
+                raw,
+                # the defaults bind this hop's method and URL (mypy cannot type such a lambda)
+                lambda exc, m=method, u=url: self._network_error(m, exc.url or u, exc),  # type: ignore[misc]
             )
             if resp.status_code in (301, 302, 303, 307, 308) and resp.headers.get("location"):
                 location = _header_text(resp.headers["location"])
@@ -361,7 +373,7 @@ class RegistryClient:
         otp: str | None,
         method: str,
         anonymous: bool = False,
-    ) -> dict:
+    ) -> dict[str, str]:
         headers = {"npm-command": self.command}
         if self.settings.auth_type:
             headers["npm-auth-type"] = self.settings.auth_type
@@ -384,12 +396,12 @@ class RegistryClient:
                 )
         return headers
 
-    def _total_timeout(self, timeout) -> float | None:
+    def _total_timeout(self, timeout: Timeout) -> float | None:
         if timeout is not None:
             return timeout[1] if isinstance(timeout, tuple) else timeout
         return self.settings.timeout
 
-    def _timeouts(self, call) -> tuple[float, float | None]:
+    def _timeouts(self, call: _Call) -> tuple[float, float | None]:
         """(connect, read) for one attempt: never past the request's deadline."""
         if call.timeout is not None:
             connect, read = (
@@ -423,7 +435,7 @@ class RegistryClient:
                 elif isinstance(v, Mapping):
                     self._note_body_secrets(v)
 
-    def _show_notice(self, resp) -> None:
+    def _show_notice(self, resp: Answer) -> None:
         """npm-registry-fetch logs a registry's ``npm-notice`` header (Verdaccio sends
         one with an OTP challenge) as ``npm notice``; so does pystage, through the
         callback ``cli/`` gave (which escapes it: it is registry text)."""
@@ -432,12 +444,12 @@ class RegistryClient:
             self._notice(self.redactor(_header_text(text)))
 
     # -- errors --------------------------------------------------------------------
-    def _check(self, method, url, resp, expect):
+    def _check(self, method: str, url: str, resp: Answer, expect: Container[int]) -> Answer:
         if resp.status_code in expect:
             return resp
         raise self._error(method, url, resp)
 
-    def _registry_message(self, resp) -> str:
+    def _registry_message(self, resp: Answer) -> str:
         data = _body_json(resp)
         if isinstance(data, Mapping):
             for key in ("error", "message", "reason", "detail"):
@@ -451,7 +463,13 @@ class RegistryClient:
         return self.redactor(_snippet(text))
 
     def _error(
-        self, method, url, resp, *, code: str | None = None, message: str | None = None
+        self,
+        method: str,
+        url: str,
+        resp: Answer,
+        *,
+        code: str | None = None,
+        message: str | None = None,
     ) -> RegistryHTTPError:
         status = resp.status_code
         where = self.redactor(resp.url or url)
@@ -498,7 +516,7 @@ class RegistryClient:
             body=_body_json(resp),
         )
 
-    def _network_error(self, method, url, exc) -> PystageError:
+    def _network_error(self, method: str, url: str, exc: NetworkFailure) -> PystageError:
         # after a redirect, the URL that failed is not the one first asked for
         url = exc.url or url
         where = self.redactor(url)
@@ -562,7 +580,16 @@ class RegistryClient:
 class _Call:
     """One logical request, as the retry and OTP loops repeat it."""
 
-    def __init__(self, method, url, params, body, extra, stream, timeout) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        body: _Body,
+        extra: dict[str, str],
+        stream: bool,
+        timeout: Timeout,
+    ) -> None:
         self.method = method
         self.url = url
         self.params = params
@@ -579,7 +606,7 @@ class _Call:
 class _Body:
     """A request body: bytes (replayable), a seekable file (replayable), or a stream (not)."""
 
-    def __init__(self, data) -> None:
+    def __init__(self, data: Any) -> None:
         self.data = data
         self.start = None
         if hasattr(data, "seek") and hasattr(data, "tell"):
@@ -598,7 +625,7 @@ class _Body:
             or not self.used
         )
 
-    def payload(self):
+    def payload(self) -> Any:
         if self.used and self.start is not None:
             self.data.seek(self.start)
         self.used = True
@@ -618,7 +645,7 @@ def _header_text(value: str) -> str:
         return value
 
 
-def _is_otp_challenge(resp) -> bool:
+def _is_otp_challenge(resp: Answer) -> bool:
     if resp.status_code != 401:
         return False
     www = resp.headers.get("www-authenticate")
@@ -630,7 +657,7 @@ def _is_otp_challenge(resp) -> bool:
         return False
 
 
-def _body_json(resp) -> Any:
+def _body_json(resp: Answer) -> Any:
     try:
         if _is_binary(resp):
             return None
@@ -639,7 +666,7 @@ def _body_json(resp) -> Any:
         return None
 
 
-def _is_binary(resp) -> bool:
+def _is_binary(resp: Answer) -> bool:
     ctype = resp.headers.get("content-type", "")
     return "octet-stream" in ctype or "gzip" in ctype and "json" not in ctype
 

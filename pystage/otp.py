@@ -284,11 +284,11 @@ def wait_for_web_auth(
     done_url: str,
     poll: PollFn,
     *,
-    notify,
-    open_url,
+    notify: Callable[[str], None],
+    open_url: Callable[[str], None],
     timeout: float = 300.0,
-    sleep=time.sleep,
-    clock=time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
     message: str = "Authenticate your account at:",
 ) -> str:
     """npm-profile's web flow: show ``url``, try a browser, poll ``done_url`` for ``{"token"}``.

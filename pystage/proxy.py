@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pystage.errors import PystageError
+
+if TYPE_CHECKING:
+    from pystage.config import Config
 
 _ENV_KEYS = ("https_proxy", "http_proxy", "proxy", "no_proxy")
 
@@ -31,7 +34,7 @@ class ProxySettings:
     env: Mapping[str, str] = field(default_factory=dict)  # lower-cased proxy variables
 
     @classmethod
-    def from_config(cls, config) -> ProxySettings:
+    def from_config(cls, config: Config) -> ProxySettings:
         proxy = config.get("https-proxy") or config.get("proxy")
         return cls(
             str(proxy) if proxy else None,

@@ -25,8 +25,8 @@ from __future__ import annotations
 import errno
 import re
 import time
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 import urllib3
@@ -34,6 +34,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from pystage.tls import TlsSettings, client_context
+
+if TYPE_CHECKING:
+    import ssl
+
+    from pystage.errors import PystageError
+
+_E = TypeVar("_E", bound=BaseException)
 
 CHUNK = 64 * 1024
 # the largest JSON answer read into memory; a packument of a package with
@@ -72,7 +79,7 @@ class NetworkFailure(Exception):
 class Deadline:
     """The time left for one logical request (``None``: no total deadline)."""
 
-    def __init__(self, seconds: float | None, clock=time.monotonic) -> None:
+    def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self.at = None if not seconds else clock() + seconds
 
@@ -96,31 +103,37 @@ class _TrustAdapter(HTTPAdapter):
         self._contexts: dict[Any, Any] = {}
         super().__init__(max_retries=Retry(total=0, read=False, redirect=False))
 
-    def context_for(self, cert: tuple[str, str] | None):
+    def context_for(self, cert: tuple[str, str] | None) -> ssl.SSLContext:
         key = tuple(cert) if cert else None
         if key not in self._contexts:
             self._contexts[key] = client_context(self._tls, cert)
         return self._contexts[key]
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+    def build_connection_pool_key_attributes(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str,
+        cert: str | tuple[str, str] | None = None,
+    ) -> tuple[Any, Any]:  # requests' stub types them as its private TypedDicts
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
         if host_params.get("scheme") == "https":
             # the context carries trust and the client certificate: pools are keyed by it
             pool_kwargs = {
-                "ssl_context": self.context_for(cert),
+                # the client passes (certfile, keyfile) or None, never one combined file
+                "ssl_context": self.context_for(cert),  # type: ignore[arg-type]
                 "cert_reqs": "CERT_REQUIRED" if self._tls.verify else "CERT_NONE",
             }
         return host_params, pool_kwargs
 
-    def cert_verify(self, conn, url, verify, cert) -> None:
+    def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
         # requests would load certifi's bundle into the connection (on top of a
         # configured ca that must replace it) and the certificate files: the
         # context already holds both
         return None
 
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs):
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         if proxy.lower().startswith("https:") and "proxy_ssl_context" not in proxy_kwargs:
             # npm's agent trusts an https proxy by the same ca/cafile/strict-ssl settings
             proxy_kwargs["proxy_ssl_context"] = self.context_for(None)
@@ -131,16 +144,16 @@ class _UrlUserinfoAuth(requests.auth.AuthBase):
     """Node's rule for a URL's ``user:password@``: Basic auth, unless the request
     already has an Authorization header (requests would always replace it)."""
 
-    def __call__(self, r):
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         if "authorization" not in r.headers:
-            user, password = requests.utils.get_auth_from_url(r.url)
+            user, password = requests.utils.get_auth_from_url(r.url or "")
             if user or password:
                 requests.auth.HTTPBasicAuth(user, password)(r)
         return r
 
 
 class _Session(requests.Session):
-    def get_redirect_target(self, resp):
+    def get_redirect_target(self, resp: requests.Response) -> None:
         # the client follows redirects itself (credentials recomputed per hop); requests
         # would otherwise parse a Location even with allow_redirects=False, and fail on
         # a malformed one before the client could say so
@@ -172,7 +185,9 @@ class Answer:
     size ceiling) before the client looks at them; streamed ones are read by the caller
     through ``iter_content``, whose failures are the client's one-line errors."""
 
-    def __init__(self, resp: requests.Response, on_failure) -> None:
+    def __init__(
+        self, resp: requests.Response, on_failure: Callable[[NetworkFailure], PystageError]
+    ) -> None:
         self._resp = resp
         self._on_failure = on_failure  # NetworkFailure -> PystageError
         self._content: bytes | None = None
@@ -268,7 +283,7 @@ class Answer:
         self._resp.close()
 
 
-def _shorten_read_timeout(raw, deadline: Deadline) -> None:
+def _shorten_read_timeout(raw: Any, deadline: Deadline) -> None:
     """Wait no longer than the deadline for the next piece of a non-streamed body."""
     left = deadline.remaining()
     if left is None:
@@ -326,7 +341,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
                 todo.append(inner)
 
 
-def _find(exc: BaseException, kind):
+def _find(exc: BaseException, kind: type[_E]) -> _E | None:
     for e in _chain(exc):
         if isinstance(e, kind):
             return e
@@ -386,8 +401,7 @@ def classify(exc: BaseException, url: str, *, reading: bool = False) -> NetworkF
         # npm does not retry ENOTFOUND either: a bad name, or offline
         return NetworkFailure("ENOTFOUND", url, sent=False, retryable=False)
     # before the timeouts: urllib3's NewConnectionError is a ConnectTimeoutError subclass
-    refused = _find(exc, ConnectionRefusedError)
-    if refused is not None or _errno(exc) == errno.ECONNREFUSED:
+    if _find(exc, ConnectionRefusedError) is not None or _errno(exc) == errno.ECONNREFUSED:
         return NetworkFailure("ECONNREFUSED", url, sent=False)
     if _find(exc, u3.NewConnectionError) is not None and _find(exc, socket.timeout) is None:
         return NetworkFailure("ECONNREFUSED", url, sent=False)

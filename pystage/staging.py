@@ -10,11 +10,17 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
 from pystage.errors import PystageError, UsageError
+
+if TYPE_CHECKING:
+    from pystage.http import RegistryClient
+    from pystage.publishing.contents import TarballContents
+    from pystage.session import Answer
 
 # matched whole (fullmatch): with ``$``, "<uuid>\n" would pass
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -30,11 +36,11 @@ def escape_name(name: str) -> str:
     return quote(name, safe="@").replace("%2F", "%2f")
 
 
-def is_stage_id(value) -> bool:
+def is_stage_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and UUID_RE.fullmatch(value) is not None
 
 
-def registry_stage_id(value, where: str, hint: str | None = None) -> str:
+def registry_stage_id(value: object, where: str, hint: str | None = None) -> str:
     """A stage id the registry sent, checked before it goes into a request path, a file
     name or the terminal: a traversal (``../../x``), an escape sequence or a number
     there is a broken or hostile registry."""
@@ -47,7 +53,7 @@ def registry_stage_id(value, where: str, hint: str | None = None) -> str:
     )
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """A value the registry sent, quoted for a message (JSON, short, ASCII)."""
     import json
 
@@ -145,7 +151,7 @@ def parse_stage_ref(text: str | None) -> StageRef:
 _STAGE_REF_HINT = "pass the id that `pystage list` shows, or the staged name@version"
 
 
-def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:
+def resolve_stage_ref(client: RegistryClient, ref: StageRef) -> tuple[str, dict | None]:
     """The stage id for ``ref`` (and the listed item, when it was found through list)."""
     if ref.stage_id:
         return ref.stage_id, None
@@ -179,13 +185,13 @@ def resolve_stage_ref(client, ref: StageRef) -> tuple[str, dict | None]:
 # --- the operations ------------------------------------------------------------------
 
 
-def list_staged(client, package: str | None = None) -> list[dict]:
+def list_staged(client: RegistryClient, package: str | None = None) -> list[dict]:
     """Every staged item (all pages), as npm's ``stage list`` collects them."""
     items: list[dict] = []
     seen: set[str] = set()
     page = 0
     while True:
-        params = {"page": page, "perPage": PER_PAGE}
+        params: dict[str, int | str] = {"page": page, "perPage": PER_PAGE}
         if package:
             params["package"] = package
         res = client.json("GET", "/-/stage", params=params, otp_ok=False)
@@ -228,7 +234,7 @@ def list_staged(client, package: str | None = None) -> list[dict]:
         page += 1
 
 
-def view_staged(client, stage_id: str) -> dict:
+def view_staged(client: RegistryClient, stage_id: str) -> dict:
     item = client.json("GET", f"/-/stage/{stage_id}", otp_ok=False)
     if not isinstance(item, dict):
         raise PystageError("EBADRESPONSE", f"the registry sent no staged item for {stage_id}")
@@ -248,7 +254,7 @@ class Approval:
 
     __slots__ = ("status", "body", "published")
 
-    def __init__(self, status: int, body) -> None:
+    def __init__(self, status: int, body: Any) -> None:
         self.status = status
         self.body = body
         self.published = not (
@@ -267,7 +273,7 @@ class Approval:
         )
 
 
-def approve_staged(client, stage_id: str, otp: str | None = None) -> Approval:
+def approve_staged(client: RegistryClient, stage_id: str, otp: str | None = None) -> Approval:
     """POST approve; the client answers an OTP challenge unless ``otp`` is given (then a
     refused code is the caller's to replace: the batch does). The 2xx status is what
     confirms; ``body`` is the registry's JSON (None when it sent none)."""
@@ -284,7 +290,9 @@ def approve_staged(client, stage_id: str, otp: str | None = None) -> Approval:
     return Approval(resp.status_code, body)
 
 
-def reject_staged(client, stage_id: str, otp: str | None = None, reason: str | None = None) -> None:
+def reject_staged(
+    client: RegistryClient, stage_id: str, otp: str | None = None, reason: str | None = None
+) -> None:
     """DELETE the item; ``reason`` travels in the contract's header (registries that do
     not know it ignore it)."""
     from pystage.notes import REJECT_REASON_HEADER, encode_note
@@ -301,7 +309,7 @@ def _otp_kwargs(otp: str | None) -> dict:
     return {"headers": {"npm-otp": otp}, "otp_ok": False}
 
 
-def stage_publish(client, name: str, body, message: str | None = None) -> dict:
+def stage_publish(client: RegistryClient, name: str, body: Any, message: str | None = None) -> dict:
     """POST the publish document; no OTP is ever asked for staging. ``message``: the
     note for the reviewer (contract header; registries that do not know it ignore it)."""
     headers = {"content-type": "application/json"}
@@ -341,7 +349,7 @@ def check_actor(actor: str) -> str:
     return actor
 
 
-def check_user_exists(client, name: str) -> None:
+def check_user_exists(client: RegistryClient, name: str) -> None:
     """E404 for a user the registry does not know (``GET /-/user/org.couchdb.user:<name>``,
     as npm owner add asks); a registry that cannot say is believed."""
     try:
@@ -353,7 +361,7 @@ def check_user_exists(client, name: str) -> None:
             ) from None
 
 
-def package_exists(client, name: str) -> bool:
+def package_exists(client: RegistryClient, name: str) -> bool:
     """Whether the registry knows ``name`` (its packument answers); other errors raise."""
     try:
         client.json(
@@ -366,7 +374,7 @@ def package_exists(client, name: str) -> bool:
     return True
 
 
-def registry_versions(client, name: str) -> tuple[list[str], str | None]:
+def registry_versions(client: RegistryClient, name: str) -> tuple[list[str], str | None]:
     """Published, non-deprecated release versions (highest first), as npm's publish reads
     them; any failure counts as "none", exactly as npm treats it."""
     from pystage.publishing import semver
@@ -400,20 +408,24 @@ class Download:
     __slots__ = ("path", "filename", "contents", "verified")
 
     def __init__(
-        self, path: str, filename: str, contents: object, verified: str | None = None
+        self,
+        path: str,
+        filename: str,
+        contents: TarballContents,
+        verified: str | None = None,
     ) -> None:
         self.path = path
         self.filename = filename
-        self.contents = contents  # publishing.contents.TarballContents
+        self.contents = contents
         self.verified = verified  # what was checked ("sha512, shasum"), None: nothing to check
 
 
 def download_staged(
-    client,
+    client: RegistryClient,
     stage_id: str,
     output: str | None = None,
     cwd: str | None = None,
-    progress=None,
+    progress: Callable[[str, int | None], AbstractContextManager[Any]] | None = None,
     item: dict | None = None,
 ) -> Download:
     """Save the staged tarball atomically under npm's file name (or ``output``).
@@ -439,8 +451,8 @@ def download_staged(
         fd, tmp = tempfile.mkstemp(
             prefix=".pystage-download-", suffix=".tgz", dir=None if through else target_dir
         )
-        total = resp.headers.get("content-length")
-        total = int(total) if total and total.isdigit() else None
+        declared = resp.headers.get("content-length")
+        total = int(declared) if declared and declared.isdigit() else None
         with (
             os.fdopen(fd, "wb") as handle,
             progress("downloading", total) if progress else nullcontext(None) as advance,
@@ -480,7 +492,7 @@ def download_staged(
     return Download(final, filename, contents, verified)
 
 
-def _npm_download_name(contents, stage_id: str) -> str:
+def _npm_download_name(contents: TarballContents, stage_id: str) -> str:
     """npm's ``<name without @, / as ->-<version>-<id>.tgz``, refused when the tarball's
     package.json would make it a path (the tarball comes from the registry: not trusted)."""
     import json
@@ -545,7 +557,7 @@ def describe_items(items: Iterable[dict]) -> list[str]:
 # --- what review reads ---------------------------------------------------------------
 
 
-def get_packument(client, name: str) -> dict | None:
+def get_packument(client: RegistryClient, name: str) -> dict | None:
     """The package's full packument; None when the registry has no such package."""
     try:
         packument = client.json(
@@ -563,23 +575,23 @@ def get_packument(client, name: str) -> dict | None:
 class TarballStream:
     """A streamed GET of a tarball: iterate for its chunks; ``close()`` ends it early."""
 
-    def __init__(self, resp) -> None:
+    def __init__(self, resp: Answer) -> None:
         self._resp = resp
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return self._resp.iter_content(_DOWNLOAD_CHUNK, decode_unicode=False)
 
     def close(self) -> None:
         self._resp.close()
 
-    def __enter__(self):
+    def __enter__(self) -> TarballStream:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def stream_staged_tarball(client, stage_id: str) -> TarballStream:
+def stream_staged_tarball(client: RegistryClient, stage_id: str) -> TarballStream:
     return TarballStream(
         client.request(
             "GET", f"/-/stage/{stage_id}/tarball", stream=True, otp_ok=False, expect=(200,)
@@ -587,11 +599,13 @@ def stream_staged_tarball(client, stage_id: str) -> TarballStream:
     )
 
 
-def stream_published_tarball(client, name: str, version: str, manifest: dict) -> TarballStream:
+def stream_published_tarball(
+    client: RegistryClient, name: str, version: str, manifest: dict
+) -> TarballStream:
     """A published version's tarball from its ``dist.tarball`` (an http(s) URL the
     registry gave; credentials still go only where they are keyed for), else from the
     registry's conventional path."""
-    dist = manifest.get("dist") if isinstance(manifest.get("dist"), dict) else {}
+    dist = found if isinstance(found := manifest.get("dist"), dict) else {}
     url = dist.get("tarball")
     if not (isinstance(url, str) and re.match(r"^https?://[^\s/]+/\S*$", url)):
         base = name.rsplit("/", 1)[-1]

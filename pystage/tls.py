@@ -17,9 +17,14 @@ ssl contexts are built when the first https connection needs them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pystage.errors import PystageError
+
+if TYPE_CHECKING:
+    import ssl
+
+    from pystage.config import Config
 
 _END = "-----END CERTIFICATE-----"
 
@@ -32,13 +37,13 @@ class TlsSettings:
     extra_ca_file: str | None = None  # NODE_EXTRA_CA_CERTS
 
     @classmethod
-    def from_config(cls, config) -> TlsSettings:
+    def from_config(cls, config: Config) -> TlsSettings:
         verify, pems, source = session_trust(config)
         extra = config.env.get("NODE_EXTRA_CA_CERTS") or None
         return cls(verify, tuple(pems) if pems else None, source, extra)
 
 
-def session_trust(config) -> tuple[bool, list[str] | None, str]:
+def session_trust(config: Config) -> tuple[bool, list[str] | None, str]:
     """(requests' ``verify``, the PEMs to trust instead of the system's or None, their source).
 
     npm flattens its config layers from the lowest (defaults) to the highest
@@ -87,7 +92,7 @@ def _inline_pems(value: Any) -> list[str]:
     return pems
 
 
-def context(pems: list[str], source: str = "the ca setting"):
+def context(pems: list[str], source: str = "the ca setting") -> ssl.SSLContext:
     import ssl
 
     # not create_default_context: the configured CAs replace the system store
@@ -106,7 +111,7 @@ def context(pems: list[str], source: str = "the ca setting"):
     return ctx
 
 
-def client_context(settings: TlsSettings, cert: tuple[str, str] | None = None):
+def client_context(settings: TlsSettings, cert: tuple[str, str] | None = None) -> ssl.SSLContext:
     """The ssl context for https connections under ``settings``, with ``cert``
     (certfile, keyfile) offered to the server when given. Built on the first https
     connection only (a plain-http registry never loads a certificate bundle)."""
@@ -133,7 +138,7 @@ def client_context(settings: TlsSettings, cert: tuple[str, str] | None = None):
     return ctx
 
 
-def _load_extra(ctx, path: str) -> None:
+def _load_extra(ctx: ssl.SSLContext, path: str) -> None:
     """NODE_EXTRA_CA_CERTS: Node warns about a file it cannot load and goes on with
     the default roots; so does pystage (the warning is the certificate error that
     follows, if the registry needed the extra certificates)."""

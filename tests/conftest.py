@@ -1,9 +1,9 @@
-"""Shared fixtures. Topic fixtures live in tests/fixtures_*.py and are loaded here."""
+"""Shared fixtures. Topic fixtures live in tests/fixtures_*.py and are loaded here;
+what test modules import (plain functions and classes) lives in tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -16,39 +16,8 @@ pytest_plugins = sorted(
     for name in os.listdir(os.path.dirname(__file__))
     if name.startswith("fixtures_") and name.endswith(".py")
 )
-
-
-def _npm_version() -> tuple[int, ...] | None:
-    npm = shutil.which("npm")
-    if not npm:
-        return None
-    try:
-        out = subprocess.run(
-            [npm, "--version"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "npm_config_userconfig": os.devnull},
-        )
-        return tuple(int(x) for x in out.stdout.strip().split(".")[:3])
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return None
-
-
-NPM_VERSION = _npm_version()
-
-
-@pytest.fixture(scope="session")
-def npm_version():
-    return NPM_VERSION
-
-
-def requires_npm(minimum: tuple[int, ...] = (11,)):
-    """Skip cleanly when the real npm (at least `minimum`) is not on PATH."""
-    return pytest.mark.skipif(
-        NPM_VERSION is None or NPM_VERSION < minimum,
-        reason=f"needs npm >= {'.'.join(map(str, minimum))} on PATH",
-    )
+# re-exported for test modules not yet importing them from helpers (new code: helpers)
+from helpers import NPM_VERSION, requires_npm  # noqa: E402, F401
 
 
 @pytest.fixture

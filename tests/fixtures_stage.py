@@ -1,5 +1,6 @@
-"""Fixtures for the stage commands: an isolated npm, sample packages, and a
-small scripted stage server that records every request.
+"""Fixtures for the stage commands: a small scripted stage server that records
+every request (the isolated npm is in fixtures_npm.py; packages and npmrc files
+are made by helpers.py).
 
 The scripted server speaks the stage endpoints of PROTOCOL.md from in-test
 state, so npm and pystage can be run against the very same answers and their
@@ -11,17 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import threading
-import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-NPM = shutil.which("npm")
+# re-exported for test modules not yet importing them from helpers (new code: helpers)
+from helpers import make_package, run_npm, staged_item, write_npmrc  # noqa: F401
+from helpers import npm_pack_tarball as npm_pack  # noqa: F401
 
 
 @dataclass
@@ -209,74 +209,3 @@ def stage_server(tmp_path):
     server = ScriptedStageServer(str(body_dir))
     yield server
     server.stop()
-
-
-def write_npmrc(path, registry_url: str, token: str = "test-token") -> str:
-    """An npmrc holding a token for registry_url (nerf-darted as npm keys it)."""
-    nerf = "//" + registry_url.split("://", 1)[1]
-    path.write_text(f"{nerf}:_authToken={token}\n")
-    return str(path)
-
-
-@pytest.fixture(scope="session")
-def npm_cache_dir(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("npm-cache"))
-
-
-@pytest.fixture
-def npm_env(tmp_path, npm_cache_dir):
-    """Environment for running the real npm in isolation."""
-    userconfig = tmp_path / "npm-userconfig"
-    if not userconfig.exists():
-        userconfig.write_text("")
-    return {
-        **os.environ,
-        "npm_config_userconfig": str(userconfig),
-        "npm_config_cache": npm_cache_dir,
-        "npm_config_update_notifier": "false",
-        "npm_config_audit": "false",
-        "npm_config_fund": "false",
-        "NO_COLOR": "1",
-    }
-
-
-def run_npm(args, *, cwd, env, timeout=120):
-    return subprocess.run(
-        [NPM, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
-def make_package(root, name="demo-pkg", version="1.0.0", files=None, **fields) -> str:
-    """A package directory with package.json (name, version, fields) and files."""
-    root.mkdir(parents=True, exist_ok=True)
-    manifest = {"name": name, "version": version, **fields}
-    (root / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    for rel, text in (files if files is not None else {"index.js": "module.exports = 1\n"}).items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return str(root)
-
-
-def npm_pack(pkg_dir, dest, env) -> str:
-    """The real npm's tarball of pkg_dir, in dest."""
-    out = run_npm(
-        ["pack", "--json", "--ignore-scripts", "--pack-destination", dest], cwd=pkg_dir, env=env
-    )
-    assert out.returncode == 0, out.stderr
-    return os.path.join(dest, json.loads(out.stdout)[0]["filename"])
-
-
-def staged_item(name, version, *, stage_id=None, tag="latest", **extra) -> dict:
-    return {
-        "id": stage_id or str(uuid.uuid4()),
-        "packageName": name,
-        "version": version,
-        "tag": tag,
-        "createdAt": "2026-01-02T03:04:05.000Z",
-        "actor": "alice",
-        "actorType": "user",
-        "access": None,
-        "shasum": "0" * 40,
-        **extra,
-    }

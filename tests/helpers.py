@@ -1,18 +1,614 @@
-"""Helpers the test modules share (imported by them, never by conftest or another test).
+"""Helpers the test modules share, in one place. Test modules import them from here,
+never from conftest, a fixtures_*.py plugin or another test module; the plugins
+import them from here too.
 
-- ``make``: a RegistryClient for a test registry, logged in with TOKEN, retries not sleeping;
+- npm as the oracle: ``NPM``, ``NPM_VERSION``, ``requires_npm``, ``run_npm``,
+  ``npm_pack_tarball`` (the ``npm_env`` fixture is in fixtures_npm.py);
+- packages and npmrc files: ``make_package``, ``write_npmrc``, ``make_tarball``,
+  ``publish_document``, ``staged_item``, ``escaped``;
+- the embedded registry: ``start_registry`` / ``RegistryServer`` and ``User``
+  (the ``registry_server`` fixture is in fixtures_registry.py);
+- the team workflow on it: ``add_owner``, ``remove_owner``, ``set_policy``, ``approve``,
+  ``events``, ``published_versions``, and ``Receiver`` (a webhook receiver);
+- the registry client: ``make`` (a RegistryClient for a test registry, logged in
+  with TOKEN, retries not sleeping), ``token_line``;
+- ``StreamLines``: a subprocess's output read in a thread, to wait for a line;
+  ``wait_until_blocked``: until a process waits in a system call (to signal it);
 - ``RawServer``: a loopback socket server scripted byte for byte, for what only a
-  real connection shows (framing, resets, trickles, proxies).
+  real connection shows (framing, resets, trickles, proxies); ``closed_port``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import tarfile
 import threading
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlparse
+
+import pytest
 
 from pystage.config import load_config
 from pystage.context import client_from_config
 from pystage.otp import OtpHandler
+
+# -- npm, the oracle -------------------------------------------------------------------
+
+NPM = shutil.which("npm")
+
+
+def _npm_version() -> tuple[int, ...] | None:
+    npm = NPM
+    if not npm:
+        return None
+    try:
+        out = subprocess.run(
+            [npm, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "npm_config_userconfig": os.devnull},
+        )
+        return tuple(int(x) for x in out.stdout.strip().split(".")[:3])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+
+
+NPM_VERSION = _npm_version()
+
+
+def requires_npm(minimum: tuple[int, ...] = (11,)):
+    """Skip cleanly when the real npm (at least `minimum`) is not on PATH."""
+    return pytest.mark.skipif(
+        NPM_VERSION is None or NPM_VERSION < minimum,
+        reason=f"needs npm >= {'.'.join(map(str, minimum))} on PATH",
+    )
+
+
+def run_npm(args, *, cwd, env, timeout=120):
+    return subprocess.run(
+        [NPM, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+# -- packages, tarballs, npmrc files ----------------------------------------------------
+
+
+def make_package(root, name="demo-pkg", version="1.0.0", files=None, **fields) -> str:
+    """A package directory with package.json (name, version, fields) and files."""
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = {"name": name, "version": version, **fields}
+    (root / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    for rel, text in (files if files is not None else {"index.js": "module.exports = 1\n"}).items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(root)
+
+
+def write_npmrc(path, registry_url: str, token: str = "test-token") -> str:
+    """An npmrc holding a token for registry_url (nerf-darted as npm keys it)."""
+    nerf = "//" + registry_url.split("://", 1)[1]
+    path.write_text(f"{nerf}:_authToken={token}\n")
+    return str(path)
+
+
+def npm_pack_tarball(pkg_dir, dest, env) -> str:
+    """The real npm's tarball of pkg_dir, in dest."""
+    out = run_npm(
+        ["pack", "--json", "--ignore-scripts", "--pack-destination", dest], cwd=pkg_dir, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    return os.path.join(dest, json.loads(out.stdout)[0]["filename"])
+
+
+def staged_item(name, version, *, stage_id=None, tag="latest", **extra) -> dict:
+    return {
+        "id": stage_id or str(uuid.uuid4()),
+        "packageName": name,
+        "version": version,
+        "tag": tag,
+        "createdAt": "2026-01-02T03:04:05.000Z",
+        "actor": "alice",
+        "actorType": "user",
+        "access": None,
+        "shasum": "0" * 40,
+        **extra,
+    }
+
+
+# -- the embedded registry -------------------------------------------------------------
+
+TOTP_PERIOD = 30
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    password: str
+    token: str
+    totp_secret: str | None = None
+
+
+def make_tarball(
+    name: str,
+    version: str,
+    files: dict[str, str | bytes] | None = None,
+    manifest: dict | None = None,
+) -> bytes:
+    """A gzip tarball as npm packs it: ``package/`` prefix, package.json first."""
+    package_json = {"name": name, "version": version, **(manifest or {})}
+    entries = {"package.json": json.dumps(package_json, indent=2) + "\n", **(files or {})}
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        for path, content in entries.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo("package/" + path)
+            info.size = len(data)
+            info.mode = 0o644
+            info.mtime = 499162500
+            tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def publish_document(
+    registry_url: str,
+    name: str,
+    version: str,
+    tarball: bytes,
+    tag: str = "latest",
+    access: str | None = None,
+    manifest: dict | None = None,
+) -> dict:
+    """The body npm PUTs (or POSTs to /-/stage/package/...) for ``tarball``."""
+    file_name = f"{name}-{version}.tgz"
+    sha512 = base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    version_manifest = {
+        "name": name,
+        "version": version,
+        **(manifest or {}),
+        "_id": f"{name}@{version}",
+        "readme": "ERROR: No README data found!",
+        "dist": {
+            "integrity": f"sha512-{sha512}",
+            "shasum": hashlib.sha1(tarball).hexdigest(),
+            "tarball": f"{registry_url}{name}/-/{file_name}",
+        },
+    }
+    return {
+        "_id": name,
+        "name": name,
+        "dist-tags": {tag: version},
+        "versions": {version: version_manifest},
+        "access": access,
+        "_attachments": {
+            file_name: {
+                "content_type": "application/octet-stream",
+                "data": base64.b64encode(tarball).decode(),
+                "length": len(tarball),
+            }
+        },
+    }
+
+
+def escaped(name: str) -> str:
+    return quote(name, safe="@")
+
+
+class RegistryServer:
+    """A running ``pystage registry serve`` subprocess and helpers to drive it."""
+
+    def __init__(
+        self,
+        storage: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        open_registration: bool = True,
+        extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> None:
+        import requests
+
+        self.storage = Path(storage)
+        self.host = host
+        self.port = port
+        self.open_registration = open_registration
+        self.extra_args = tuple(extra_args)
+        self.env = dict(env or {})
+        self.timeout = timeout
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+        self.log_path = self.storage.parent / f"{self.storage.name}.log"
+        self.http = requests.Session()
+        self._used_steps: dict[str, set[int]] = {}
+        self._start()
+
+    # -- process -------------------------------------------------------------
+    def _start(self, env: dict[str, str] | None = None) -> None:
+        self.storage.mkdir(parents=True, exist_ok=True)
+        args = [
+            sys.executable,
+            "-m",
+            "pystage",
+            "registry",
+            "serve",
+            "--listen",
+            f"{self.host}:{self.port}",
+            "--storage",
+            str(self.storage),
+            *(["--open-registration"] if self.open_registration else []),
+            *self.extra_args,
+        ]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        offset = log.tell()
+        full_env = {**os.environ, **self.env, **(env or {})}
+        self.process = subprocess.Popen(
+            args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=full_env
+        )
+        log.close()
+        deadline = time.monotonic() + self.timeout
+        while True:
+            match = re.search(r"listening on (http://\S+/)", self.log_text(offset))
+            if match:
+                break
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"registry did not start:\n{self.log_text(offset)}")
+            time.sleep(0.05)
+        self.url = match.group(1)
+        self.port = int(urlparse(self.url).port)
+        while True:
+            try:
+                if self.http.get(self.url + "-/ping", timeout=2).status_code == 200:
+                    return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"registry never answered /-/ping:\n{self.log_text(offset)}")
+            time.sleep(0.05)
+
+    def log_text(self, offset: int = 0) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.http.close()
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, as after a crash or power cut."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def restart(self, env: dict[str, str] | None = None) -> None:
+        """Stop (if running) and start again on the same port and storage."""
+        self.stop()
+        self._start(env)
+
+    # -- HTTP ----------------------------------------------------------------
+    def request(
+        self, method: str, path: str, user: User | None = None, otp: str | None = None, **kwargs
+    ):
+        headers = dict(kwargs.pop("headers", {}))
+        if user is not None:
+            headers["authorization"] = f"Bearer {user.token}"
+        if otp is not None:
+            headers["npm-otp"] = otp
+        return self.http.request(
+            method,
+            self.url + path.lstrip("/"),
+            headers=headers,
+            timeout=kwargs.pop("timeout", 60),
+            **kwargs,
+        )
+
+    def add_user(
+        self, name: str = "alice", password: str = "correct horse", tfa: bool | str = False
+    ) -> User:
+        """Create a user; with ``tfa`` (True or a mode) also enrol TOTP two-factor."""
+        response = self.request(
+            "PUT",
+            f"-/user/org.couchdb.user:{name}",
+            json={
+                "_id": f"org.couchdb.user:{name}",
+                "name": name,
+                "password": password,
+                "email": f"{name}@example.com",
+                "type": "user",
+                "roles": [],
+                "date": "2024-01-01T00:00:00Z",
+            },
+        )
+        response.raise_for_status()
+        user = User(name, password, response.json()["token"])
+        if not tfa:
+            return user
+        return self.enrol_2fa(user, tfa if isinstance(tfa, str) else "auth-and-writes")
+
+    def enrol_2fa(self, user: User, mode: str = "auth-and-writes") -> User:
+        """Enrol TOTP two-factor as npm profile enable-2fa does; returns the user with its secret."""
+        response = self.request(
+            "POST", "-/npm/v1/user", user, json={"tfa": {"mode": mode, "password": user.password}}
+        )
+        response.raise_for_status()
+        secret = parse_qs(urlparse(response.json()["tfa"]).query)["secret"][0]
+        user = User(user.name, user.password, user.token, secret)
+        response = self.request("POST", "-/npm/v1/user", user, json={"tfa": [self.totp_code(user)]})
+        response.raise_for_status()
+        return user
+
+    def totp_code(self, user: User) -> str:
+        """A code the server has not yet accepted (it takes the adjacent steps too)."""
+        import pyotp
+
+        totp = pyotp.TOTP(user.totp_secret, interval=TOTP_PERIOD)
+        used = self._used_steps.setdefault(user.name, set())
+        while True:
+            now = time.time()
+            current = int(now // TOTP_PERIOD)
+            left = TOTP_PERIOD - now % TOTP_PERIOD
+            # The previous step expires first, so spend it first while it is safe.
+            candidates = ([current - 1] if left > 3 else []) + [current, current + 1]
+            for step in candidates:
+                if step not in used:
+                    used.add(step)
+                    return totp.at(step * TOTP_PERIOD)
+            time.sleep(left + 0.05)
+
+    def publish(
+        self,
+        user: User,
+        name: str,
+        version: str,
+        files: dict | None = None,
+        tag: str = "latest",
+        manifest: dict | None = None,
+        otp: str | None = None,
+    ):
+        """A normal ``PUT /<name>`` publish; returns the response (raises on failure)."""
+        tarball = make_tarball(name, version, files, manifest)
+        if otp is None and user.totp_secret:
+            otp = self.totp_code(user)
+        response = self.request(
+            "PUT",
+            escaped(name),
+            user,
+            otp=otp,
+            json=publish_document(self.url, name, version, tarball, tag, manifest=manifest),
+        )
+        response.raise_for_status()
+        return response
+
+    def stage(
+        self,
+        user: User,
+        name: str,
+        version: str,
+        files: dict | None = None,
+        tag: str = "latest",
+        manifest: dict | None = None,
+        message: str | None = None,
+    ) -> str:
+        """Stage a version over HTTP; returns its stage id (raises on failure).
+        ``message``: the note for the reviewer, sent as pystage publish -m sends it."""
+        tarball = make_tarball(name, version, files, manifest)
+        headers = {"pystage-stage-message": quote(message, safe="")} if message else {}
+        response = self.request(
+            "POST",
+            f"-/stage/package/{escaped(name)}",
+            user,
+            headers=headers,
+            json=publish_document(self.url, name, version, tarball, tag, manifest=manifest),
+        )
+        response.raise_for_status()
+        return response.json()["stageId"]
+
+    def write_npmrc(self, path: Path, user: User | None = None) -> Path:
+        """An npmrc pointing npm at this registry, logged in as ``user``."""
+        lines = [f"registry={self.url}"]
+        if user is not None:
+            lines.append(f"//{urlparse(self.url).netloc}/:_authToken={user.token}")
+        Path(path).write_text("\n".join(lines) + "\n")
+        return Path(path)
+
+
+def start_registry(storage_dir, **options) -> RegistryServer:
+    """Start a registry outside pytest (demo, benchmarks). Call ``.stop()`` when done.
+
+    Options: host, port (0: a free one), open_registration (default True),
+    extra_args (more ``serve`` flags), env (extra environment), timeout.
+    """
+    return RegistryServer(Path(storage_dir), **options)
+
+
+# -- the team workflow on the embedded registry, over real HTTP -------------------------
+
+
+def add_owner(reg, by, name: str, package: str, otp: str | None = None):
+    """What ``npm owner add`` sends: read the packument, PUT the longer list to -rev."""
+    doc = reg.request("GET", escaped(package), by).json()
+    maintainers = [*doc["maintainers"], {"name": name, "email": f"{name}@example.com"}]
+    return _put_owners(reg, by, package, doc, maintainers, otp)
+
+
+def remove_owner(reg, by, name: str, package: str, otp: str | None = None):
+    doc = reg.request("GET", escaped(package), by).json()
+    maintainers = [m for m in doc["maintainers"] if m["name"] != name]
+    return _put_owners(reg, by, package, doc, maintainers, otp)
+
+
+def _put_owners(reg, by, package, doc, maintainers, otp):
+    if otp is None and by.totp_secret:
+        otp = reg.totp_code(by)
+    return reg.request(
+        "PUT",
+        f"{escaped(package)}/-rev/{quote(doc['_rev'], safe='')}",
+        by,
+        otp=otp,
+        json={"_id": doc["_id"], "_rev": doc["_rev"], "maintainers": maintainers},
+    )
+
+
+def set_policy(reg, by, package: str, otp: str | None = None, **body):
+    """PUT the policy (``approvers=``, ``expireAfter=``) with ``by``'s next code."""
+    if otp is None and by.totp_secret:
+        otp = reg.totp_code(by)
+    return reg.request("PUT", f"-/pystage/policy/{escaped(package)}", by, otp=otp, json=body)
+
+
+def approve(reg, by, stage_id: str, otp: str | None = None):
+    if otp is None and by.totp_secret:
+        otp = reg.totp_code(by)
+    return reg.request("POST", f"-/stage/{stage_id}/approve", by, otp=otp)
+
+
+def events(reg, by, package: str | None = None, **params) -> list[dict]:
+    query = {**({"package": package} if package else {}), **params}
+    response = reg.request("GET", "-/pystage/history", by, params=query)
+    assert response.status_code == 200, response.text
+    return response.json()["events"]
+
+
+def published_versions(reg, package: str) -> set[str]:
+    response = reg.request("GET", escaped(package))
+    return set(response.json()["versions"]) if response.status_code == 200 else set()
+
+
+class Receiver:
+    """A loopback webhook receiver: records each POSTed JSON body; answers ``status``."""
+
+    def __init__(self, status: int = 204) -> None:
+        self.status = status
+        self.received: list[dict] = []
+        self.attempts = 0
+        self._cond = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with receiver._cond:
+                    receiver.attempts += 1
+                    if receiver.status < 300:
+                        receiver.received.append(json.loads(body))
+                    receiver._cond.notify_all()
+                self.send_response(receiver.status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook?secret=s3cr3t"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def wait_for(self, predicate, timeout: float = 15) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# -- subprocesses ----------------------------------------------------------------------
+
+
+class StreamLines:
+    """A subprocess's text stream read line by line in a thread, so a test can wait (with
+    a timeout) for the line that shows the process has got somewhere, instead of
+    sleeping, and still see the whole output at the end."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        self._ended = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        try:
+            for line in stream:
+                with self._cond:
+                    self.lines.append(line)
+                    self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._ended = True
+                self._cond.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 60) -> bool:
+        """True once a line holding ``text`` has been read; False at the timeout or at
+        the end of the stream without one."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._ended or any(text in line for line in self.lines), timeout
+            ) and any(text in line for line in self.lines)
+
+    def text(self, timeout: float = 60) -> str:
+        """Everything read, once the stream has ended (the process closed it)."""
+        with self._cond:
+            assert self._cond.wait_for(lambda: self._ended, timeout), "the stream never ended"
+            return "".join(self.lines)
+
+
+def wait_until_blocked(pid: int, timeout: float = 60) -> None:
+    """Wait until process ``pid``'s main thread sleeps in a system call (reading the
+    terminal, waiting on a socket), so that a signal sent now interrupts that call.
+
+    Seeing a prompt (or a request) is not enough: CPython acts on a signal between
+    bytecodes, and one that arrives after the last check but before the blocking call
+    starts is handled only when the call returns, which at a prompt or with a silent
+    server is never (the Ctrl-C at the username prompt was lost in 9 runs of 25)."""
+    syscall, stat = f"/proc/{pid}/syscall", f"/proc/{pid}/stat"
+    if not os.path.exists(syscall):
+        pytest.skip("needs Linux /proc/PID/syscall to see when the process waits")
+    deadline = time.monotonic() + timeout
+    while True:
+        with open(stat) as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        with open(syscall) as fh:
+            call = fh.read().split()
+        if state == "S" and call and call[0] not in ("running", "-1"):
+            return
+        assert time.monotonic() < deadline, f"process {pid} never waited (state {state})"
+        time.sleep(0.005)
+
+
+# -- the registry client and raw sockets ------------------------------------------------
 
 TOKEN = "npm_" + "A" * 36
 _TOKEN_LINE = object()

@@ -9,7 +9,7 @@ import os
 import sys
 
 import pytest
-from fixtures_stage import make_package
+from helpers import make_package
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_outside_the_workspace_the_given_order_is_kept(team, tmp_path):
 def test_dependents_of_a_failed_approval_are_skipped_and_reported(
     stage_server, tmp_path, run_pystage
 ):
-    from fixtures_stage import staged_item, write_npmrc
+    from helpers import staged_item, write_npmrc
 
     npmrc = write_npmrc(tmp_path / "npmrc", stage_server.url)
     root = _workspace(tmp_path / "ws")
@@ -195,7 +195,7 @@ def test_dependents_of_a_failed_approval_are_skipped_and_reported(
 def test_an_approval_recorded_but_not_published_is_not_a_failure(
     stage_server, tmp_path, run_pystage
 ):
-    from fixtures_stage import staged_item, write_npmrc
+    from helpers import staged_item, write_npmrc
 
     npmrc = write_npmrc(tmp_path / "npmrc", stage_server.url)
     item = staged_item("two-approvers", "1.0.0")
@@ -235,7 +235,7 @@ def test_bad_reason_is_refused_before_any_request(team):
 
 
 def test_reason_travels_percent_encoded(stage_server, tmp_path, run_pystage):
-    from fixtures_stage import staged_item, write_npmrc
+    from helpers import staged_item, write_npmrc
 
     npmrc = write_npmrc(tmp_path / "npmrc", stage_server.url)
     item = staged_item("demo-pkg", "1.0.0")

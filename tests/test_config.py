@@ -11,7 +11,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import requires_npm
+from helpers import requires_npm
 
 from pystage.config import env_replace, load_config, nerf_dart, parse_ini
 from pystage.errors import PystageError

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import requires_npm
+from helpers import requires_npm
 
 from pystage.config import load_config
 from pystage.context import client_from_config

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from conftest import requires_npm
+from helpers import requires_npm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

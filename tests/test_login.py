@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import requires_npm
+from helpers import requires_npm
 
 USER, PASSWORD, TOKEN, OTP = "alice", "correct horse", "tok_" + "x" * 32, "424242"
 

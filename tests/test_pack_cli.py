@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import requires_npm
+from helpers import requires_npm
 from packcorpus import CORPUS, Tree
 
 from pystage.render.pack import format_bytes

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import NPM_VERSION
+from helpers import NPM_VERSION
 from packcorpus import CORPUS, Tree
 
 from pystage.packing import pack

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import requires_npm
+from helpers import requires_npm
 from packcorpus import Tree
 
 from pystage.errors import PystageError

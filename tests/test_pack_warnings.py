@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import requires_npm
+from helpers import requires_npm
 
 FALLBACK = (
     "gitignore-fallback No .npmignore file found, using .gitignore for file exclusion. "

@@ -9,7 +9,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import requires_npm
+from helpers import requires_npm
 
 from pystage.publishing import hosted_git, semver
 from pystage.publishing.document import build_publish_document, tarball_url

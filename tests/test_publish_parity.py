@@ -15,8 +15,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import make_package, npm_pack, run_npm, write_npmrc
+from helpers import make_package, npm_pack_tarball, requires_npm, run_npm, write_npmrc
 
 pytestmark = [requires_npm((11,)), pytest.mark.npm]
 
@@ -83,7 +82,7 @@ def _stage_both(tmp_path, stage_server, npm_env, run_pystage, key, *, target="ta
     stage_server.clear()
     if target == "tarball":
         (tmp_path / "out").mkdir()
-        target = npm_pack(pkg, str(tmp_path / "out"), env)
+        target = npm_pack_tarball(pkg, str(tmp_path / "out"), env)
     else:
         target = pkg
     ours = run_pystage(

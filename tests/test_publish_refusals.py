@@ -4,8 +4,7 @@ nothing staged, and no request at all when the refusal is client-side."""
 from __future__ import annotations
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import make_package, npm_pack, write_npmrc
+from helpers import make_package, npm_pack_tarball, requires_npm, write_npmrc
 
 
 def _publish(run_pystage, server, tmp_path, target, *args, npmrc=True):
@@ -77,7 +76,7 @@ def test_client_side_refusal_of_a_tarball_sends_nothing(
 ):
     pkg = make_package(tmp_path / "pkg", private=True)
     (tmp_path / "out").mkdir()
-    tarball = npm_pack(pkg, str(tmp_path / "out"), npm_env)
+    tarball = npm_pack_tarball(pkg, str(tmp_path / "out"), npm_env)
     result = _publish(run_pystage, stage_server, tmp_path, tarball)
     assert result.returncode == 1
     assert "pystage error EPRIVATE: This package has been marked as private" in result.stderr

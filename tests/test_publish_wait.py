@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from fixtures_stage import make_package
+from helpers import StreamLines, make_package
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def waiting(tmp_path, registry_server):
     def start(name, *args, version="1.0.0"):
         registry_server.publish(user, name, "0.0.1")
         pkg = make_package(tmp_path / name, name=name, version=version)
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -40,6 +40,9 @@ def waiting(tmp_path, registry_server):
             stderr=subprocess.PIPE,
             text=True,
         )
+        # read as it comes, so a test can wait for the "Waiting up to" line
+        proc.out, proc.err = StreamLines(proc.stdout), StreamLines(proc.stderr)
+        return proc
 
     def staged_id(name):
         deadline = time.monotonic() + 60
@@ -55,15 +58,15 @@ def waiting(tmp_path, registry_server):
 
 
 def _finish(proc, timeout=60):
-    out, err = proc.communicate(timeout=timeout)
-    return proc.returncode, out, err
+    proc.wait(timeout)
+    return proc.returncode, proc.out.text(), proc.err.text()
 
 
 def test_wait_sees_an_approval_by_another_process(waiting):
     server, user, start, staged_id = waiting
     proc = start("wait-ok")
     stage_id = staged_id("wait-ok")
-    time.sleep(1.5)  # it is waiting by now
+    assert proc.err.wait_for("Waiting up to"), proc.err.lines
     assert proc.poll() is None
     server.request("POST", f"-/stage/{stage_id}/approve", user).raise_for_status()
     code, out, err = _finish(proc)

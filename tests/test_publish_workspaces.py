@@ -8,8 +8,7 @@ import gzip
 import json
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import make_package, run_npm, write_npmrc
+from helpers import make_package, requires_npm, run_npm, write_npmrc
 
 from pystage.errors import PystageError
 from pystage.workspaces import select_workspaces

@@ -13,8 +13,7 @@ import shutil
 import subprocess
 import tarfile
 
-from conftest import NPM_VERSION
-from fixtures_stage import run_npm, write_npmrc
+from helpers import NPM_VERSION, run_npm, write_npmrc
 
 from pystage.packing import pack
 

@@ -17,7 +17,7 @@ import threading
 import time
 
 import pytest
-from conftest import requires_npm
+from helpers import requires_npm
 
 requires_npm_11 = requires_npm((11,))
 SID = "0f3c2a4e-1111-4222-8333-944445555666"

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
-from fixtures_registry import start_registry
+from helpers import start_registry
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_auth_only_mode_asks_at_login_and_approve_but_not_publish(registry_serve
 
 
 def test_auth_and_writes_mode_asks_on_publish(reg):
-    from fixtures_registry import make_tarball, publish_document
+    from helpers import make_tarball, publish_document
 
     body = publish_document(reg.url, "pkg", "2.0.0", make_tarball("pkg", "2.0.0"))
     assert _is_otp_challenge(reg.request("PUT", "pkg", reg.alice, json=body))

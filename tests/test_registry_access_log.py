@@ -3,9 +3,9 @@
 import re
 import subprocess
 import sys
-import time
 
 import requests
+from helpers import StreamLines
 
 
 def test_access_log_goes_to_stderr_and_hides_tokens(tmp_path):
@@ -26,6 +26,7 @@ def test_access_log_goes_to_stderr_and_hides_tokens(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    log = StreamLines(process.stderr)
     try:
         line = process.stdout.readline()
         url = re.search(r"listening on (http://\S+/)", line).group(1)
@@ -33,10 +34,12 @@ def test_access_log_goes_to_stderr_and_hides_tokens(tmp_path):
         requests.get(url + "no-such-package", timeout=10)
         requests.delete(url + "-/npm/v1/tokens/token/pystage_SECRETVALUE", timeout=10)
         requests.delete(url + "-/user/token/pystage_OTHERSECRET", timeout=10)
-        time.sleep(0.5)
+        # the log line of the last request, which uvicorn writes after answering it
+        assert log.wait_for('"DELETE /-/user/token/'), log.lines
     finally:
         process.terminate()
-        stdout, stderr = process.communicate(timeout=20)
+        process.wait(20)
+        stdout, stderr = process.stdout.read(), log.text()
     assert stdout == "", stdout  # nothing after the "listening" line
     assert "GET /-/ping" in stderr and "GET /no-such-package" in stderr
     assert "SECRETVALUE" not in stderr and "OTHERSECRET" not in stderr

@@ -3,14 +3,7 @@ one-time password, must approve a staged version before it is published."""
 
 import threading
 
-from fixtures_team import (
-    add_owner,
-    approve,
-    events,
-    published_versions,
-    remove_owner,
-    set_policy,
-)
+from helpers import add_owner, approve, events, published_versions, remove_owner, set_policy
 
 
 def _item(reg, user, stage_id):

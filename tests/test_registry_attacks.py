@@ -19,7 +19,7 @@ import socket
 import time
 
 import pytest
-from fixtures_registry import User, escaped, make_tarball, publish_document, start_registry
+from helpers import User, escaped, make_tarball, publish_document, start_registry
 
 
 @pytest.fixture(scope="module")

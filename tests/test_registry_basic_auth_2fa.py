@@ -7,7 +7,7 @@ All over real HTTP against ``pystage registry serve`` with its default settings
 import base64
 
 import pytest
-from fixtures_registry import make_tarball, publish_document, start_registry
+from helpers import make_tarball, publish_document, start_registry
 
 
 def basic(name, password):

@@ -95,7 +95,7 @@ def test_registry_is_listed_and_help_is_fast(run_pystage):
 
 
 def test_access_log_never_shows_a_token(tmp_path):
-    from fixtures_registry import start_registry
+    from helpers import start_registry
 
     server = start_registry(tmp_path / "r", extra_args=("--access-log",))
     try:

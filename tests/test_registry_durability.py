@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from fixtures_registry import start_registry
+from helpers import start_registry
 
 
 def _wait_for(server, text, timeout=30):

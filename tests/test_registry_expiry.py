@@ -6,8 +6,7 @@ import time
 from datetime import datetime
 
 import pytest
-from fixtures_registry import start_registry
-from fixtures_team import events, published_versions, set_policy
+from helpers import events, published_versions, set_policy, start_registry
 
 
 def _when(text):

@@ -3,7 +3,7 @@
 import sqlite3
 
 import pytest
-from fixtures_team import add_owner, events, set_policy
+from helpers import add_owner, events, set_policy
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from fixtures_registry import escaped, make_tarball, publish_document
+from helpers import escaped, make_tarball, publish_document
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_ping_and_packuments(reg):
 
 
 def test_tarball_urls_follow_the_host_used_or_public_url(tmp_path):
-    from fixtures_registry import start_registry
+    from helpers import start_registry
 
     server = start_registry(
         tmp_path / "r", extra_args=("--public-url", "https://npm.example.com/base")
@@ -250,7 +250,7 @@ def test_bad_package_names_are_refused(reg):
 
 
 def test_body_size_limit(tmp_path):
-    from fixtures_registry import start_registry
+    from helpers import start_registry
 
     server = start_registry(tmp_path / "r", extra_args=("--max-body-size", "20KB"))
     try:
@@ -275,7 +275,7 @@ def test_body_size_limit(tmp_path):
 
 
 def test_login_rules(tmp_path):
-    from fixtures_registry import start_registry
+    from helpers import start_registry
 
     server = start_registry(tmp_path / "r", open_registration=False)
     try:

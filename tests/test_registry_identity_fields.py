@@ -5,8 +5,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import requires_npm
-from fixtures_registry import escaped, make_tarball, publish_document
+from helpers import escaped, make_tarball, publish_document, requires_npm
 
 FORGED = {
     "maintainers": [{"name": "mallory", "email": "mallory@evil.example"}],

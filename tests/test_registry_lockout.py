@@ -9,7 +9,7 @@ docs/security.md describes). Over real HTTP.
 import time
 
 import pyotp
-from fixtures_registry import User, start_registry
+from helpers import User, start_registry
 
 
 def _wrong_code(secret):

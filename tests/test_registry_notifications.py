@@ -7,9 +7,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from fixtures_registry import start_registry
-from fixtures_stage import make_package
-from fixtures_team import Receiver, set_policy
+from helpers import Receiver, make_package, set_policy, start_registry
 
 
 @pytest.fixture

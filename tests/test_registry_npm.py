@@ -6,8 +6,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import requires_npm
-from fixtures_registry import User
+from helpers import User, requires_npm
 
 pytestmark = [requires_npm((11, 15)), pytest.mark.npm]
 

@@ -4,9 +4,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import requires_npm
-from fixtures_registry import escaped
-from fixtures_team import add_owner, events, remove_owner, set_policy
+from helpers import add_owner, escaped, events, remove_owner, requires_npm, set_policy
 
 
 def _owners(reg, package):

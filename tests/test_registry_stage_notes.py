@@ -4,8 +4,7 @@ whole (nothing staged, nothing rejected) when malformed."""
 from urllib.parse import quote
 
 import pytest
-from fixtures_registry import make_tarball, publish_document
-from fixtures_team import events
+from helpers import events, make_tarball, publish_document
 
 from pystage.stagenote import MAX_NOTE_CHARS, encode_note
 

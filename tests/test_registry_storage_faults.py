@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from fixtures_registry import escaped, make_tarball, publish_document, start_registry
+from helpers import escaped, make_tarball, publish_document, start_registry
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="NEEDS ROOT: mounts a tmpfs to fill up")

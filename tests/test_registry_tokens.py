@@ -8,8 +8,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import requires_npm
-from fixtures_registry import User, escaped, make_tarball, publish_document
+from helpers import User, escaped, make_tarball, publish_document, requires_npm
 
 
 def token_user(reg, base: User, **body) -> tuple[User, dict]:

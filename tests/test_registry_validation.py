@@ -7,7 +7,7 @@ check that each refusal is one line and no traceback.
 import json
 
 import pytest
-from fixtures_registry import escaped, make_tarball, publish_document
+from helpers import escaped, make_tarball, publish_document
 
 
 @pytest.fixture

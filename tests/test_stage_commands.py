@@ -9,8 +9,7 @@ import json
 import os
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import make_package, npm_pack, run_npm, staged_item, write_npmrc
+from helpers import make_package, npm_pack_tarball, requires_npm, run_npm, staged_item, write_npmrc
 
 npm_only = requires_npm((11,))
 
@@ -192,7 +191,7 @@ def test_download_saves_npm_file_name_and_bytes(setup, tmp_path, npm_env):
         files={"index.js": "x", "README.md": "# w\n", "lib/Z.js": "", "lib/a.js": ""},
     )
     (tmp_path / "packed").mkdir()
-    tarball = npm_pack(pkg, str(tmp_path / "packed"), npm_env)
+    tarball = npm_pack_tarball(pkg, str(tmp_path / "packed"), npm_env)
     with open(tarball, "rb") as handle:
         data = handle.read()
     item = staged_item("@acme/widget", "2.0.0", shasum=hashlib.sha1(data).hexdigest())

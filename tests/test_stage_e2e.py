@@ -8,8 +8,7 @@ import json
 import os
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import make_package, run_npm
+from helpers import make_package, requires_npm, run_npm
 
 pytestmark = [requires_npm((11,)), pytest.mark.npm]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from fixtures_stage import make_package, staged_item, write_npmrc
+from helpers import make_package, staged_item, write_npmrc
 
 
 def test_message_is_sent_percent_encoded(stage_server, tmp_path, run_pystage):

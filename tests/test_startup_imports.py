@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from fixtures_registry import start_registry
+from helpers import start_registry
 
 SLOW = ("click", "rich", "requests", "keyring", "pyotp")
 # what no read-only command needs: Rich (--json prints without it; whoami and view print

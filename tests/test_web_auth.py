@@ -18,8 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
-from conftest import requires_npm
-from fixtures_registry import start_registry
+from helpers import requires_npm, start_registry, wait_until_blocked
 
 from pystage.otp import CI_VARS
 
@@ -311,3 +310,26 @@ def test_npm_stage_approve_through_the_web_otp_flow(web_registry, npm_web_env, t
     packument = web_registry.request("GET", "npm-otp-pkg").json()
     assert packument["dist-tags"]["latest"] == "1.1.0"
     assert json.dumps(packument).count("1.1.0") >= 1
+
+
+def test_quiet_web_login_still_shows_the_url_to_authenticate_at(web_registry, tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "pystage", "login", "-q", "--save-to-npmrc", "--registry", web_registry.url]
+        + ["--userconfig", str(tmp_path / "npmrc")],
+        # no browser may open during the test; CI=... would also change the flow
+        env={**clean_env(), "BROWSER": "true"},
+        encoding="utf-8",
+        timeout=30,
+    )
+    child.expect(["Login at:", pexpect.EOF, pexpect.TIMEOUT])
+    shown = child.after
+    if shown == "Login at:":
+        wait_until_blocked(child.pid)  # polling the registry, not printing
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert shown == "Login at:"
+    assert web_registry.url in child.before
+    assert child.exitstatus == 130

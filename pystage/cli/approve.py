@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import click
 
+from pystage.cli.confirm import yes_option
 from pystage.cli.options import get_options, global_options
+
+REVIEW_FAIL_ON = ("info", "low", "medium", "high", "never")
 
 
 @click.command("approve")
@@ -20,16 +23,32 @@ from pystage.cli.options import get_options, global_options
     help="Approve every staged version (of PACKAGE, when one name is given).",
 )
 @click.option("--otp", metavar="CODE", help="One-time password from your authenticator app.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(REVIEW_FAIL_ON),
+    default=None,
+    help="Review each staged version first (also without a terminal) and approve nothing, "
+    "exit 8, when a finding is at or above this severity; no one-time password is asked "
+    "for or sent.",
+)
+@yes_option(
+    help="Do not ask before approving what has high review findings or could not "
+    "be reviewed (--fail-on still refuses)."
+)
 @global_options
-def command(stage_refs, all_items, otp):
+def command(stage_refs, all_items, otp, fail_on, yes):
     """Approve staged versions: the registry publishes each exactly as staged.
 
     Several ids (or name@version) are approved in one go with one one-time
     password; inside a workspace, dependencies go first and a package whose
     dependency failed is skipped. With no id at a terminal, pick from a list.
     Needs a one-time password when your account has 2FA: pass --otp, or
-    type it when asked (on a terminal, after the summary)."""
-    decide("approve", stage_refs, otp, all_items=all_items)
+    type it when asked (on a terminal, after the summary).
+
+    At a terminal each version is reviewed first (pystage review): a summary,
+    and a question when there is a high finding. Without a terminal only with
+    --fail-on."""
+    decide("approve", stage_refs, otp, all_items=all_items, fail_on=fail_on, yes=yes)
 
 
 def decide(
@@ -39,6 +58,8 @@ def decide(
     *,
     all_items: bool = False,
     reason: str | None = None,
+    fail_on: str | None = None,
+    yes: bool = False,
 ) -> None:
     from pystage import batch, staging
     from pystage.context import make_client
@@ -70,7 +91,7 @@ def decide(
             "tarball from the registry."
         )
     single = refs is not None and len(refs) == 1
-    name = refs[0].name if single else package
+    name = refs[0].name if refs and single else package
     with make_client(options, otp=otp, package=name) as client:
         if refs is not None:
             entries = batch.collect(client, refs)
@@ -96,6 +117,20 @@ def decide(
                 render.item_summary(entry.item)
             else:
                 render.batch_plan(entries, action)
+        if action == "approve":
+            from pystage.cli import review_gate
+
+            at_terminal = interactive and not options.json
+            if review_gate.wanted(fail_on, at_terminal):
+                # before the first approve: its OTP challenge is what prompts
+                review_gate.check(
+                    client,
+                    entries,
+                    fail_on=fail_on,
+                    yes=yes,
+                    interactive=at_terminal,
+                    options=options,
+                )
         on_result = None if options.json else lambda e: render.batch_result(e, action, single)
         batch.run(
             client,
@@ -121,6 +156,7 @@ def decide(
                         else {}
                     ),
                     **({"response": entry.response} if entry.response is not None else {}),
+                    **({"review": entry.review_json()} if entry.review_json() else {}),
                 }
             )
         else:

@@ -28,6 +28,11 @@ COMMANDS: dict[str, str] = {
     "whoami": "pystage.cli.whoami:command",
     "otp": "pystage.cli.otp:command",
     "registry": "pystage.cli.registry:command",
+    # issue 13's team commands
+    "owner": "pystage.cli.owner:command",
+    "policy": "pystage.cli.policy:command",
+    "token": "pystage.cli.token:command",
+    "history": "pystage.cli.history:command",
 }
 ALIASES = {"ls": "list"}
 

@@ -6,13 +6,15 @@ reading then finds nothing and storing says how to do without.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pystage.errors import PystageError
 
 KEYRING_SERVICE = "pystage"
 OTP_KEYRING_SERVICE = "pystage-otp"
 
 
-def keyring_backend():
+def keyring_backend() -> Any:
     """The usable keyring backend, or None when there is none (headless CI)."""
     try:
         import keyring

@@ -24,7 +24,9 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from pystage.config import Config, nerf_dart, url_host
@@ -80,7 +82,7 @@ def same_host(a: str, b: str) -> bool:
     return url_host(a) == url_host(b)
 
 
-def _candidates(url: str):
+def _candidates(url: str) -> Iterator[str]:
     """npm's regFromURI walk: //host/a/b/ -> //host/a/b -> //host/a/ -> ... -> //host"""
     key = f"//{url_host(url)}{urlsplit(url).path}"
     while len(key) > 2:
@@ -89,14 +91,14 @@ def _candidates(url: str):
 
 
 def _from_config(config: Config, reg_key: str) -> Credential | None:
-    def get(name):
+    def get(name: str) -> Any:
         return config.get(f"{reg_key}:{name}")
 
-    def layer(name):
+    def layer(name: str) -> str:
         found = config.where(f"{reg_key}:{name}")
         return f"config:{found.where}" if found else "config"
 
-    def file(name):
+    def file(name: str) -> str | None:
         found = config.where(f"{reg_key}:{name}")
         if found is None or found.where not in ("user", "project", "global"):
             return None

@@ -7,10 +7,14 @@ It sits above the registry client and uses only its public methods (``json``,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+if TYPE_CHECKING:
+    from pystage.http import RegistryClient
 
-def oidc_provider(env) -> str | None:
+
+def oidc_provider(env: Mapping[str, str]) -> str | None:
     """The CI vendor npm supports trusted publishing for, or None (npm uses ci-info)."""
     if env.get("GITHUB_ACTIONS"):
         return "github"
@@ -21,7 +25,7 @@ def oidc_provider(env) -> str | None:
     return None
 
 
-def exchange_oidc_token(client, package: str, env: Mapping[str, str]) -> str | None:
+def exchange_oidc_token(client: RegistryClient, package: str, env: Mapping[str, str]) -> str | None:
     """Exchange the CI's OIDC id token for a package-scoped npm token, as npm's publish does.
 
     Never raises: trusted publishing is optional, and any failure (no CI, no
@@ -62,7 +66,7 @@ def exchange_oidc_token(client, package: str, env: Mapping[str, str]) -> str | N
     return token or None
 
 
-def _github_id_token(client, env: Mapping[str, str]) -> str | None:
+def _github_id_token(client: RegistryClient, env: Mapping[str, str]) -> str | None:
     from urllib.parse import urlencode
 
     from pystage.errors import PystageError

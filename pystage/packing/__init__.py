@@ -217,7 +217,7 @@ def _extra_rules(pkg_dir: Path, workspaces: tuple[str, ...], root: str | None) -
             return ["\n".join(rels)]
         if any(real(w) == real(pkg_dir) for w in workspaces):
             return out_of_tree_ignore_texts(str(pkg_dir), cwd=str(pkg_dir))
-    return out_of_tree_ignore_texts(pkg_dir)
+    return out_of_tree_ignore_texts(str(pkg_dir))
 
 
 def _check_destination(dest_dir: Path) -> None:

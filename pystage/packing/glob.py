@@ -125,7 +125,8 @@ def _class_to_regex(glob: str, pos: int):
     if i < len(glob) and glob[i] in "!^":
         negate = True
         i += 1
-    items, first = [], True
+    items: list[str] = []
+    first = True
     while i < len(glob):
         c = glob[i]
         if c == "]" and not first:

@@ -127,9 +127,11 @@ class _Walker:
         self.basename = posixpath.basename(path)
         self.package = package
         self.parent = parent
-        self.root = parent.root if parent else path
-        self.result = parent.result if parent else (result if result is not None else set())
-        self.warnings = parent.warnings if parent else (warnings if warnings is not None else [])
+        self.root: str = parent.root if parent else path
+        self.result: set = parent.result if parent else (result if result is not None else set())
+        self.warnings: list[str] = (
+            parent.warnings if parent else (warnings if warnings is not None else [])
+        )
         self.ignore_files = ignore_files
         self.is_package = is_package
         self.exact = exact
@@ -239,7 +241,7 @@ class _Walker:
                     key = (
                         _last_segment(entry),
                         partial,
-                        _last_segment(entry_basename) if relative else None,
+                        _last_segment(entry_basename or "") if relative else None,
                     )
                     match = rule.memo.get(key)
                     if match is None:
@@ -351,6 +353,7 @@ def _rule_matches(rule: Rule, entry: str, partial: bool, entry_basename: str | N
     """ignore-walk's test of one rule against an entry (and, for a directory that may
     hold matches, the partial forms)."""
     relative = entry_basename is not None and rule.is_relative
+    entry_basename = entry_basename or ""  # read only when relative
     return (
         rule.match("/" + entry)
         or rule.match(entry)

@@ -22,7 +22,7 @@ try:
 
     LEVEL = 8  # zlib-ng's level 9 is 1.6% bigger than npm's on tar streams of small files
 except ImportError:  # pragma: no cover - a platform without a zlib-ng wheel
-    import zlib
+    import zlib  # type: ignore[no-redef]  # zlib_ng's module has the same API
 
     LEVEL = 9
 

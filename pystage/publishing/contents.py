@@ -14,6 +14,7 @@ import re
 import tarfile
 import zlib
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pystage.errors import PystageError
 from pystage.packing import PackedFile, TarballSummary, contents_order
@@ -110,7 +111,7 @@ def read_tarball(path: str) -> TarballContents:
     )
 
 
-def _stream_mode(path: str) -> str:
+def _stream_mode(path: str) -> Literal["r|gz", "r|"]:
     """Gzipped or plain tar, as node-tar tells them apart: by the gzip magic bytes."""
     with open(path, "rb") as handle:
         return "r|gz" if handle.read(2) == b"\x1f\x8b" else "r|"

@@ -76,7 +76,7 @@ def build_publish_document(
     version_manifest = dict(manifest)
     version_manifest["_id"] = f"{name}@{version}"
     version_manifest["dist"] = {
-        **(manifest.get("dist") if isinstance(manifest.get("dist"), dict) else {}),
+        **(found if isinstance(found := manifest.get("dist"), dict) else {}),
         "integrity": integrity,
         "shasum": shasum,
         "tarball": tarball_url(registry, name, version),

@@ -247,7 +247,8 @@ def _send(
                 f"{manifest['version']}.",
                 "bump the version in package.json",
             )
-        if highest and default_tag and semver.parse(manifest["version"]) <= semver.parse(highest):
+        # both parse: the manifest's version was checked, registry_versions keeps valid ones
+        if highest and default_tag and semver.parse(manifest["version"]) <= semver.parse(highest):  # type: ignore[operator]
             raise PystageError(
                 "EPUBLISHCONFLICT",
                 f'Cannot implicitly apply the "latest" tag because previously published version '
@@ -279,7 +280,7 @@ def _send(
 def _run_script(path: str, event: str, manifest: dict, request: PublishRequest) -> None:
     if request.ignore_scripts:
         return
-    scripts = manifest.get("scripts") if isinstance(manifest.get("scripts"), dict) else {}
+    scripts = found if isinstance(found := manifest.get("scripts"), dict) else {}
     if not scripts.get(event):
         return
     from pystage.packing import run_script

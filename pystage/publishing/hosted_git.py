@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-_HOSTS = {
+_HOSTS: dict[str, dict[str, Any]] = {
     "github": {
         "domain": "github.com",
         "treepath": "tree",

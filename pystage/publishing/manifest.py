@@ -288,7 +288,7 @@ def _dependencies(data: dict, changes: list[str]) -> None:
 def _async_prepare_steps(
     data: dict, source: PackageSource, changes: list[str], warnings: list[str]
 ) -> None:
-    scripts = data.get("scripts") if isinstance(data.get("scripts"), dict) else {}
+    scripts = found if isinstance(found := data.get("scripts"), dict) else {}
     if (
         not scripts.get("install")
         and not scripts.get("preinstall")
@@ -314,7 +314,7 @@ def _async_prepare_steps(
     if not data.get("readme"):
         _readme(data, source)
     _mans(data, source, changes)
-    directories = data.get("directories") if isinstance(data.get("directories"), dict) else {}
+    directories = found if isinstance(found := data.get("directories"), dict) else {}
     if directories.get("bin") and not data.get("bin"):
         bin_path = _secure_path(str(directories["bin"]))
         bins = {}
@@ -358,7 +358,7 @@ def _readme(data: dict, source: PackageSource) -> None:
 
 
 def _mans(data: dict, source: PackageSource, changes: list[str]) -> None:
-    directories = data.get("directories") if isinstance(data.get("directories"), dict) else {}
+    directories = found if isinstance(found := data.get("directories"), dict) else {}
     if directories.get("man") and not data.get("man"):
         man_dir = _secure_path(str(directories["man"]))
         data["man"] = [

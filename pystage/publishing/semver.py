@@ -57,7 +57,8 @@ def parse(text: object, loose: bool = False) -> Version | None:
     if match.group(4):
         for part in match.group(4).split("."):
             pre.append(int(part) if part.isdigit() and int(part) <= _MAX_SAFE_INTEGER else part)
-    return Version(*numbers, prerelease=tuple(pre))
+    major, minor, patch = numbers
+    return Version(major, minor, patch, prerelease=tuple(pre))
 
 
 def valid(text: object, loose: bool = False) -> str | None:

@@ -346,7 +346,7 @@ class Accounts:
                 "account"
                 if outcome == "account"
                 else "token"
-                if key.startswith("token:")
+                if (key or "").startswith("token:")
                 else "login"
             )
             raise RegistryError(

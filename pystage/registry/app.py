@@ -61,7 +61,8 @@ def create_app(config: RegistryConfig) -> Starlette:
     app = Starlette(
         routes=routes,
         exception_handlers={
-            RegistryError: registry_error,
+            # Starlette types a handler's exception as Exception; this one takes its subclass
+            RegistryError: registry_error,  # type: ignore[dict-item]
             **storage_fault_handlers(config, _crash),
             Exception: _crash,
         },

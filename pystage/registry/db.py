@@ -127,7 +127,7 @@ BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
 
 # Columns added after a table first shipped: created on new databases and added to
 # existing ones by a guarded ALTER TABLE at start-up, with the statement that fills old rows.
-COLUMNS = {
+COLUMNS: dict[str, list[tuple[str, str, str | None]]] = {
     "tokens": [
         ("key", "TEXT", "UPDATE tokens SET key = substr(token_hash, 1, 32) WHERE key IS NULL"),
         ("preview", "TEXT", None),  # the token's first characters, shown in lists

@@ -226,7 +226,7 @@ class _Reader:
         while True:
             if not self._fill():
                 raise self._error("unterminated string")
-            end = _PLAIN_RUN.match(self._buf, self._pos).end()
+            end = _PLAIN_RUN.match(self._buf, self._pos).end()  # type: ignore[union-attr]  # matches ''
             if end > self._pos:
                 on_text(self._buf[self._pos : end])
                 self._pos = end

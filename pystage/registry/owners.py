@@ -135,6 +135,7 @@ def change_owners(
                 )
             )
         conn.execute("UPDATE packages SET modified = ? WHERE name = ?", (stamp, package))
-        modified, owners = _current(conn, package)
+        # the package exists: its owners were just changed in this transaction
+        modified, owners = _current(conn, package)  # type: ignore[misc]
     registry.notifier.send(events)
     return {"ok": True, "id": package, "rev": package_rev(modified, owners)}

@@ -81,4 +81,4 @@ def abbreviated_packument(pkg: PackageData, base_url: str) -> dict:
 
 
 def wants_abbreviated(accept: str | None) -> bool:
-    return bool(accept) and ABBREVIATED_TYPE in accept
+    return bool(accept and ABBREVIATED_TYPE in accept)

@@ -559,7 +559,7 @@ class Registry:
                 )
         except BaseException:
             if aside is not None:
-                self.blobs.restore(aside, row["tarball"])
+                self.blobs.restore(aside, row["tarball"])  # type: ignore[index]  # row is read before aside is set
             raise
         self.notifier.send([event])
         self.blobs.remove(aside)

@@ -75,7 +75,7 @@ def creation_request(body: object) -> TokenRequest:
             + ", ".join(unsupported)
             + ": no token was created (it supports readonly, cidr_whitelist and stage_only)"
         )
-    readonly = _flag(body, "readonly") or PERMISSIONS.get(permission, False)
+    readonly = _flag(body, "readonly") or PERMISSIONS.get(permission or "", False)
     stage_only = _flag(body, "stage_only")
     if readonly and stage_only:
         raise TokenRequestError("a token is either read-only or stage-only, not both")

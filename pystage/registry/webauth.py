@@ -81,6 +81,8 @@ class WebAuth:
             session = self._sessions.get(session_id)
             if session is None or session.kind != "otp" or session.token is not None:
                 return False
+            if session.user is None:  # an OTP session always names its user
+                return False
             session.token = code
             self._otp_codes[_sha256(code)] = (session.user, self._clock() + SESSION_SECONDS)
             return True

@@ -153,7 +153,7 @@ def web_routes(registry: Registry, web: WebAuth, base_url) -> list[Route]:
     async def otp_page(request: Request):
         session_id = request.path_params["session"]
         session = web.pending("otp", session_id)
-        if session is None:
+        if session is None or session.user is None:  # an OTP session always names its user
             return _gone()
         if request.method == "GET":
             return _otp_form(session.user)

@@ -163,6 +163,30 @@ class ReviewRenderer(LazyConsoles):
         )
         self.findings(report, console=self.err, only={"high"})
 
+    def not_reviewed(self, spec: str, error) -> None:
+        """Approve could not review an item: said, never passed over in silence."""
+        from rich.text import Text
+
+        self.err.print(
+            Text.assemble(
+                ("Not reviewed ", "bold red"),
+                safe(spec),
+                f": {error.code} ",
+                safe(error.message),
+            )
+        )
+
+    def going_on_unreviewed(self, specs: list[str]) -> None:
+        from rich.text import Text
+
+        self.err.print(
+            Text.assemble(
+                ("warning ", "bold yellow"),
+                "approving without a review (--yes): ",
+                safe(", ".join(specs)),
+            )
+        )
+
 
 def _value(value) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

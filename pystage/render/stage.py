@@ -15,7 +15,7 @@ _LIFECYCLE = ("preinstall", "install", "postinstall", "prepare", "prepublish")
 
 def manifest_key_fields(manifest: dict) -> list[tuple[str, Any]]:
     """package.json fields a reviewer asks about first, in that order."""
-    scripts = manifest.get("scripts") if isinstance(manifest.get("scripts"), dict) else {}
+    scripts = found if isinstance(found := manifest.get("scripts"), dict) else {}
     lifecycle = {k: scripts[k] for k in _LIFECYCLE if k in scripts}
     fields: list[tuple[str, Any]] = [
         ("install scripts", lifecycle or "none"),

@@ -123,7 +123,7 @@ class Signals:
         return (
             self.long_lines > 0
             and self.max_line >= 5 * LONG_LINE
-            or (self.long_lines > 0 and self.size and self.size / max(self.lines, 1) > 400)
+            or (self.long_lines > 0 and bool(self.size) and self.size / max(self.lines, 1) > 400)
         )
 
     @property

@@ -191,6 +191,7 @@ def _file_changes(report: Report, staged: TarIndex, base: TarIndex | None, optio
                 type=entry.type,
             )
             if old.sha512 != entry.sha512:
+                assert base is not None  # old is one of base's files
                 _attach_diff(
                     change, base.texts.get(path), staged.texts.get(path), entry, old, options
                 )
@@ -230,7 +231,7 @@ def _attach_diff(
         return
     limit = options.full_diff_lines if options.full_diff else options.short_diff_lines
     width = options.diff_line_width
-    lines = []
+    lines: list[str] = []
     for line in difflib.unified_diff(
         old.decode("utf-8", "replace").splitlines(),
         new.decode("utf-8", "replace").splitlines(),
@@ -264,7 +265,7 @@ def _who_findings(item: dict, baseline_manifest: dict | None) -> list[Finding]:
                 + f"; the baseline was published by {before}",
             )
         )
-    dist = baseline_manifest.get("dist") if isinstance(baseline_manifest.get("dist"), dict) else {}
+    dist = found if isinstance(found := baseline_manifest.get("dist"), dict) else {}
     if dist.get("attestations"):
         reported = [k for k in ("provenance", "attestations") if k in item]
         if not any(item.get(k) for k in reported):

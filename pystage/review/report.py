@@ -27,7 +27,7 @@ class Finding:
     line: int | None = None
 
     def to_json(self) -> dict:
-        out = {
+        out: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity,
             "path": self.path,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 BLOCK = 512
 
@@ -65,7 +66,7 @@ class Gunzip:
     def __init__(self, chunks: Iterable[bytes], limits: Limits) -> None:
         self._src: Iterator[bytes] = iter(chunks)
         self._limits = limits
-        self._d = None
+        self._d: Any = None  # a zlib decompressor once the stream is known to be gzip
         self._tail = b""  # compressed input not yet consumed
         self._plain: bytes | None = None  # the first chunk, while we decide
         self._gzip: bool | None = None

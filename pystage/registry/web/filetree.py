@@ -12,7 +12,7 @@ import hashlib
 import tarfile
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 MAX_ENTRIES = 20_000
 MAX_BYTES = 1 << 30
@@ -56,7 +56,7 @@ class FileTree:
             for depth in range(1, len(parts)):
                 prefix = "/".join(parts[:depth])
                 dirs[prefix] = dirs.get(prefix, 0) + (e.size if e.kind == "file" else 0)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"path": p, "kind": "dir", "size": size, "mode": None, "sha512": None, "target": None}
             for p, size in dirs.items()
         ]

@@ -9,47 +9,84 @@ background thread, so the counts appear on a later visit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import sys
 import threading
 import traceback
 
-from pystage.registry.names import tarball_basename
-from pystage.registry.service import Registry
+from pystage.errors import PystageError
+from pystage.registry.service import Registry, _stage_item
 from pystage.registry.timefmt import now_iso
 from pystage.registry.web.filetree import read_tree
+from pystage.review import review
+from pystage.review.baseline import choose_baseline
 
 SEVERITIES = ("high", "medium", "low", "info")
 
 
 def baseline_version(registry: Registry, row) -> str | None:
-    """What the staged version is compared with: the version its tag points to now,
-    else the most recently published one; None for a package with no version yet."""
+    """What the staged version is compared with, by the same rule as ``pystage review``
+    (``choose_baseline``): the version its tag points to now, else the highest published
+    version below it; None for a package with nothing published yet."""
+    return choose_baseline(_published(registry, row["package"]), row["version"], row["tag"])
+
+
+def _published(registry: Registry, package: str) -> dict:
+    """The part of the packument ``choose_baseline`` reads: versions and dist-tags."""
     conn = registry.db.conn()
-    tagged = conn.execute(
-        "SELECT version FROM dist_tags WHERE package = ? AND tag = ?", (row["package"], row["tag"])
-    ).fetchone()
-    if tagged is not None:
-        return tagged["version"]
-    latest = conn.execute(
-        "SELECT version FROM versions WHERE package = ? ORDER BY seq DESC LIMIT 1",
-        (row["package"],),
-    ).fetchone()
-    return latest["version"] if latest else None
+    versions = dict.fromkeys(
+        r["version"]
+        for r in conn.execute("SELECT version FROM versions WHERE package = ?", (package,))
+    )
+    tags = dict(
+        conn.execute("SELECT tag, version FROM dist_tags WHERE package = ?", (package,)).fetchall()
+    )
+    return {"versions": versions, "dist-tags": tags}
 
 
-def _baseline_path(registry: Registry, package: str, version: str):
-    filename = f"{tarball_basename(package)}-{version}.tgz"
-    return registry.tarball_path(package, filename)
+def _baseline_files(registry: Registry, package: str, version: str) -> tuple[str, dict]:
+    """The baseline's tarball path and its manifest as published."""
+    row = (
+        registry.db.conn()
+        .execute(
+            "SELECT tarball, manifest FROM versions WHERE package = ? AND version = ?",
+            (package, version),
+        )
+        .fetchone()
+    )
+    manifest = json.loads(row["manifest"])
+    return str(registry.blobs.path(row["tarball"])), manifest if isinstance(manifest, dict) else {}
 
 
 def compute(registry: Registry, row, baseline: str | None) -> dict:
-    """The page's report for a stage row: the file tree, and the engine's review."""
-    with open(registry.blobs.path(row["tarball"]), "rb") as staged:
+    """The page's report for a stage row: the file tree, and the review engine's report
+    (the same engine and baseline rule as ``pystage review``). Both tarballs are read
+    from the registry's own storage as streams, never unpacked."""
+    staged_path = registry.blobs.path(row["tarball"])
+    with open(staged_path, "rb") as staged:
         tree = read_tree(staged)
-    report = {"tree": tree.rows(), "treeProblem": tree.problem, "totalSize": tree.total_size}
+    report: dict = {"tree": tree.rows(), "treeProblem": tree.problem, "totalSize": tree.total_size}
     report["review"] = None
+    try:
+        base_path, base_manifest = (
+            _baseline_files(registry, row["package"], baseline) if baseline else (None, None)
+        )
+        with contextlib.ExitStack() as files:
+            staged = files.enter_context(open(staged_path, "rb"))
+            base = files.enter_context(open(base_path, "rb")) if base_path else None
+            result = review(
+                staged,
+                base,
+                item=_stage_item(row),
+                baseline_version=baseline,
+                baseline_manifest=base_manifest,
+            )
+        report["review"] = result.to_json()
+    except (OSError, PystageError, ValueError) as exc:
+        # an unreadable blob or an engine refusal: the page says so instead of a review
+        report["reviewProblem"] = f"the review could not be made: {exc}"
     return report
 
 

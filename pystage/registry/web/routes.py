@@ -223,6 +223,7 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         form, refusal = await checked_form(request, session)
         if refusal is not None:
             return refusal
+        assert session is not None  # checked_form refuses a request without one
         await call(sessions.end, session.token_hash)
         response = redirect(f"{web}signin")
         response.delete_cookie(COOKIE, path=web)
@@ -343,13 +344,15 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         form, refusal = await checked_form(request, session)
         if refusal is not None:
             return refusal
+        assert session is not None  # checked_form refuses a request without one
         stage_id = request.path_params["stage_id"]
         code = form.get("otp", "").strip() or None
         reason = form.get("reason", "").strip()
+        status = 200
         try:
             item = await call(registry.stage_item, session.user, stage_id)
             if action == "approve":
-                _status, result = await call(registry.approve, session.user, stage_id, code)
+                status, result = await call(registry.approve, session.user, stage_id, code)
             else:
                 await call(registry.reject, session.user, stage_id, code, reason or None)
                 result = None
@@ -365,8 +368,13 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
             message = otp_message(exc, code) if exc.status in (401, 429) else exc.message
             return await item_page(request, session, stage_id, message, exc.status, reason)
         name = f"{item['packageName']}@{item['version']}"
+        if action == "approve" and status == 202:
+            # the package's policy wants more approvers: the version stays staged, so the
+            # maintainer stays on its page and sees the approvals so far
+            await call(sessions.flash, session.token_hash, "ok", result["message"])  # type: ignore[index]  # an approval answers
+            return redirect(f"{web}stage/{stage_id}")
         if action == "approve":
-            text = result.get("message") or f"{name} published"
+            text = (result or {}).get("message") or f"{name} published"
         else:
             text = f"{name} rejected" + (f": {reason}" if reason else "")
         await call(sessions.flash, session.token_hash, "ok", text)

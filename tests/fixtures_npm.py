@@ -1,4 +1,9 @@
-"""Fixtures for the pack tests: the real npm, isolated, as the oracle."""
+"""The real npm, isolated, as the oracle: one npm cache for the session and an
+environment that reads no user npmrc and phones nowhere.
+
+(There used to be two ``npm_env`` fixtures, in fixtures_pack.py and fixtures_stage.py,
+each with its own cache; the later plugin silently won. This is the one that won.)
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,33 @@ import shutil
 import subprocess
 
 import pytest
+from helpers import NPM_VERSION
 
 
 @pytest.fixture(scope="session")
-def npm_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("npm-cache")
+def npm_version():
+    return NPM_VERSION
+
+
+@pytest.fixture(scope="session")
+def npm_cache_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("npm-cache"))
 
 
 @pytest.fixture
-def npm_env(tmp_path, npm_cache):
-    userconfig = tmp_path / "npmrc-isolated"
-    userconfig.write_text("")
+def npm_env(tmp_path, npm_cache_dir):
+    """Environment for running the real npm in isolation."""
+    userconfig = tmp_path / "npm-userconfig"
+    if not userconfig.exists():
+        userconfig.write_text("")
     return {
         **os.environ,
         "npm_config_userconfig": str(userconfig),
-        "npm_config_cache": str(npm_cache),
+        "npm_config_cache": npm_cache_dir,
         "npm_config_update_notifier": "false",
         "npm_config_audit": "false",
         "npm_config_fund": "false",
+        "NO_COLOR": "1",
     }
 
 
