@@ -88,7 +88,7 @@ def login_web(
     timeout: float = 300.0,
 ) -> str | None:
     """npm-profile's web login; None when the registry does not offer it (npm's ENYI)."""
-    from pystage.otp import wait_for_web_auth
+    from pystage.otp import is_plain_url, wait_for_web_auth
 
     try:
         content = client.json("POST", "-/v1/login", json={}, expect=(200, 201))
@@ -99,8 +99,8 @@ def login_web(
         raise
     if (
         not isinstance(content, dict)
-        or not _is_url(content.get("loginUrl"))
-        or not _is_url(content.get("doneUrl"))
+        or not is_plain_url(content.get("loginUrl"))
+        or not is_plain_url(content.get("doneUrl"))
     ):
         raise PystageError("EWEBAUTH", "invalid response from the web login endpoint")
 
@@ -124,18 +124,6 @@ def login_web(
     )
     client.add_secret(token)
     return token
-
-
-def _is_url(value) -> bool:
-    """An http(s) URL with nothing a terminal would act on: the login URL is shown to
-    the user and opened in a browser (a real one has no space or control character)."""
-    import re
-
-    return (
-        isinstance(value, str)
-        and value.startswith(("http://", "https://"))
-        and not re.search(r"[\x00-\x20\x7f-\x9f]", value)
-    )
 
 
 def whoami(client: RegistryClient) -> str:

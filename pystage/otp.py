@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pystage.errors import PystageError
+from pystage.render.escape import escape_registry_text
 
 CI_VARS = (
     "CI",
@@ -202,7 +203,8 @@ class OtpHandler:
                 return code
         if not self.interactive or self.last_source not in ("prompt", "flag"):
             return None
-        self._notify(f"The registry refused the one-time password: {refusal}")
+        # registry text: escaped here, so a line break in it cannot start a line of our own
+        self._notify(f"The registry refused the one-time password: {escape_registry_text(refusal)}")
         code = self._ask()
         self.last_source = "prompt-retry"
         self.codes.append(code)
@@ -223,7 +225,16 @@ class OtpHandler:
             and body.get("doneUrl")
             and self.interactive
         ):
-            return self._web(str(body["authUrl"]), str(body["doneUrl"]), poll), "web"
+            auth_url, done_url = body["authUrl"], body["doneUrl"]
+            if not (is_plain_url(auth_url) and is_plain_url(done_url)):
+                # it is shown, opened in a browser and polled: only a plain http(s) URL
+                raise PystageError(
+                    "EWEBAUTH",
+                    "the registry's one-time password challenge has an invalid "
+                    f"authUrl or doneUrl: {escape_registry_text(auth_url, limit=200)}",
+                    "pass --otp=<code> from your authenticator app",
+                )
+            return self._web(auth_url, done_url, poll), "web"
         if self.interactive:
             return self._ask(), "prompt"
         raise otp_required_error(self.registry)
@@ -279,6 +290,21 @@ class OtpHandler:
                 pass
 
 
+def is_plain_url(value: Any) -> bool:
+    """An http(s) URL with nothing a terminal would act on: a login or authentication
+    URL from the registry is shown to the user and opened in a browser (a real one has
+    no space or control character; ``javascript:`` or ``file:`` would open anything)."""
+    import re
+
+    return (
+        isinstance(value, str)
+        and value.lower().startswith(("http://", "https://"))
+        and not re.search(
+            r"[\x00-\x20\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]", value
+        )
+    )
+
+
 def wait_for_web_auth(
     url: str,
     done_url: str,
@@ -295,7 +321,8 @@ def wait_for_web_auth(
 
     202 means "not yet": wait ``retry-after`` seconds (1 when absent) and poll again.
     """
-    notify(f"{message}\n{url}")
+    # the URL is the registry's: escaped here, so only our own line break splits the notice
+    notify(f"{message}\n{escape_registry_text(url)}")
     open_url(url)
     deadline = clock() + timeout
     while True:

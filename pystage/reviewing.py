@@ -1,19 +1,32 @@
 """``pystage review``'s work below the CLI: find the staged item and its baseline,
 stream both tarballs from the registry into the (pure) review engine.
 
-No terminal I/O here; the tarballs are never written anywhere."""
+No terminal I/O here; the tarballs are never written anywhere (but for ``--source``,
+which spools the staged one to a temporary file to read it twice)."""
 
 from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
 
 from pystage import staging
 from pystage.errors import PystageError
 
 
-def review_staged(client, ref, *, against: str | None = None, full_diff: bool = False):
-    """The Report for the staged item ``ref`` (a staging.StageRef)."""
+def review_staged(
+    client, ref, *, against: str | None = None, full_diff: bool = False, check_staged=None
+):
+    """The Report for the staged item ``ref`` (a staging.StageRef).
+
+    ``check_staged`` (``review --source``): called with the path of the staged tarball,
+    spooled to a temporary file (always removed) before the baseline is requested, so a
+    slow check (a rebuild) never holds a download open; the review then reads that file."""
     stage_id, listed = staging.resolve_stage_ref(client, ref)
     item = staging.view_staged(client, stage_id)
-    return review_item(
+    review = functools.partial(
+        review_item,
         client,
         stage_id,
         item,
@@ -22,6 +35,11 @@ def review_staged(client, ref, *, against: str | None = None, full_diff: bool = 
         against=against,
         full_diff=full_diff,
     )
+    if check_staged is None:
+        return review()
+    with _spooled(client, stage_id) as staged_path:
+        check_staged(staged_path)
+        return review(staged_path=staged_path)
 
 
 def review_item(
@@ -33,10 +51,12 @@ def review_item(
     version: str | None = None,
     against: str | None = None,
     full_diff: bool = False,
+    staged_path: str | None = None,
 ):
     """The Report for a staged item already fetched (``staging.view_staged``); ``name``
     and ``version`` stand in where the item names none. Approve's review gate calls
-    this for each item of its batch."""
+    this for each item of its batch. ``staged_path``: the staged tarball, already
+    downloaded there (else it is streamed from the registry)."""
     from pystage.review import ReviewOptions, review
     from pystage.review.baseline import choose_baseline
 
@@ -54,7 +74,7 @@ def review_item(
             manifest = packument["versions"].get(baseline)  # type: ignore[index]  # a baseline comes from a packument
             manifest = manifest if isinstance(manifest, dict) else {}
             base_stream = staging.stream_published_tarball(client, name, baseline, manifest)
-        with staging.stream_staged_tarball(client, stage_id) as staged_stream:
+        with _open_staged(client, stage_id, staged_path) as staged_stream:
             return review(
                 _lazy(staged_stream),
                 base_stream,
@@ -72,3 +92,27 @@ def _lazy(stream):
     """The staged tarball's chunks (the request is open; they are read after the
     baseline's)."""
     yield from stream
+
+
+@contextlib.contextmanager
+def _spooled(client, stage_id: str):
+    """The staged tarball in a temporary file, removed when the block ends (on error and
+    Ctrl-C too)."""
+    with tempfile.TemporaryDirectory(prefix="pystage-staged-") as tmp:
+        path = os.path.join(tmp, "staged.tgz")
+        with staging.stream_staged_tarball(client, stage_id) as stream, open(path, "xb") as out:
+            for chunk in stream:
+                out.write(chunk)
+        yield path
+
+
+@contextlib.contextmanager
+def _open_staged(client, stage_id: str, spooled: str | None):
+    if spooled is None:
+        with staging.stream_staged_tarball(client, stage_id) as stream:
+            yield stream
+        return
+    from pystage.review import chunks_of
+
+    with open(spooled, "rb") as fh:
+        yield chunks_of(fh)

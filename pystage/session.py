@@ -76,6 +76,11 @@ class NetworkFailure(Exception):
         self.client_certificate_required = client_certificate_required
 
 
+class JSONTooDeep(ValueError):
+    """A JSON answer nested past Python's recursion limit (a ValueError: invalid JSON
+    to every caller that only asks whether it could be read)."""
+
+
 class Deadline:
     """The time left for one logical request (``None``: no total deadline)."""
 
@@ -261,9 +266,13 @@ class Answer:
     def json(self) -> Any:
         import json
 
-        if _charset(self.headers.get("content-type", "")) is None:
-            return json.loads(self.content)
-        return json.loads(self.text)
+        try:
+            if _charset(self.headers.get("content-type", "")) is None:
+                return json.loads(self.content)
+            return json.loads(self.text)
+        except RecursionError:
+            # 100,000 "[" exhaust json's recursion: invalid for us, never a crash
+            raise JSONTooDeep("the JSON answer is nested too deeply to read") from None
 
     def iter_content(
         self, chunk_size: int = CHUNK, decode_unicode: bool = False

@@ -334,14 +334,14 @@ def stage_publish(client: RegistryClient, name: str, body: Any, message: str | N
     return res
 
 
-_ACTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,213}$")
+_ACTOR_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,213}")  # matched whole
 
 
 def check_actor(actor: str) -> str:
     """A user (or actor) name as registries spell them, checked before any request:
     npm's user names are URL-safe, without spaces or slashes."""
     actor = actor.strip()
-    if not _ACTOR_RE.match(actor):
+    if not _ACTOR_RE.fullmatch(actor):
         raise UsageError(
             f"{actor!r} is not a user name",
             "user names have letters, digits, - . _ ~ and no spaces (as `pystage list` shows them)",
@@ -607,7 +607,7 @@ def stream_published_tarball(
     registry's conventional path."""
     dist = found if isinstance(found := manifest.get("dist"), dict) else {}
     url = dist.get("tarball")
-    if not (isinstance(url, str) and re.match(r"^https?://[^\s/]+/\S*$", url)):
+    if not (isinstance(url, str) and re.fullmatch(r"https?://[^\s/]+/\S*", url)):
         base = name.rsplit("/", 1)[-1]
         url = f"/{escape_name(name)}/-/{base}-{version}.tgz"
     return TarballStream(client.request("GET", url, stream=True, otp_ok=False, expect=(200,)))

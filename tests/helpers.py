@@ -4,7 +4,7 @@ import them from here too.
 
 - npm as the oracle: ``NPM``, ``NPM_VERSION``, ``requires_npm``, ``run_npm``,
   ``npm_pack_tarball`` (the ``npm_env`` fixture is in fixtures_npm.py);
-- packages and npmrc files: ``make_package``, ``write_npmrc``, ``make_tarball``,
+- packages and npmrc files: ``make_package``, ``write_file``, ``write_npmrc``, ``make_tarball``,
   ``publish_document``, ``staged_item``, ``escaped``;
 - the embedded registry: ``start_registry`` / ``RegistryServer`` and ``User``
   (the ``registry_server`` fixture is in fixtures_registry.py);
@@ -98,6 +98,15 @@ def make_package(root, name="demo-pkg", version="1.0.0", files=None, **fields) -
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return str(root)
+
+
+def write_file(root, rel, content: str | bytes = "x\n", mode=0o644):
+    """root/rel with ``content`` (text as UTF-8) and ``mode``; parent directories made."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    os.chmod(path, mode)
+    return path
 
 
 def write_npmrc(path, registry_url: str, token: str = "test-token") -> str:

@@ -2,7 +2,7 @@
 
 ``couch_registry`` is a small scripted server speaking the account endpoints
 (couch login, whoami, token revocation, OTP challenge); the tests against the
-embedded registry (``registry_server``) run when that fixture exists.
+embedded registry (``registry_server``) run the same flows on the real server.
 """
 
 from __future__ import annotations
@@ -257,15 +257,12 @@ def test_whoami_matches_npm_for_an_env_expanded_token(run_pystage, couch_registr
     assert ours.stdout == npm.stdout == f"{USER}\n", ours.stderr + npm.stderr
 
 
-# -- against the embedded registry (tests/fixtures_registry.py), once it exists -----
+# -- against the embedded registry ------------------------------------------------
 
 
 @pytest.fixture
-def embedded(request):
-    try:
-        return request.getfixturevalue("registry_server")
-    except pytest.FixtureLookupError:
-        pytest.skip("the embedded registry fixture (registry_server) is not available")
+def embedded(registry_server):
+    return registry_server
 
 
 def test_embedded_login_whoami_logout(run_pystage, embedded, home, file_keyring_env):

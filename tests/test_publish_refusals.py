@@ -179,3 +179,11 @@ def test_a_corrupt_tarball_is_a_clear_error(tmp_path, stage_server, run_pystage)
     assert result.returncode == 1
     assert "pystage error ETARBALL:" in result.stderr and "Traceback" not in result.stderr
     assert stage_server.requests == []
+
+
+def test_a_file_that_is_no_tarball_is_a_one_line_error(tmp_path, run_pystage):
+    junk = tmp_path / "junk.tgz"
+    junk.write_bytes(bytes(range(256)) * 8)
+    proc = run_pystage("publish", junk, "--dry-run", "--registry", "http://127.0.0.1:9/")
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("pystage error ETARBALL:") and "Traceback" not in proc.stderr

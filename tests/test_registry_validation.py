@@ -149,3 +149,27 @@ def test_publish_documents_nested_too_deep_are_refused(reg):
     assert response.status_code == 400
     assert "nesting deeper" in response.json()["error"]
     _no_traceback(reg)
+
+
+# validate-npm-package-name: invalid for new packages (errors or "no longer" warnings)
+@pytest.mark.parametrize(
+    "name",
+    ["a~b", "~ab", "@scope/~x", "-ab", "_ab", ".ab", "@s/.x", "fs", "http", "worker_threads"],
+)
+def test_names_npm_refuses_for_new_packages_are_refused(reg, name):
+    body = publish_document(reg.url, name, "1.0.0", make_tarball(name, "1.0.0"))
+    response = reg.request("PUT", escaped(name), reg.alice, json=body)
+    assert response.status_code == 400, (name, response.text)
+    assert "package name" in response.json()["error"]
+    assert reg.request("GET", escaped(name)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["@fs/http", "@s/-x", "@s/_x", "a.b-c_d", "x" * 214, "@" + "s" * 100 + "/" + "b" * 112],
+)
+def test_names_npm_accepts_are_accepted(reg, name):
+    body = publish_document(reg.url, name, "1.0.0", make_tarball(name, "1.0.0"))
+    response = reg.request("PUT", escaped(name), reg.alice, json=body)
+    assert response.status_code == 201, (name, response.text)
+    assert reg.request("GET", escaped(name)).json()["dist-tags"] == {"latest": "1.0.0"}

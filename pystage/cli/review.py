@@ -27,8 +27,21 @@ FAIL_ON = ("info", "low", "medium", "high", "never")
 @click.option(
     "--diff", "full_diff", is_flag=True, help="Show the whole diff of every changed text file."
 )
+@click.option(
+    "--source",
+    metavar="DIR|REF",
+    help="Also check that the staged tarball reproduces from this source: a checkout, or a "
+    "git ref of the repository here (archived, never checked out); every file is compared "
+    "with a rebuild.",
+)
+@click.option(
+    "--source-scripts",
+    is_flag=True,
+    help="With --source: run the build scripts (prepublishOnly, prepack, prepare, postpack) "
+    "in a temporary copy, so built files are compared too.",
+)
 @global_options
-def command(stage_ref, against, fail_on, full_diff):
+def command(stage_ref, against, fail_on, full_diff, source, source_scripts):
     """Review a staged version against the published one: files added, removed and
     changed, package.json field by field, and findings by severity (install scripts,
     new dependencies, obfuscated code, secrets, native code...).
@@ -42,12 +55,28 @@ def command(stage_ref, against, fail_on, full_diff):
 
     options = get_options()
     ref = staging.parse_stage_ref(stage_ref)
-    with make_client(options, package=ref.name) as client:
-        report = review_staged(client, ref, against=against, full_diff=full_diff)
+    if source_scripts and not source:
+        raise PystageError("EUSAGE", "--source-scripts needs --source DIR|REF")
+    with _source(source) as tree, make_client(options, package=ref.name) as client:
+        checks = []
+        check = (lambda path: checks.append(_check(path, tree, source_scripts))) if tree else None
+        report = review_staged(
+            client, ref, against=against, full_diff=full_diff, check_staged=check
+        )
+    source_check = checks[0] if checks else None
+    if source_check is not None:  # differences are findings: --fail-on gates on them
+        report.findings += source_check.findings()
     render = ReviewRenderer(options.color, options.quiet)
     if options.json:
-        render.json(report.to_json())
+        data = report.to_json()
+        if source_check is not None:
+            data["source"] = source_check.to_json()
+        render.json(data)
     else:
+        if source_check is not None:  # the answer to "does it come from source?" first
+            from pystage.render.reproduce import SourceRenderer
+
+            SourceRenderer(options.color, options.quiet).check(source_check, full_diff)
         render.report(report, full_diff=full_diff)
     if report.fails(fail_on):
         failing = [f for f in report.findings if f.severity in _at_or_above(fail_on)]
@@ -62,3 +91,26 @@ def _at_or_above(threshold: str) -> set[str]:
     from pystage.review import SEVERITIES
 
     return set(SEVERITIES[SEVERITIES.index(threshold) :])
+
+
+def _source(spec: str | None):
+    """The --source tree (opened before anything is downloaded: a bad one fails first)."""
+    import contextlib
+    import os
+
+    if not spec:
+        return contextlib.nullcontext()
+    from pystage.reproduce import open_source
+
+    return open_source(spec, os.getcwd())
+
+
+def _check(staged_path: str, tree, run_scripts: bool):
+    import sys
+
+    from pystage.reproduce import check_source
+
+    # the scripts' output goes to stderr: stdout stays the report (or the JSON document)
+    return check_source(
+        staged_path, tree, run_scripts=run_scripts, script_stdout=sys.stderr.fileno()
+    )

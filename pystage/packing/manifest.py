@@ -10,13 +10,15 @@ from pathlib import Path
 
 from pystage.errors import PystageError
 
-# semver 2.0.0, as node-semver accepts it in strict mode (no leading "v", no spaces)
+# semver 2.0.0, as node-semver accepts it in strict mode (no leading "v", no spaces).
+# Matched whole (fullmatch: "$" would let "1.0.0\n" through), with ASCII digits only
 _SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+    r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
 )
-_SCOPED = re.compile(r"^(?:@([^/]+?)/)?([^/]+?)$")
+_SCOPED = re.compile(r"(?:@([^/]+?)/)?([^/]+?)")
 _BLOCKED_NAMES = {"node_modules", "favicon.ico"}
 
 
@@ -82,7 +84,7 @@ def _name_problem(name: str) -> str | None:
         return "name can no longer contain capital letters"
     if re.search(r"[~'!()*]", name.split("/")[-1]):
         return 'name can no longer contain special characters ("~\'!()*")'
-    m = _SCOPED.match(name)
+    m = _SCOPED.fullmatch(name)
     if not m:
         return "name can only contain URL-friendly characters"
     scope, pkg = m.groups()
@@ -101,12 +103,11 @@ def check_version(version) -> None:
         raise PystageError(
             "EBADSEMVER", 'package.json has no "version"', 'add a version such as "1.0.0"'
         )
-    if not isinstance(version, str) or not _SEMVER.match(version):
-        raise PystageError(
-            "EBADSEMVER",
-            f"invalid version {version!r} in package.json",
-            'use a semantic version such as "1.0.0"',
-        )
+    if not isinstance(version, str) or not _SEMVER.fullmatch(version):
+        hint = 'use a semantic version such as "1.0.0"'
+        if isinstance(version, str) and version.strip() != version:
+            hint = "remove the spaces or line breaks around the version"
+        raise PystageError("EBADSEMVER", f"invalid version {version!r} in package.json", hint)
 
 
 def tarball_filename(name: str, version: str) -> str:

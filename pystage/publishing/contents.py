@@ -22,7 +22,7 @@ from pystage.packing.manifest import tarball_filename
 
 _CHUNK = 1024 * 1024
 # Members whose text manifest normalization may need, when publishing a tarball.
-_TEXT_MEMBERS = re.compile(r"^(package\.json|readme(\.[^/]*)?|authors)$", re.IGNORECASE)
+_TEXT_MEMBERS = re.compile(r"(package\.json|readme(\.[^/]*)?|authors)", re.IGNORECASE)
 _MAX_TEXT = 8 * 1024 * 1024
 
 
@@ -73,7 +73,7 @@ def read_tarball(path: str) -> TarballContents:
                 names.add(unpacked_name)
                 if (
                     member.isfile()
-                    and _TEXT_MEMBERS.match(unpacked_name)
+                    and _TEXT_MEMBERS.fullmatch(unpacked_name)
                     and member.size <= _MAX_TEXT
                 ):
                     handle = archive.extractfile(member)
@@ -85,7 +85,7 @@ def read_tarball(path: str) -> TarballContents:
         raise PystageError("ETARBALL", f"{path} has no package.json in its top folder")
     try:
         manifest = json.loads(texts["package.json"])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise PystageError(
             "EJSONPARSE", f"package.json in {path} is not valid JSON: {exc}"
         ) from None

@@ -6,14 +6,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NUM = r"0|[1-9]\d*"
-_PRE_ID = rf"(?:{_NUM}|\d*[a-zA-Z-][a-zA-Z0-9-]*)"
-_PRE_ID_LOOSE = r"(?:\d+|\d*[a-zA-Z-][a-zA-Z0-9-]*)"
+# Every pattern is matched whole (``fullmatch``: ``$`` would let "1.0.0\n" through) and
+# digits are ASCII, as in JavaScript (``\d`` would take "١.٠.٠" and int() would read it)
+_NUM = r"0|[1-9][0-9]*"
+_PRE_ID = rf"(?:{_NUM}|[0-9]*[a-zA-Z-][a-zA-Z0-9-]*)"
+_PRE_ID_LOOSE = r"(?:[0-9]+|[0-9]*[a-zA-Z-][a-zA-Z0-9-]*)"
 _BUILD = r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))"
 
-_FULL = re.compile(rf"^v?({_NUM})\.({_NUM})\.({_NUM})(?:-({_PRE_ID}(?:\.{_PRE_ID})*))?{_BUILD}?$")
+_FULL = re.compile(rf"v?({_NUM})\.({_NUM})\.({_NUM})(?:-({_PRE_ID}(?:\.{_PRE_ID})*))?{_BUILD}?")
 _LOOSE = re.compile(
-    rf"^[v=\s]*(\d+)\.(\d+)\.(\d+)(?:-?({_PRE_ID_LOOSE}(?:\.{_PRE_ID_LOOSE})*))?{_BUILD}?$"
+    rf"[v=\s]*([0-9]+)\.([0-9]+)\.([0-9]+)(?:-?({_PRE_ID_LOOSE}(?:\.{_PRE_ID_LOOSE})*))?{_BUILD}?"
 )
 _MAX_LENGTH = 256
 _MAX_SAFE_INTEGER = 2**53 - 1
@@ -47,7 +49,7 @@ class Version:
 def parse(text: object, loose: bool = False) -> Version | None:
     if not isinstance(text, str) or len(text) > _MAX_LENGTH:
         return None
-    match = (_LOOSE if loose else _FULL).match(text.strip())
+    match = (_LOOSE if loose else _FULL).fullmatch(text.strip())
     if not match:
         return None
     numbers = [int(g) for g in match.groups()[:3]]
@@ -73,8 +75,8 @@ def clean(text: str, loose: bool = False) -> str | None:
 # --- ranges: only "is it valid", as npm uses it to reject range-like tags ---
 _XID = rf"(?:{_NUM}|x|X|\*)"
 _XRANGE_PLAIN = rf"[v=\s]*{_XID}(?:\.{_XID}(?:\.{_XID}(?:-{_PRE_ID}(?:\.{_PRE_ID})*)?{_BUILD}?)?)?"
-_COMPARATOR = re.compile(rf"^(?:~>?|\^|[<>]?=?)?{_XRANGE_PLAIN}$")
-_HYPHEN = re.compile(rf"^\s*({_XRANGE_PLAIN})\s+-\s+({_XRANGE_PLAIN})\s*$")
+_COMPARATOR = re.compile(rf"(?:~>?|\^|[<>]?=?)?{_XRANGE_PLAIN}")
+_HYPHEN = re.compile(rf"\s*({_XRANGE_PLAIN})\s+-\s+({_XRANGE_PLAIN})\s*")
 
 
 def valid_range(text: str) -> bool:
@@ -88,9 +90,9 @@ def valid_range(text: str) -> bool:
 
 
 def _valid_comparator_set(text: str) -> bool:
-    if text == "" or _HYPHEN.match(text):
+    if text == "" or _HYPHEN.fullmatch(text):
         return True
     text = re.sub(rf"(\s*)((?:<|>)?=?)\s*(~>?|{_XRANGE_PLAIN})", r"\1\2\3", text)
     text = re.sub(r"(\s*)~>?\s+", r"\1~", text)
     text = re.sub(r"(\s*)\^\s+", r"\1^", text)
-    return all(_COMPARATOR.match(token) for token in text.split())
+    return all(_COMPARATOR.fullmatch(token) for token in text.split())

@@ -99,6 +99,12 @@ def _gone() -> HTMLResponse:
     )
 
 
+def _address(request: Request) -> str | None:
+    """The client's address: wrong passwords here count against it as on every other
+    path (the throttle is per account and per address)."""
+    return request.client.host if request.client else None
+
+
 async def _form_values(request: Request) -> dict[str, str]:
     body = bytearray()
     async for chunk in request.stream():
@@ -136,7 +142,11 @@ def web_routes(registry: Registry, web: WebAuth, base_url) -> list[Route]:
             return _login_form()
         form = await _form_values(request)
         name, password = form.get("name", "").strip(), form.get("password", "")
-        user = await call(accounts.user_for_password, name, password) if name and password else None
+        user = (
+            await call(accounts.user_for_password, name, password, _address(request))
+            if name and password
+            else None
+        )
         if user is None:
             return _login_form("Incorrect user name or password.", 401)
         if user.has_2fa:
@@ -159,7 +169,11 @@ def web_routes(registry: Registry, web: WebAuth, base_url) -> list[Route]:
             return _otp_form(session.user)
         form = await _form_values(request)
         password = form.get("password", "")
-        user = await call(accounts.user_for_password, session.user, password) if password else None
+        user = (
+            await call(accounts.user_for_password, session.user, password, _address(request))
+            if password
+            else None
+        )
         if user is None:
             return _otp_form(session.user, "Incorrect password.", 401)
         try:

@@ -33,22 +33,43 @@ PATTERNS: dict[str, tuple[re.Pattern[bytes], str]] = {
         "strings spelled as \\x/\\u escapes",
     ),
     "eval": (
-        re.compile(rb"\beval\s*\(|\bnew\s+Function\s*\(|\bFunction\s*\(\s*['\"`]|\bvm\.run\w*\("),
-        "eval / new Function: runs code built at run time",
+        re.compile(
+            rb"\beval\s*\(|\bnew\s+Function\s*\(|\bFunction\s*\(\s*['\"`]|\bvm\.run\w*\("
+            # a module compiled from a string (flatmap-stream 2018: new module.constructor)
+            rb"|\bnew\s+module\.constructor\b|\._compile\s*\("
+        ),
+        "eval / new Function / a module compiled from a string: runs code built at run time",
     ),
     "decode": (
         re.compile(
             rb"\batob\s*\(|Buffer\.from\s*\([^)]{0,300}?['\"](?:base64|hex)['\"]"
             rb"|String\.fromCharCode\s*\(|\bbase64\s+(?:-d|--decode)\b"
+            # names spelled backwards, decrypted payloads (flatmap-stream 2018)
+            rb"|\.split\(\s*(?:''|\"\")\s*\)\s*\.reverse\(\s*\)\s*\.join\("
+            rb"|\bcreateDecipher(?:iv)?\s*\("
         ),
         "decodes hidden data (base64, hex, char codes)",
+    ),
+    # a constant spelled in base64 and decoded at run time: an address or path the
+    # code hides from a reader (node-ipc 2022 hid its geolocation URL and the folders
+    # it overwrote this way)
+    "decoded-constant": (
+        re.compile(
+            rb"Buffer\.from\s*\(\s*['\"`][A-Za-z0-9+/]{4,}={0,2}['\"`]\s*,\s*['\"`]base64['\"`]"
+            rb"|\batob\s*\(\s*['\"`][A-Za-z0-9+/]{4,}={0,2}['\"`]\s*\)"
+        ),
+        "decodes constants hidden in base64 (addresses, paths)",
     ),
     "child-process": (
         re.compile(
             rb"child_process|\bexecSync\s*\(|\bspawnSync\s*\(|\bexecFile(?:Sync)?\s*\("
             rb"|\bsubprocess\.|\bos\.system\s*\("
+            # what shell and batch droppers run (ua-parser-js, coa and rc 2021)
+            rb"|\bchmod\s+(?:[ug]?\+x|[0-7]?[75]{3})\b|\bregsvr32\b|\brundll32\b"
+            rb"|\bstart\s+/[Bb]\b|\|\s*(?:ba|z|da)?sh\b|\bnohup\b"
+            rb"|\bpowershell(?:\.exe)?\s[^\n]*-(?:e|enc|encodedcommand|c|command)\b"
         ),
-        "starts other programs (child_process)",
+        "starts other programs (child_process, a shell, regsvr32)",
     ),
     "credential-files": (
         re.compile(
@@ -69,7 +90,7 @@ PATTERNS: dict[str, tuple[re.Pattern[bytes], str]] = {
         re.compile(
             rb"require\s*\(\s*['\"](?:node:)?(?:https?|net|dgram|tls|http2)['\"]\s*\)"
             rb"|\bfrom\s+['\"](?:node:)?(?:https?|net|dgram|tls)['\"]|\bfetch\s*\("
-            rb"|\bXMLHttpRequest\b|\bnew\s+WebSocket\s*\(|\bcurl\s+-|\bwget\s+|\bInvoke-WebRequest\b"
+            rb"|\bXMLHttpRequest\b|\bnew\s+WebSocket\s*\(|\bcurl\s+(?:-|https?://|ftp://|\$)|\bwget\s+|\bInvoke-WebRequest\b"
             rb"|\burllib\.request\b|\bdns\.(?:resolve|lookup)\w*\("
         ),
         "makes network calls",
@@ -78,10 +99,32 @@ PATTERNS: dict[str, tuple[re.Pattern[bytes], str]] = {
         re.compile(rb"\bwindow\.ethereum\b|\bethereum\.request\s*\(|\bsolana\.\w+\(|\bweb3\.eth\b"),
         "talks to crypto wallets in the browser",
     ),
+    # not dangerous alone: what makes a new endpoint or network call in the same file
+    # a key thief (@solana/web3.js 2024 sent secret keys to a new host)
+    "key-material": (
+        re.compile(rb"\b(?:secretKey|privateKey|private_key|mnemonic|seedPhrase|seed_phrase)\b"),
+        "handles private keys or wallet seeds",
+    ),
+    # AI coding agents run with their safety checks off to hunt for secrets
+    # (nx "s1ngularity" 2025)
+    "ai-agent": (
+        re.compile(rb"--dangerously-skip-permissions|--yolo\b|--trust-all-tools|--allow-all-tools"),
+        "runs an AI coding agent with its permission checks turned off",
+    ),
+    # protestware that hangs every program loading it (colors 2022)
+    "endless-loop": (
+        re.compile(rb"\bfor\s*\([^;()]*;[^;()]*<\s*Infinity\s*;"),
+        "loops forever (for ... < Infinity)",
+    ),
 }
 
 URL = re.compile(
     rb"\b(?:https?|wss?|ftp)://((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})"
+)
+# a host given to http.request/https.get as an option, not as a URL (eslint-scope 2018:
+# hostname: 'pastebin.com'; crossenv 2017: const host = 'npm.hacktask.net')
+HOST_OPTION = re.compile(
+    rb"\bhost(?:name)?\s*[:=]\s*['\"`]((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})['\"`]"
 )
 # hosts documentation and licences name everywhere: not endpoints worth a finding
 QUIET_HOSTS = frozenset(
@@ -199,8 +242,10 @@ class Scanner:
                 sig.hits[name] = Hit(count, self._line + text.count(b"\n", 0, first.start()))
             else:
                 hit.count += count
-        if len(sig.hosts) < MAX_HOSTS and b"://" in text:
-            for match in URL.finditer(text):
+        for pattern, marker in ((URL, b"://"), (HOST_OPTION, b"host")):
+            if len(sig.hosts) >= MAX_HOSTS or marker not in text:
+                continue
+            for match in pattern.finditer(text):
                 host = match.group(1).decode("ascii").lower()
                 if host not in QUIET_HOSTS and host not in sig.hosts:
                     sig.hosts[host] = self._line + text.count(b"\n", 0, match.start())

@@ -124,6 +124,8 @@ def compare(
         )
     _manifest_checks(report, staged, base, item)
     _file_changes(report, staged, base, options)
+    if staged.manifest is not None and staged.complete:
+        findings += file_rules.entry_findings(staged, base)
     findings += _who_findings(item, baseline_manifest)
     return report
 

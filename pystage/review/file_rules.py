@@ -3,6 +3,7 @@ code, accidental files, growth, and code that changed shape or behaviour."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from pystage.review import content
@@ -36,6 +37,13 @@ ENV_TEMPLATE = re.compile(r"\.(example|sample|template|dist|defaults?)$", re.I)
 NPMRC_CREDENTIAL = re.compile(
     rb"^\s*(?:[^#;\s][^=\n]*:)?(?:_authToken|_auth|_password)\s*=\s*(?!\$\{)\S+", re.M
 )
+# detect-secrets' heuristics that fire on any keyword=value pair, long random-looking
+# string or address: in shipped docs and code these are mostly examples, id alphabets and
+# hashes (dotenv's changelog, nanoid's alphabet), so they are a `possible-secret`
+# (medium); a secret in a vendor's own format (AWS, GitHub, npm, a private key) is high
+GENERIC_SECRETS = frozenset(
+    {"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String", "Public IP (ipv4)"}
+)
 LARGE_FILE = 10 * 1024 * 1024
 MAX_SECRETS_PER_FILE = 20
 
@@ -47,17 +55,30 @@ API_TRAITS = {
     "whole-environment",
     "network",
     "wallet",
+    "decoded-constant",
+    "ai-agent",
+    "endless-loop",
 }
 # pairs of traits that, together in one file, are an attack's shape
 COMBINATIONS = [
     ("eval", "decode"),
+    # code fetched and run (eslint-scope 2018 evaluated what pastebin served)
+    ("eval", "network"),
     ("child-process", "network"),
     ("credential-files", "network"),
     ("whole-environment", "network"),
     ("credential-files", "child-process"),
     ("wallet", "obfuscated"),
     ("wallet", "minified"),
+    # network calls to addresses the code hides (node-ipc 2022 base64-encoded its
+    # geolocation URL and the paths it overwrote)
+    ("decoded-constant", "network"),
+    # private keys and the network (@solana/web3.js 2024)
+    ("key-material", "network"),
+    ("ai-agent", "child-process"),
 ]
+# traits that turn a new endpoint in the same file into a payload's shape
+WITH_ENDPOINT = {"child-process", "credential-files", "whole-environment", "eval", "key-material"}
 
 
 def anomaly_findings(staged: TarIndex) -> list[Finding]:
@@ -68,27 +89,39 @@ def anomaly_findings(staged: TarIndex) -> list[Finding]:
 
 
 def secret_findings(entry: FileEntry) -> list[Finding]:
-    out = [
-        Finding(
-            "secret",
-            "high",
-            entry.path,
-            f"{s.kind} found (detect-secrets): anyone who installs the package can read it; "
-            "revoke it, then remove the file",
-            s.line,
-        )
-        for s in entry.secrets[:MAX_SECRETS_PER_FILE]
-    ]
+    out = [_secret_finding(entry, s) for s in entry.secrets[:MAX_SECRETS_PER_FILE]]
     if len(entry.secrets) > MAX_SECRETS_PER_FILE:
+        rest = entry.secrets[MAX_SECRETS_PER_FILE:]
+        vendor = any(s.kind not in GENERIC_SECRETS for s in rest)
         out.append(
             Finding(
-                "secret",
-                "high",
+                "secret" if vendor else "possible-secret",
+                "high" if vendor else "medium",
                 entry.path,
-                f"{len(entry.secrets) - MAX_SECRETS_PER_FILE} more secrets in this file",
+                f"{len(rest)} more possible secrets in this file",
             )
         )
     return out
+
+
+def _secret_finding(entry: FileEntry, secret) -> Finding:
+    if secret.kind in GENERIC_SECRETS:
+        return Finding(
+            "possible-secret",
+            "medium",
+            entry.path,
+            f"{secret.kind} (detect-secrets' generic heuristic): a credential, or an example, "
+            "alphabet or hash that looks like one; check before approving",
+            secret.line,
+        )
+    return Finding(
+        "secret",
+        "high",
+        entry.path,
+        f"{secret.kind} found (detect-secrets): anyone who installs the package can read it; "
+        "revoke it, then remove the file",
+        secret.line,
+    )
 
 
 def dotfile_findings(entry: FileEntry, text: bytes | None) -> list[Finding]:
@@ -227,7 +260,7 @@ def code_findings(
     for a, b in COMBINATIONS:
         if a in traits and b in traits and (a in new or b in new):
             combined = True
-    if hosts and traits & {"child-process", "credential-files", "whole-environment", "eval"}:
+    if hosts and traits & WITH_ENDPOINT:
         combined = True
     line = None
     for trait in sorted(new, key=lambda t: _trait_line(sig, t)):
@@ -236,14 +269,24 @@ def code_findings(
     if hosts:
         shown = ", ".join(hosts[:5]) + (f" and {len(hosts) - 5} more" if len(hosts) > 5 else "")
         reasons.append(f"names new network endpoints ({shown})")
-        line = line or sig.hosts[hosts[0]]
+        first_host = min(sig.hosts[h] for h in hosts)
+        line = first_host if line is None else min(line, first_host)  # where it starts
     if combined:
+        already = sorted((traits - new) & (API_TRAITS | {"key-material"}))
+        context = (
+            " (beside what was there before: " + "; ".join(_describe(t) for t in already) + ")"
+            if already
+            else ""
+        )
         return [
             Finding(
                 "suspicious-code",
                 "high",
                 entry.path,
-                "new code that " + "; ".join(reasons) + ": together, the shape of a payload",
+                "new code that "
+                + "; ".join(reasons)
+                + context
+                + ": together, the shape of a payload",
                 line,
             )
         ]
@@ -317,3 +360,52 @@ def human_size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{n} B"
+
+
+def entry_findings(staged: TarIndex, baseline: TarIndex | None) -> list[Finding]:
+    """``main`` (or a bin) names a file the tarball does not hold, where the baseline's
+    did: every ``require`` of the package fails (faker 6.6.6, 2022, shipped without its
+    code)."""
+    manifest = staged.manifest or {}
+    before = (baseline.manifest or {}) if baseline is not None else {}
+    targets = []
+    if isinstance(manifest.get("main"), str):
+        targets.append(("main", manifest["main"], before.get("main", "index.js")))
+    bins = manifest.get("bin")
+    if isinstance(bins, str):
+        bins = {str(manifest.get("name") or "").split("/")[-1]: bins}
+    old_bins = before.get("bin")
+    if isinstance(old_bins, str):
+        old_bins = {str(before.get("name") or "").split("/")[-1]: old_bins}
+    if isinstance(bins, dict):
+        for name, target in bins.items():
+            if isinstance(target, str):
+                old = old_bins.get(name) if isinstance(old_bins, dict) else None
+                targets.append((f"bin.{name}", target, old))
+    out = []
+    for field, target, old in targets:
+        if _resolves(staged, target):
+            continue
+        if baseline is not None and not (isinstance(old, str) and _resolves(baseline, old)):
+            continue  # the baseline was no better: not this release's doing
+        out.append(
+            Finding(
+                "entry-point-missing",
+                "medium",
+                field,
+                f"`{field}` names {target!r}, which this tarball does not hold: "
+                + ("loading the package fails" if field == "main" else "the command fails"),
+            )
+        )
+    return out
+
+
+def _resolves(index: TarIndex, target: str) -> bool:
+    """Where node's require (or npm's bin link) would find ``target`` in the package."""
+    path = posixpath.normpath(target.replace("\\", "/")).lstrip("/")
+    if path in (".", ""):
+        path = "index.js"
+    files = index.files
+    candidates = [path] + [path + ext for ext in (".js", ".json", ".node", ".cjs", ".mjs")]
+    candidates += [path + "/index" + ext for ext in (".js", ".json", ".node")]
+    return any(c in files and files[c].type == "file" for c in candidates)

@@ -13,14 +13,46 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# keywords of the KeywordDetector, token prefixes of the vendor plugins, and the quoted
-# strings the high-entropy plugins look at
-_CANDIDATE = re.compile(
-    rb"(?i:key|secret|token|passw|pwd|auth|credential|bearer|private|api)"
-    rb"|AKIA|ASIA|ABIA|ACCA|A3T|gh[pousr]_|github_pat_|glpat-|npm_|xox[abposr]|[sr]k_live"
-    rb"|SG\.|eyJ|sq0|AKC|AP[0-9A-F]|AC[a-z0-9]{32}|SK[a-z0-9]{32}|-us\d|pypi-|hooks\.slack"
-    rb"|discord|bot\d|AccountKey|[\"'`][A-Za-z0-9+/=_.\-]{20,}"
-)
+# keywords of the KeywordDetector (matched case-blind, on a lower-cased copy), token
+# prefixes of the vendor plugins, and the quoted strings the high-entropy plugins look at.
+# One small regex each, not one alternation: a pattern that starts with a literal is
+# searched at memory speed by ``re``, an alternation of thirty is tried at every byte
+# (measured: 2 GB/s against 5 MB/s over JavaScript).
+_KEYWORDS = [
+    re.compile(re.escape(word))
+    for word in (b"key", b"secret", b"token", b"passw", b"pwd", b"auth", b"credential")
+    + (b"bearer", b"private", b"api")
+]
+_PREFIXES = [
+    re.compile(p)
+    for p in (
+        rb"AKIA",
+        rb"ASIA",
+        rb"ABIA",
+        rb"ACCA",
+        rb"A3T",
+        rb"gh[pousr]_",
+        rb"github_pat_",
+        rb"glpat-",
+        rb"npm_",
+        rb"xox[abposr]",
+        rb"k_live",
+        rb"SG\.",
+        rb"eyJ",
+        rb"sq0",
+        rb"AKC",
+        rb"AP[0-9A-F]",
+        rb"AC[a-z0-9]{32}",
+        rb"SK[a-z0-9]{32}",
+        rb"-us\d",
+        rb"pypi-",
+        rb"hooks\.slack",
+        rb"discord",
+        rb"bot\d",
+        rb"AccountKey",
+        rb"[\"'`][A-Za-z0-9+/=_.\-]{20,}",
+    )
+]
 MAX_CANDIDATES = 2000  # lines per file handed to detect-secrets
 MAX_LINE = 2000  # longer lines are scanned in overlapping windows
 
@@ -62,19 +94,27 @@ class CandidateLines:
             self.truncated = True
             self._line += text.count(b"\n")
             return
-        pos = 0
-        base = self._line
-        for match in _CANDIDATE.finditer(text):
-            if match.start() < pos:
-                continue
-            start = text.rfind(b"\n", 0, match.start()) + 1
-            end = text.find(b"\n", match.end())
-            end = len(text) if end == -1 else end
-            number = base + text.count(b"\n", 0, start)
-            line = text[start:end].decode("utf-8", errors="replace")
+        ends: dict[int, int] = {}  # line start -> line end, of every line with a trigger
+        lower = text.lower()
+        for patterns, haystack in ((_KEYWORDS, lower), (_PREFIXES, text)):
+            for pattern in patterns:
+                pos = 0
+                while True:
+                    match = pattern.search(haystack, pos)
+                    if match is None:
+                        break
+                    start = text.rfind(b"\n", 0, match.start()) + 1
+                    end = text.find(b"\n", match.end())
+                    end = len(text) if end == -1 else end
+                    ends[start] = end
+                    pos = end + 1
+        number, counted = self._line, 0
+        for start in sorted(ends):
+            number += text.count(b"\n", counted, start)
+            counted = start
+            line = text[start : ends[start]].decode("utf-8", errors="replace")
             for window in _windows(line):
                 self.lines.append((number, window))
-            pos = end + 1
             if len(self.lines) >= MAX_CANDIDATES:
                 self.truncated = True
                 break

@@ -20,7 +20,6 @@ belong to ``webroutes`` and are matched before these):
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from importlib import resources
@@ -31,7 +30,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pystage.registry.accounts import hash_password, password_matches
 from pystage.registry.config import RegistryConfig
 from pystage.registry.errors import RegistryError
 from pystage.registry.service import MAX_PER_PAGE, Registry
@@ -68,13 +66,6 @@ DEPENDENCY_FIELDS = (
     "peerDependencies",
     "bundleDependencies",
 )
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Compared against when a name is unknown, so that a wrong user name costs the same
-    scrypt time as a wrong password and the page does not tell which names exist."""
-    return hash_password("pystage web sign-in timing guard")
 
 
 def root_path(config: RegistryConfig) -> str:
@@ -200,10 +191,10 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         password = form.get("password", "")
         user = None
         if name and password:
-            if await call(accounts.get, name) is None:
-                await call(password_matches, password, _dummy_hash())
-            else:
-                user = await call(accounts.user_for_password, name, password)
+            # counted per account and per address like every password check; an unknown
+            # name costs the same scrypt time as a wrong password (accounts does both)
+            address = request.client.host if request.client else None
+            user = await call(accounts.user_for_password, name, password, address)
         if user is None:
             return signin_form(request, "Incorrect user name or password.", 401, name, next_url)
         if user.has_2fa:

@@ -1,11 +1,12 @@
-"""QA round 2 of the embedded registry: everyday npm workflows beyond staging."""
+"""What the embedded registry does not do (search, unpublish, deprecate, other unknown
+``-/`` endpoints) it refuses clearly: over HTTP, and as npm shows it."""
 
 import json
 import os
 import subprocess
 
 import pytest
-from helpers import escaped, make_tarball, publish_document, requires_npm
+from helpers import requires_npm
 
 
 @pytest.fixture
@@ -35,30 +36,6 @@ def _npm(reg, tmp_path, *args, cwd=None):
         timeout=60,
         stdin=subprocess.DEVNULL,
     )
-
-
-# validate-npm-package-name: invalid for new packages (errors or "no longer" warnings)
-@pytest.mark.parametrize(
-    "name",
-    ["a~b", "~ab", "@scope/~x", "-ab", "_ab", ".ab", "@s/.x", "fs", "http", "worker_threads"],
-)
-def test_names_npm_refuses_for_new_packages_are_refused(reg, name):
-    body = publish_document(reg.url, name, "1.0.0", make_tarball(name, "1.0.0"))
-    response = reg.request("PUT", escaped(name), reg.alice, json=body)
-    assert response.status_code == 400, (name, response.text)
-    assert "package name" in response.json()["error"]
-    assert reg.request("GET", escaped(name)).status_code == 404
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["@fs/http", "@s/-x", "@s/_x", "a.b-c_d", "x" * 214, "@" + "s" * 100 + "/" + "b" * 112],
-)
-def test_names_npm_accepts_are_accepted(reg, name):
-    body = publish_document(reg.url, name, "1.0.0", make_tarball(name, "1.0.0"))
-    response = reg.request("PUT", escaped(name), reg.alice, json=body)
-    assert response.status_code == 201, (name, response.text)
-    assert reg.request("GET", escaped(name)).json()["dist-tags"] == {"latest": "1.0.0"}
 
 
 def test_unknown_dash_endpoints_say_so(reg):
@@ -91,20 +68,3 @@ def test_npm_unpublish_and_deprecate_show_the_refusal(reg, tmp_path):
     assert result.returncode != 0
     assert "not supported by this registry" in result.stderr
     assert reg.request("GET", "plain").json()["versions"].keys() == {"1.0.0"}
-
-
-def test_versions_name_their_publisher_as_npm_user(reg):
-    bob = reg.add_user("bob")
-    reg.publish(bob, "@bob/tool", "1.0.0")
-    reg.request("POST", f"-/stage/{reg.stage(bob, '@bob/tool', '1.1.0')}/approve", bob)
-    versions = reg.request("GET", escaped("@bob/tool")).json()["versions"]
-    for version in ("1.0.0", "1.1.0"):
-        assert versions[version]["_npmUser"] == {"name": "bob", "email": "bob@example.com"}
-    assert reg.request("GET", "plain/1.0.0").json()["_npmUser"]["name"] == "alice"
-
-
-@requires_npm((11,))
-def test_npm_view_says_who_published(reg, tmp_path):
-    result = _npm(reg, tmp_path, "view", "plain")
-    assert result.returncode == 0, result.stderr
-    assert "published just now by alice <alice@example.com>" in result.stdout
