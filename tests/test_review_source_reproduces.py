@@ -253,6 +253,7 @@ def test_a_source_at_another_version_is_its_own_finding(env, tmp_path):
 BUILD_JS = """\
 // a stand-in for tsc: src/*.ts -> dist/*.js (types stripped) and dist/*.d.ts
 const fs = require("fs");
+console.log("compiling src/ into dist/"); // on stdout: never into review's --json
 fs.mkdirSync("dist", { recursive: true });
 for (const name of fs.readdirSync("src")) {
   const ts = fs.readFileSync("src/" + name, "utf8");
@@ -515,3 +516,41 @@ def test_a_ref_with_links_out_of_the_tree_is_archived_without_them(tmp_path, mon
         assert "lib/util.js" in source.tracked and "absolute" not in source.tracked
         archive = source.path
     assert not archive.exists()  # the temporary directory is gone
+
+
+@pytest.mark.skipif(not HAVE_NODE, reason="the build script needs node")
+def test_a_failing_build_is_a_one_line_error_and_leaves_nothing_behind(env, tmp_path):
+    source = write_ts_package(tmp_path / "checkout", "repro-ts-broken")
+    stage_id = env.stage(ci_copy(source, tmp_path / "ci"))
+    (source / "build.js").write_text("process.exit(3);\n")  # the maintainer's tree is broken
+
+    result = env.review(stage_id, source, "--source-scripts", "--json")
+    assert result.returncode == 1 and result.stdout == ""
+    error = json.loads(result.stderr[result.stderr.index("{") :])["error"]
+    assert error["code"] == "ELIFECYCLE"
+    assert "repro-ts-broken@1.0.0 prepare script failed with exit code 3" in error["summary"]
+    assert "Traceback" not in result.stderr
+    assert env.temporary_files_left() == []
+
+
+def test_a_workspace_package_is_rebuilt_from_its_place_in_the_ref(env, tmp_path):
+    repo = tmp_path / "mono"
+    root = Tree(repo)
+    root.pkg(name="mono-root", private=True, workspaces=["packages/*"])
+    root.write(".gitignore", "*.log\n")  # npm applies the root's ignore file to a workspace
+    package = write_package(repo / "packages" / "core", "repro-mono-core")
+    (package / "debug.log").write_text("a log kept out by the root .gitignore\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A", "-f")  # the log too: git archive has it, the rule must drop it
+    git(repo, "commit", "-q", "-m", "monorepo")
+    git(repo, "tag", "v1.0.0")
+    ci = ci_copy(repo, tmp_path / "ci")
+    stage_id = env.stage(ci / "packages" / "core")  # CI publishes from the package's directory
+
+    result, report = env.review_json(stage_id, "v1.0.0", cwd=package)
+    assert result.returncode == 0, result.stderr
+    assert report["source"]["reproduced"] is True and report["source"]["identical"] == 7
+    # from the root, the ref's root package is rebuilt: another package altogether
+    result, report = env.review_json(stage_id, "v1.0.0", cwd=repo)
+    assert result.returncode == 8
+    assert ("source-name-mismatch", "high", "name") in source_findings(report)
