@@ -431,9 +431,9 @@ def _find_local_prefix(cwd: str) -> str:
         if has_manifest or os.path.isdir(os.path.join(p, "node_modules")):
             if not has_manifest:  # map-workspaces only lists folders with a package.json
                 return p
-            from pystage.packing.workspace import _workspace_root
+            from pystage.project import workspace_root
 
-            return _workspace_root(p) or p
+            return workspace_root(p) or p
         parent = os.path.dirname(p)
         if parent == p:
             return cwd

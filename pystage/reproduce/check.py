@@ -348,7 +348,8 @@ def _compare(
     pending = bool(build) and not scripts_run
 
     def built(path: str, side: str) -> bool:
-        if not pending or path == "package.json":
+        # bundled dependencies come from the install, not from the build: always compared
+        if not pending or path == "package.json" or path.startswith("node_modules/"):
             return False
         outside_git = source.tracked is not None and path not in source.tracked
         if outside_git or not (tree / path).exists():
