@@ -554,3 +554,48 @@ def test_a_workspace_package_is_rebuilt_from_its_place_in_the_ref(env, tmp_path)
     result, report = env.review_json(stage_id, "v1.0.0", cwd=repo)
     assert result.returncode == 8
     assert ("source-name-mismatch", "high", "name") in source_findings(report)
+
+
+@pytest.mark.skipif(not HAVE_NODE, reason="the build script needs node")
+def test_ctrl_c_during_a_build_exits_130_and_removes_every_temporary_file(env, registry, tmp_path):
+    import signal
+    import sys
+    import time
+
+    server, _ = registry
+    source = write_ts_package(tmp_path / "checkout", "repro-ts-interrupted")
+    stage_id = env.stage(ci_copy(source, tmp_path / "ci"))
+    started = tmp_path / "build-started"
+    (source / "build.js").write_text(
+        f"require('fs').writeFileSync({json.dumps(str(started))}, 'x');\n"
+        "setTimeout(() => {}, 60000);\n"
+    )
+    npmrc = server.write_npmrc(tmp_path / "npmrc-interrupt", registry[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pystage", "review", stage_id, "--source", str(source)]
+        + ["--source-scripts", "--registry", server.url, "--userconfig", str(npmrc)],
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(env.tmpdir)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():  # the build runs: the spool and the copy exist now
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        assert env.temporary_files_left() != []
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole job gets it, the build too
+        out, err = proc.communicate(timeout=30)
+    finally:
+        try:  # whatever of the job is left (nothing, when all went well)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+    assert proc.returncode == 130, err
+    assert "pystage error EINTR: interrupted" in err and "Traceback" not in err
+    assert out == ""
+    assert env.temporary_files_left() == []
