@@ -59,7 +59,11 @@ def command(stage_ref, against, fail_on, full_diff, source, source_scripts):
         raise PystageError("EUSAGE", "--source-scripts needs --source DIR|REF")
     with _source(source) as tree, make_client(options, package=ref.name) as client:
         checks = []
-        check = (lambda path: checks.append(_check(path, tree, source_scripts))) if tree else None
+        check = (
+            (lambda path: checks.append(_check(path, tree, source_scripts, full_diff)))
+            if tree
+            else None
+        )
         report = review_staged(
             client, ref, against=against, full_diff=full_diff, check_staged=check
         )
@@ -105,12 +109,16 @@ def _source(spec: str | None):
     return open_source(spec, os.getcwd())
 
 
-def _check(staged_path: str, tree, run_scripts: bool):
+def _check(staged_path: str, tree, run_scripts: bool, full_diff: bool):
     import sys
 
     from pystage.reproduce import check_source
 
     # the scripts' output goes to stderr: stdout stays the report (or the JSON document)
     return check_source(
-        staged_path, tree, run_scripts=run_scripts, script_stdout=sys.stderr.fileno()
+        staged_path,
+        tree,
+        run_scripts=run_scripts,
+        script_stdout=sys.stderr.fileno(),
+        full_diff=full_diff,
     )
