@@ -9,7 +9,7 @@ import re
 
 import pytest
 from conftest import requires_npm
-from fixtures_stage import run_npm
+from fixtures_stage import make_package, run_npm
 
 _REQUEST = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP/[\d.]+" (\d{3})')
 
@@ -67,6 +67,17 @@ def test_owner_ls_prints_what_npm_prints(owners):
         assert theirs.stdout == ours.stdout
     data = json.loads(owners.pystage("owner", "ls", "pkg", "--json").stdout)
     assert data == [{"name": "alice", "email": "alice@example.com"}]
+
+
+def test_owner_ls_without_a_package_reads_package_json(owners, tmp_path, run_pystage):
+    here = tmp_path / "here"
+    make_package(here, name="pkg")
+    npmrc = tmp_path / "npmrc"
+    ours = run_pystage("owner", "ls", "--registry", owners.url, "--userconfig", npmrc, cwd=here)
+    assert ours.returncode == 0 and ours.stdout == "alice <alice@example.com>\n", ours.stderr
+    (tmp_path / "empty").mkdir()
+    none = run_pystage("owner", "ls", "--registry", owners.url, cwd=tmp_path / "empty")
+    assert none.returncode == 2 and "no package.json" in none.stderr
 
 
 def test_owner_add_needs_the_maintainers_otp(owners):

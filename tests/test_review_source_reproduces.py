@@ -585,6 +585,7 @@ def test_a_workspace_package_is_rebuilt_from_its_place_in_the_ref(env, tmp_path)
     root.pkg(name="mono-root", private=True, workspaces=["packages/*"])
     root.write(".gitignore", "*.log\n")  # npm applies the root's ignore file to a workspace
     package = write_package(repo / "packages" / "core", "repro-mono-core")
+    write_package(repo / "packages" / "other", "repro-mono-other")
     (package / "debug.log").write_text("a log kept out by the root .gitignore\n")
     git(repo, "init", "-q")
     git(repo, "add", "-A", "-f")  # the log too: git archive has it, the rule must drop it
@@ -596,6 +597,16 @@ def test_a_workspace_package_is_rebuilt_from_its_place_in_the_ref(env, tmp_path)
     result, report = env.review_json(stage_id, "v1.0.0", cwd=package)
     assert result.returncode == 0, result.stderr
     assert report["source"]["reproduced"] is True and report["source"]["identical"] == 7
+    # only what packing reads is archived: the package, and its ancestors' package.json
+    # and ignore files, not the other packages of the monorepo
+    from pystage.reproduce import open_source
+
+    with open_source("v1.0.0", package) as archived:
+        top = archived.path.parent.parent
+        assert sorted(
+            str(p.relative_to(top)) for p in top.rglob("*") if p.is_file() and "core" not in p.parts
+        ) == [".gitignore", "package.json"]
+        assert archived.tracked == frozenset(tree_snapshot(package))
     # from the root, the ref's root package is rebuilt: another package altogether
     result, report = env.review_json(stage_id, "v1.0.0", cwd=repo)
     assert result.returncode == 8
