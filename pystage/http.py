@@ -258,14 +258,17 @@ class RegistryClient:
 
     def _send(self, call: _Call, otp: str | None) -> Answer:
         """One logical request: redirects (auth recomputed per hop) and retries."""
-        from pystage.session import Deadline, NetworkFailure
+        from pystage.session import Deadline, NetworkFailure, Watchdog
 
         attempt = 0
         while True:
             start = time.monotonic()
-            call.deadline = Deadline(None if call.stream else self._total_timeout(call.timeout))
+            # the deadline covers the whole answer, or a streamed one up to its headers
+            # (the body then has the stall timeout: no read waits past fetch-timeout)
+            call.deadline = Deadline(self._total_timeout(call.timeout))
             try:
-                resp = self._send_following_redirects(call, otp)
+                with Watchdog(call.deadline):
+                    resp = self._send_following_redirects(call, otp)
             except NetworkFailure as exc:
                 err = self._network_error(call.method, call.url, exc)
                 if (
@@ -327,10 +330,16 @@ class RegistryClient:
                     cert=cred.cert if cred else None,
                 )
             except Exception as exc:
+                if call.deadline.cut:  # the watchdog shut the connection at the deadline
+                    raise NetworkFailure("ETIMEDOUT", url, "fetch-timeout") from None
                 failure = classify(exc, url)
                 if failure is None:
                     raise
                 raise failure from None
+            if call.deadline.cut:
+                # cut in the headers, which http.client then takes as complete
+                raw.close()
+                raise NetworkFailure("ETIMEDOUT", url, "fetch-timeout")
             resp = Answer(
                 raw,
                 # the defaults bind this hop's method and URL (mypy cannot type such a lambda)
