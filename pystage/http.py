@@ -185,7 +185,8 @@ class RegistryClient:
             raise PystageError(
                 "EJSONPARSE",
                 f"invalid JSON from {self.redactor(resp.url)} ({resp.status_code}): "
-                f"{self.redactor(_snippet(resp.text))}",
+                # masked before it is cut: a cut could leave a secret's first half
+                f"{_snippet(self.redactor(resp.text))}",
             ) from None
 
     def request(
@@ -475,7 +476,7 @@ class RegistryClient:
         text = resp.text if not _is_binary(resp) else ""
         if "html" in resp.headers.get("content-type", "").lower() or text.lstrip()[:1] == "<":
             text = _html_text(text)
-        return self.redactor(_snippet(text))
+        return _snippet(self.redactor(text))  # masked before it is cut (a secret's half)
 
     def _error(
         self,

@@ -252,13 +252,19 @@ class _TrustAdapter(HTTPAdapter):
 
 class _UrlUserinfoAuth(requests.auth.AuthBase):
     """Node's rule for a URL's ``user:password@``: Basic auth, unless the request
-    already has an Authorization header (requests would always replace it)."""
+    already has an Authorization header (requests would always replace it), with
+    the pair in UTF-8 as Node's Buffer makes it (requests' HTTPBasicAuth encodes
+    latin-1: another password on the wire than npm's, and one the redactor, which
+    masks what npm would send, would not know)."""
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         if "authorization" not in r.headers:
             user, password = requests.utils.get_auth_from_url(r.url or "")
             if user or password:
-                requests.auth.HTTPBasicAuth(user, password)(r)
+                import base64
+
+                pair = f"{user}:{password}".encode()
+                r.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         return r
 
 

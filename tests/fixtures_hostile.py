@@ -281,9 +281,13 @@ def hostile(tmp_path, run_pystage):
     work = tmp_path / "work"
     work.mkdir()
 
-    def login(token, *more_secrets):
-        npmrc.write_text(f"//127.0.0.1:{server.port}/:_authToken={token}\n")
-        server.secrets = [token, *more_secrets]
+    def login(token, *more_secrets, line=None):
+        """The npmrc holds ``line`` (default: ``token`` for this server); the results
+        must show none of ``token`` and ``more_secrets``, in any encoding."""
+        npmrc.write_text(
+            line if line is not None else f"//127.0.0.1:{server.port}/:_authToken={token}\n"
+        )
+        server.secrets = [s for s in (token, *more_secrets) if s]
 
     def run(*args, env=None, registry=None, timeout=60):
         before = _files(tmp_path)
