@@ -364,8 +364,11 @@ class RegistryClient:
                 params = None  # already part of the Location
                 downgrade = _scheme(url) == "https" and _scheme(location) != "https"
                 if downgrade:
-                    # as npm's fetch (a new origin): the request goes on without the
-                    # token, which nerf-darts would otherwise attach (they ignore the scheme)
+                    # pystage's decision (docs/security.md): no credential in clear. npm's
+                    # fetch drops Authorization only when the host name changes, and the
+                    # nerf-darts ignore the scheme, so it would send the token over plain
+                    # http to the same host. Once a hop was in clear, the rest of the chain
+                    # goes anonymous too (anyone on the path may have written its Location)
                     anonymous = True
                 if downgrade or not same_host(location, url):
                     # explicit auth/OTP headers belong to the original host only
