@@ -100,13 +100,28 @@ def run_once(cmd: list[str], *, cwd=None, env=None, check=True) -> Run:
     return result
 
 
-def median_seconds(cmd: list[str], runs: int, *, cwd=None, env=None, setup=None) -> float:
-    times = []
+def paired_medians(
+    ours: list[str],
+    theirs: list[str] | None,
+    runs: int,
+    *,
+    env=None,
+    their_env=None,
+    check=None,
+) -> tuple[float, float | None]:
+    """Median wall times of ``ours`` and ``theirs``, run alternately (ours, theirs, ours,
+    ...) so both see the same machine load; ``check(run)`` looks at each run's output.
+    ``theirs`` None (npm not installed): only ours is timed."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        if setup:
-            setup()
-        times.append(run_once(cmd, cwd=cwd, env=env).seconds)
-    return statistics.median(times)
+        for cmd, cmd_env, out in ((ours, env, times[0]), (theirs, their_env or env, times[1])):
+            if cmd is None:
+                continue
+            run = run_once(cmd, env=cmd_env)
+            if check:
+                check(run)
+            out.append(run.seconds)
+    return statistics.median(times[0]), (statistics.median(times[1]) if times[1] else None)
 
 
 @dataclass
