@@ -248,9 +248,9 @@ def test_a_long_difference_is_cut_short_unless_diff_is_given(env, tmp_path):
     stage_id = env.stage(ci)
 
     short = env.review_json(stage_id, source)[1]["source"]["differs"][0]
-    assert short["path"] == "lib/util.js" and short.get("diffTruncated") is True
+    assert short["path"] == "lib/util.js" and short.get("diff_truncated") is True
     whole = env.review_json(stage_id, source, "--diff")[1]["source"]["differs"][0]
-    assert "diffTruncated" not in whole
+    assert "diff_truncated" not in whole
     assert "+exports.f59 = 59;" in whole["diff"] and "+exports.f59 = 59;" not in short["diff"]
     assert len(whole["diff"]) > len(short["diff"])
 
@@ -263,7 +263,7 @@ def test_a_source_at_another_version_is_its_own_finding(env, tmp_path):
     result, report = env.review_json(stage_id, source)
     assert result.returncode == 8
     checked = report["source"]
-    assert checked["reproduced"] is False and checked["sourceVersion"] == "1.0.0"
+    assert checked["reproduced"] is False and checked["source_version"] == "1.0.0"
     assert checked["manifest"] == {"version": {"change": "changed", "from": "1.0.0", "to": "1.0.1"}}
     findings = source_findings(report)
     assert ("source-version-mismatch", "high", "version") in findings
@@ -323,7 +323,7 @@ def test_built_files_are_not_checked_without_source_scripts_and_compared_with_th
     assert result.returncode == 0, report["findings"]  # nothing differs: no high finding
     checked = report["source"]
     assert checked["reproduced"] is False  # not proof either
-    assert checked["scriptsRun"] is False and checked["buildScripts"] == ["prepare"]
+    assert checked["scripts_run"] is False and checked["build_scripts"] == ["prepare"]
     assert {(n["path"], n["reason"], n["in"]) for n in checked["not_checked"]} == {
         (p, "built", "staged") for p in staged_paths
     }
@@ -338,7 +338,7 @@ def test_built_files_are_not_checked_without_source_scripts_and_compared_with_th
     result, report = env.review_json(stage_id, source, "--source-scripts")
     assert result.returncode == 0, result.stderr
     checked = report["source"]
-    assert checked["reproduced"] is True and checked["scriptsRun"] is True
+    assert checked["reproduced"] is True and checked["scripts_run"] is True
     assert checked["identical"] == 4 and checked["not_checked"] == []
     assert "> repro-ts@1.0.0 prepare" in result.stderr  # the build's banner, on stderr
     assert tree_snapshot(source) == before  # built in a temporary copy, not in the checkout
