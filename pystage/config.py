@@ -277,7 +277,7 @@ class Config:
         return Config(layers, self.env, self.cwd, self.local_prefix)
 
     # -- lookups -------------------------------------------------------------
-    def get(self, key: str, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         for layer in self.layers:
             if key in layer.data:
                 return layer.data[key]
@@ -363,7 +363,7 @@ def load_config(
         Layer("env", "environment", env_data),
     ]
 
-    def current(key):
+    def current(key: str) -> Any:
         for lay in layers:
             if key in lay.data:
                 return lay.data[key]
@@ -431,9 +431,9 @@ def _find_local_prefix(cwd: str) -> str:
         if has_manifest or os.path.isdir(os.path.join(p, "node_modules")):
             if not has_manifest:  # map-workspaces only lists folders with a package.json
                 return p
-            from pystage.packing.workspace import _workspace_root
+            from pystage.project import workspace_root
 
-            return _workspace_root(p) or p
+            return workspace_root(p) or p
         parent = os.path.dirname(p)
         if parent == p:
             return cwd

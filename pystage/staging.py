@@ -405,12 +405,19 @@ def registry_versions(client: RegistryClient, name: str) -> tuple[list[str], str
 class Download:
     """A saved staged tarball: where, under which name, and what it holds."""
 
-    __slots__ = ("path", "filename", "contents")
+    __slots__ = ("path", "filename", "contents", "verified")
 
-    def __init__(self, path: str, filename: str, contents: TarballContents) -> None:
+    def __init__(
+        self,
+        path: str,
+        filename: str,
+        contents: TarballContents,
+        verified: str | None = None,
+    ) -> None:
         self.path = path
         self.filename = filename
         self.contents = contents
+        self.verified = verified  # what was checked ("sha512, shasum"), None: nothing to check
 
 
 def download_staged(
@@ -419,13 +426,17 @@ def download_staged(
     output: str | None = None,
     cwd: str | None = None,
     progress: Callable[[str, int | None], AbstractContextManager[Any]] | None = None,
+    item: dict | None = None,
 ) -> Download:
     """Save the staged tarball atomically under npm's file name (or ``output``).
 
-    ``progress(description, total_bytes)``: a context manager giving ``advance(n)``."""
+    ``progress(description, total_bytes)``: a context manager giving ``advance(n)``.
+    ``item``: the staged item; its ``integrity``/``shasum`` are checked against the bytes
+    before anything is saved (EINTEGRITY, no file left, when they differ)."""
     import shutil
     import tempfile
 
+    from pystage.integrity import Expected, check_file
     from pystage.publishing.contents import read_tarball
 
     cwd = cwd or os.getcwd()
@@ -450,6 +461,7 @@ def download_staged(
                 handle.write(chunk)
                 if advance:
                     advance(len(chunk))
+        verified = check_file(tmp, Expected.of_item(item), f"the staged tarball {stage_id}")
         try:
             contents = read_tarball(tmp)
         except PystageError as err:
@@ -477,7 +489,7 @@ def download_staged(
         raise
     finally:
         resp.close()
-    return Download(final, filename, contents)
+    return Download(final, filename, contents, verified)
 
 
 def _npm_download_name(contents: TarballContents, stage_id: str) -> str:
@@ -523,12 +535,19 @@ def _download_target(output: str | None, cwd: str) -> tuple[str, str | None]:
     path = os.path.join(cwd, os.path.expanduser(output))
     if os.path.isdir(path) or output.endswith(("/", os.sep)):
         if not os.path.isdir(path):
-            raise PystageError("ENOENT", f"no such directory: {output}")
+            raise PystageError("ENOENT", f"no such directory: {output}", _mkdir_hint(output))
         return path, None
     parent = os.path.dirname(path) or cwd
     if not os.path.isdir(parent):
-        raise PystageError("ENOENT", f"no such directory: {os.path.dirname(output)}")
+        missing = os.path.dirname(output)
+        raise PystageError("ENOENT", f"no such directory: {missing}", _mkdir_hint(missing))
     return parent, os.path.basename(path)
+
+
+def _mkdir_hint(directory: str) -> str:
+    import shlex
+
+    return f"create it first (mkdir -p {shlex.quote(directory)}), or name a directory that exists"
 
 
 def describe_items(items: Iterable[dict]) -> list[str]:

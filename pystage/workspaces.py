@@ -16,22 +16,14 @@ import json
 import os
 
 from pystage.errors import PystageError
+from pystage.project import first_package_dir
 
 DEPENDENCY_FIELDS = ("dependencies", "optionalDependencies", "peerDependencies")
 
 
 def local_prefix(cwd: str) -> str | None:
     """npm's local prefix: the nearest directory with a package.json (or node_modules)."""
-    path = os.path.abspath(cwd)
-    while True:
-        if os.path.isfile(os.path.join(path, "package.json")) or os.path.isdir(
-            os.path.join(path, "node_modules")
-        ):
-            return path
-        parent = os.path.dirname(path)
-        if parent == path:
-            return None
-        path = parent
+    return first_package_dir(os.path.abspath(cwd))
 
 
 def read_json(path: str) -> dict:
@@ -47,7 +39,7 @@ def read_json(path: str) -> dict:
     return data
 
 
-def _patterns(declared) -> tuple[list[str], list[str]]:
+def _patterns(declared: object) -> tuple[list[str], list[str]]:
     """map-workspaces' appendNegatedPatterns: (patterns, negated patterns)."""
     if isinstance(declared, dict):
         declared = declared.get("packages", [])

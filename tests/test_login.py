@@ -15,7 +15,10 @@ import subprocess
 import sys
 
 import pytest
-from helpers import requires_npm
+from helpers import (
+    assert_clean_failure,
+    requires_npm,
+)
 
 USER, PASSWORD, TOKEN, OTP = "alice", "correct horse", "tok_" + "x" * 32, "424242"
 
@@ -330,3 +333,138 @@ def test_verbose_logs_requests_without_secrets(run_pystage, couch_registry, home
     assert r.returncode == 0, r.stderr
     assert f"pystage http GET 200 {reg}-/whoami" in r.stderr
     assert TOKEN not in r.stderr
+
+
+def _npm(args, cwd, env):
+    return subprocess.run(
+        [shutil.which("npm"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+
+
+# -- login --scope ---------------------------------------------------------------
+
+_USER, _PASSWORD, _TOKEN = "alice", "correct horse", "tok_" + "s" * 32
+
+
+@pytest.fixture
+def login_registry(recording_server):
+    server = recording_server()
+
+    def put_user(req):
+        body = json.loads(req["body"])
+        if (body.get("name"), body.get("password")) != (_USER, _PASSWORD):
+            return 401, {}, {"error": "incorrect username or password"}
+        return 201, {}, {"ok": True, "token": _TOKEN}
+
+    server.script[("PUT", f"/-/user/org.couchdb.user:{_USER}")] = put_user
+    server.script[("GET", "/-/whoami")] = lambda req: (200, {}, {"username": _USER})
+    return server
+
+
+def _login_env(home, extra=None):
+    return {
+        "HOME": str(home),
+        "npm_config_userconfig": str(home / ".npmrc"),
+        "npm_config_globalconfig": str(home / "globalrc"),
+        "CI": "",
+        "GITHUB_ACTIONS": "",
+        "PYSTAGE_TOKEN": "",
+        "npm_config_update_notifier": "false",
+        **(extra or {}),
+    }
+
+
+@pytest.mark.parametrize("scope_arg", ["@acme", "acme"])
+def test_login_scope_maps_the_scope_to_the_registry(
+    run_pystage, login_registry, tmp_path, no_keyring_env, scope_arg
+):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _login_env(home, no_keyring_env)
+    reg = login_registry.url
+    r = run_pystage(
+        "login",
+        "--scope",
+        scope_arg,
+        "--registry",
+        reg,
+        "-u",
+        _USER,
+        "--password-stdin",
+        "--save-to-npmrc",
+        input=_PASSWORD + "\n",
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    key = reg.replace("http:", "")
+    assert (home / ".npmrc").read_text() == f"{key}:_authToken={_TOKEN}\n@acme:registry={reg}\n"
+    if shutil.which("npm"):
+        npm = _npm(["config", "get", "@acme:registry"], tmp_path, {**os.environ, **env})
+        assert npm == reg
+
+
+def test_login_scope_uses_the_scope_registry_and_keeps_the_token_in_the_keyring(
+    run_pystage, login_registry, tmp_path, file_keyring_env
+):
+    home = tmp_path / "home"
+    home.mkdir()
+    reg = login_registry.url
+    (home / ".npmrc").write_text(f"registry=http://127.0.0.1:9/\n@acme:registry={reg}\n")
+    env = _login_env(home, file_keyring_env.env)
+    r = run_pystage(
+        "login",
+        "--scope",
+        "@acme",
+        "-u",
+        _USER,
+        "--password-stdin",
+        input=_PASSWORD + "\n",
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    assert file_keyring_env.contents() == {f"pystage|{reg.replace('http:', '')}": _TOKEN}
+    assert (home / ".npmrc").read_text() == f"registry=http://127.0.0.1:9/\n@acme:registry={reg}\n"
+
+
+def test_login_scope_rejects_a_malformed_scope(run_pystage, tmp_path, no_keyring_env):
+    r = run_pystage(
+        "login",
+        "--scope",
+        "@",
+        "--save-to-npmrc",
+        "-u",
+        "x",
+        "--password-stdin",
+        input="p\n",
+        env=_login_env(tmp_path, no_keyring_env),
+    )
+    assert r.returncode != 0 and "EUSAGE" in r.stderr and "invalid scope" in r.stderr
+
+
+def test_login_with_a_wrong_password_does_not_suggest_logging_in(
+    registry_server, run_pystage, tmp_path
+):
+    registry_server.add_user("alice", "correct horse")
+    result = run_pystage(
+        "login",
+        "-u",
+        "alice",
+        "--password-stdin",
+        "--save-to-npmrc",
+        "--registry",
+        registry_server.url,
+        "--userconfig",
+        tmp_path / "npmrc",
+        input="wrong horse\n",
+    )
+    assert_clean_failure(result, "E401")
+    assert "incorrect" in result.stderr
+    assert "pystage login" not in result.stderr
+    assert "wrong horse" not in result.stderr
+    assert not (tmp_path / "npmrc").exists()

@@ -8,8 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import run_npm
+from helpers import make_package, requires_npm, run_npm
 
 _REQUEST = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP/[\d.]+" (\d{3})')
 
@@ -17,7 +16,7 @@ _REQUEST = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP/[\d.]+" (\d{3})')
 @pytest.fixture
 def owners(tmp_path, run_pystage, npm_env):
     """alice (2FA) maintains pkg and other; bob and carol exist; the registry logs requests."""
-    from fixtures_registry import start_registry
+    from helpers import start_registry
 
     reg = start_registry(tmp_path / "registry", extra_args=("--access-log",))
     try:
@@ -67,6 +66,17 @@ def test_owner_ls_prints_what_npm_prints(owners):
         assert theirs.stdout == ours.stdout
     data = json.loads(owners.pystage("owner", "ls", "pkg", "--json").stdout)
     assert data == [{"name": "alice", "email": "alice@example.com"}]
+
+
+def test_owner_ls_without_a_package_reads_package_json(owners, tmp_path, run_pystage):
+    here = tmp_path / "here"
+    make_package(here, name="pkg")
+    npmrc = tmp_path / "npmrc"
+    ours = run_pystage("owner", "ls", "--registry", owners.url, "--userconfig", npmrc, cwd=here)
+    assert ours.returncode == 0 and ours.stdout == "alice <alice@example.com>\n", ours.stderr
+    (tmp_path / "empty").mkdir()
+    none = run_pystage("owner", "ls", "--registry", owners.url, cwd=tmp_path / "empty")
+    assert none.returncode == 2 and "no package.json" in none.stderr
 
 
 def test_owner_add_needs_the_maintainers_otp(owners):
@@ -140,3 +150,38 @@ def test_owner_add_and_rm_send_what_npm_owner_sends(owners):
     history = owners.pystage("history", "dave-a", "--json", npmrc=owners.dave_npmrc)
     events = [(e["event"], e["detail"]) for e in json.loads(history.stdout)]
     assert events[:2] == [("owner-rm", {"user": "bob"}), ("owner-add", {"user": "bob"})]
+
+
+def test_scoped_packages_and_policies(owners):
+    owners.publish(owners.alice, "@team/lib", "1.0.0")
+    code = owners.totp_code(owners.alice)
+    added = owners.pystage("owner", "add", "@team/lib", "bob", "--otp", code)
+    assert added.returncode == 0 and added.stdout == "+ bob (@team/lib)\n", added.stderr
+    assert owners.pystage("owner", "ls", "@team/lib").stdout.splitlines() == [
+        "alice <alice@example.com>",
+        "bob <bob@example.com>",
+    ]
+    changed = owners.pystage(
+        "policy",
+        "set",
+        "@team/lib",
+        "--approvers",
+        "2",
+        "--otp",
+        owners.totp_code(owners.alice),
+        "--json",
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["approvers"] == 2
+    shown = owners.pystage("policy", "show", "@team/lib", "--json")
+    assert json.loads(shown.stdout) == {"package": "@team/lib", "approvers": 2, "expireAfter": None}
+
+
+def test_only_a_maintainer_changes_the_owners(owners):
+    erin_rc = owners.write_npmrc(owners.storage.parent / "erin.npmrc", owners.add_user("erin"))
+    offset = len(owners.log_text())
+    refused = owners.pystage("owner", "add", "pkg", "erin", npmrc=erin_rc)
+    assert refused.returncode == 3, refused.stderr
+    assert "permission" in refused.stderr
+    assert _owners(owners, "pkg") == ["alice"]
+    assert [s for m, _, s in _requests_since(owners, offset) if m == "PUT"] == ["403"]

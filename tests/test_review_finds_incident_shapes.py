@@ -25,12 +25,12 @@ def _run(case):
         item=case.item or None,
         baseline_version=case.baseline_version,
     )
-    return report, baseline
+    return report, staged, baseline
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_an_incident_shape_is_flagged_at_its_severity_naming_the_file_or_field(case):
-    report, baseline = _run(case)
+    report, staged, baseline = _run(case)
     found = {(f.rule, f.severity, f.path) for f in report.findings}
     shown = "\n".join(
         f"{f.severity} {f.rule} {f.path}:{f.line} {f.message}" for f in report.findings
@@ -45,7 +45,7 @@ def test_an_incident_shape_is_flagged_at_its_severity_naming_the_file_or_field(c
                 for f in report.findings
                 if (f.rule, f.severity, f.path) == (rule, severity, path)
             }
-            assert expected_line(case, line[0], baseline) in lines, shown
+            assert expected_line(line[0], path, staged, baseline) in lines, shown
     expected_high = {(r, s, p) for r, s, p, *_ in case.expected if s == "high"}
     assert {x for x in found if x[1] == "high"} == expected_high, shown
     assert report.fails(max((s for _, s, *_ in case.expected), key=["low", "medium", "high"].index))
@@ -68,3 +68,19 @@ def test_every_rule_the_engine_raises_is_documented_on_the_review_page():
     assert rules - documented == set()
     raised = {rule for case in CASES for rule, *_ in case.expected}
     assert raised <= documented
+
+
+@pytest.mark.parametrize(
+    "script, severity", [("postinstall", "high"), ("prepare", "high"), ("postversion", "medium")]
+)
+def test_inline_code_is_high_only_in_a_script_users_run(script, severity):
+    from reviewkit import tarball
+
+    base = tarball({"index.js": "module.exports = 1;\n"}, version="1.0.0")
+    command = "node -e \"console.log(require('./package.json').version)\""
+    staged = tarball(
+        {"index.js": "module.exports = 1;\n"}, {"scripts": {script: command}}, version="1.0.1"
+    )
+    report = review(io.BytesIO(staged), io.BytesIO(base), baseline_version="1.0.0")
+    found = {(f.rule, f.path): f.severity for f in report.findings}
+    assert found[("dangerous-script", f"scripts.{script}")] == severity

@@ -1,5 +1,8 @@
 """No secret in any output, in any of the encodings it travels in.
 
+A password in the registry URL (``http://user:pass@host/``) never shows, whatever
+the command and whether the registry refuses or cannot be reached.
+
 A token with ``/ + =`` in it is percent-encoded in ``logout``'s request path
 (``DELETE /-/user/token/<token>``), where a registry or a proxy may echo it
 back in upper or lower case hex; a password goes out base64-encoded in HTTP
@@ -17,9 +20,48 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from fixtures_hostile import answer, listing
-from helpers import closed_port
+from helpers import (
+    FAST_RETRIES,
+    assert_clean_failure,
+    closed_port,
+)
 
 from pystage.errors import exit_code_for
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("list", "-v"),
+        ("whoami",),
+        ("view", "pkg@1.0.0"),
+        ("approve", "pkg@1.0.0"),
+        ("logout",),
+    ],
+)
+@pytest.mark.parametrize("where", ["unauthorised", "closed"])
+def test_a_password_in_the_registry_url_never_shows(
+    recording_server, run_pystage, tmp_path, args, where
+):
+    server = recording_server()
+    server.script[("GET", "/-/stage")] = (401, {}, {"error": "authentication required"})
+    server.script[("GET", "/-/whoami")] = (401, {}, {"error": "authentication required"})
+    port = server.port if where == "unauthorised" else closed_port()
+    registry = f"http://bob:s3cretpw@127.0.0.1:{port}/"
+    result = run_pystage(
+        *args,
+        "--registry",
+        registry,
+        "--userconfig",
+        tmp_path / "none",
+        env={**FAST_RETRIES, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    assert_clean_failure(result, verbose="-v" in args)
+    assert "s3cretpw" not in result.stdout + result.stderr
+
+
+# -- every encoding, every output path ----------------------------------------
 
 # a legacy token may be any string: this one needs every escape
 TOKEN = "Zq/9+xY=Lm+/Pw==Vb/+Secret=="

@@ -4,6 +4,7 @@ the server's state afterwards; plus the refusals made before any request."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -69,7 +70,7 @@ def test_list_of_one_package_json_equals_npm(setup):
     assert json.loads(mine.stdout) == json.loads(theirs.stdout) == [server.state.items[0]]
 
 
-def test_list_human_output_is_a_table(setup):
+def test_list_piped_is_a_table_of_whole_values(setup):
     server, _, ours = setup
     server.state.items = [
         staged_item("demo-pkg", "1.1.0", stage_id="0f3c2a4e-1111-4222-8333-944445555666")
@@ -191,10 +192,11 @@ def test_download_saves_npm_file_name_and_bytes(setup, tmp_path, npm_env):
     )
     (tmp_path / "packed").mkdir()
     tarball = npm_pack_tarball(pkg, str(tmp_path / "packed"), npm_env)
-    item = staged_item("@acme/widget", "2.0.0")
-    server.state.items = [item]
     with open(tarball, "rb") as handle:
-        server.state.tarballs[item["id"]] = handle.read()
+        data = handle.read()
+    item = staged_item("@acme/widget", "2.0.0", shasum=hashlib.sha1(data).hexdigest())
+    server.state.items = [item]
+    server.state.tarballs[item["id"]] = data
 
     theirs, mine = npm("download", item["id"]), ours("download", item["id"])
     assert mine.returncode == theirs.returncode == 0, mine.stderr
@@ -218,8 +220,12 @@ def test_download_saves_npm_file_name_and_bytes(setup, tmp_path, npm_env):
         assert line in mine.stderr
         assert line in listing
 
-    as_json = ours("download", item["id"], "--json", cwd=tmp_path)
-    assert json.loads(as_json.stdout) == json.loads(npm("download", item["id"], "--json").stdout)
+    as_json = json.loads(ours("download", item["id"], "--json", cwd=tmp_path).stdout)
+    # npm's object, plus where the file went and that its bytes were checked
+    shown = as_json["@acme/widget"]
+    assert shown.pop("path") == str(tmp_path / expected)
+    assert shown.pop("verified") is True
+    assert as_json == json.loads(npm("download", item["id"], "--json").stdout)
 
 
 def test_download_to_a_file_or_directory(setup, tmp_path):
@@ -230,7 +236,7 @@ def test_download_to_a_file_or_directory(setup, tmp_path):
     (tmp_path / "packed").mkdir()
 
     packed = pack(pkg, str(tmp_path / "packed"), ignore_scripts=True)
-    item = staged_item("demo-pkg", "1.0.0")
+    item = staged_item("demo-pkg", "1.0.0", shasum=packed.shasum, integrity=packed.integrity)
     server.state.items = [item]
     server.state.tarballs[item["id"]] = packed.path.read_bytes()
     (tmp_path / "ours" / "into").mkdir()
@@ -246,9 +252,10 @@ def test_download_to_a_file_or_directory(setup, tmp_path):
 
 def test_download_of_a_corrupt_tarball_leaves_no_file(setup, tmp_path):
     server, _, ours = setup
-    item = staged_item("demo-pkg", "1.0.0")
+    garbage = b"\x1f\x8b\x08\x00garbage" * 10
+    item = staged_item("demo-pkg", "1.0.0", shasum=hashlib.sha1(garbage).hexdigest())
     server.state.items = [item]
-    server.state.tarballs[item["id"]] = b"\x1f\x8b\x08\x00garbage" * 10
+    server.state.tarballs[item["id"]] = garbage
     result = ours("download", item["id"])
     assert result.returncode == 1
     assert "pystage error ETARBALL:" in result.stderr and "Traceback" not in result.stderr

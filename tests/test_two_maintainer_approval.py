@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import NPM_VERSION
-from fixtures_stage import make_package, run_npm
 from fixtures_teamcli import make_crew
+from helpers import NPM_VERSION, make_package, run_npm
 
 
 def _two_approvers(crew):
@@ -101,3 +100,14 @@ def test_policy_needs_enough_maintainers_and_a_maintainer(crew):
     for bad in (("--approvers", "0"), ("--expire-after", "soon"), ("--expire-after", "0")):
         usage = crew.run(crew.alice, "policy", "set", "pkg", *bad)
         assert usage.returncode == 2, (bad, usage.stderr)
+
+
+def test_history_is_for_maintainers_only(crew):
+    for user, package in ((crew.carol, "pkg"), (crew.alice, "no-such-package")):
+        hidden = crew.run(user, "history", package)
+        assert hidden.returncode == 4, hidden.stderr
+        assert "that you maintain" in hidden.stderr and "Traceback" not in hidden.stderr
+    assert json.loads(crew.run(crew.carol, "history", "--json").stdout) == []
+    assert crew.run(crew.carol, "history").stdout == "No history.\n"
+    mine = json.loads(crew.run(crew.alice, "history", "--json").stdout)
+    assert [e["event"] for e in mine] == ["publish"] and mine[0]["package"] == "pkg"

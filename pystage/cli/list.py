@@ -1,4 +1,4 @@
-"""pystage list [PACKAGE] [--by ACTOR]: every staged version (all pages)."""
+"""pystage list [PACKAGE] [--by ACTOR] [--long | --wide]: every staged version (all pages)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,26 @@ from pystage.cli.options import get_options, global_options
 @click.command("list")
 @click.argument("package", required=False)
 @click.option("--by", "actor", metavar="ACTOR", help="Only the versions ACTOR staged.")
+@click.option(
+    "-l",
+    "--long",
+    "layout",
+    flag_value="long",
+    help="Every field of every item, as `view` shows one (key: value blocks).",
+)
+@click.option(
+    "--wide",
+    "layout",
+    flag_value="wide",
+    help="Every field of every item as columns, one line per item, never cut.",
+)
 @global_options
-def command(package, actor):
+def command(package, actor, layout):
     """List staged package versions, optionally of one PACKAGE.
 
-    --json prints npm's array of staged items."""
+    At a terminal each item takes one line, or two when the terminal is narrow;
+    piped, the columns are whole values. -q prints only the ids, one a line;
+    --json prints npm's array of staged items, every field as sent."""
     from pystage import staging
     from pystage.context import make_client
     from pystage.render.stage import StageRenderer
@@ -34,8 +49,9 @@ def command(package, actor):
     if options.json:
         render.json(items)
     elif actor is not None and not items:
-        render.line(
-            f"No staged versions by {actor}" + (f' of package name "{name}".' if name else ".")
-        )
+        if not options.quiet:
+            render.line(
+                f"No staged versions by {actor}" + (f' of package name "{name}".' if name else ".")
+            )
     else:
-        render.items_table(items, name)
+        render.items_table(items, name, layout or "")

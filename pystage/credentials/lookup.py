@@ -106,32 +106,28 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
 
     certfile, keyfile = get("certfile"), get("keyfile")
     cert = (certfile, keyfile) if certfile and keyfile else (None, None)
-    if get("_authToken"):
+
+    def found(key: str, **secret: Any) -> Credential:
+        """The credential read from ``{reg_key}:{key}``, with the client certificate."""
         return Credential(
             reg_key,
-            layer("_authToken"),
-            token=str(get("_authToken")),
+            layer(key),
             certfile=cert[0],
             keyfile=cert[1],
-            auth_key="_authToken",
-            file=file("_authToken"),
+            auth_key=key,
+            file=file(key),
+            **secret,
         )
+
+    if get("_authToken"):
+        return found("_authToken", token=str(get("_authToken")))
     if get("_auth"):
         auth = str(get("_auth"))
         try:
             user = base64.b64decode(auth).decode("utf-8", "replace").split(":", 1)[0]
         except ValueError:
             user = None
-        return Credential(
-            reg_key,
-            layer("_auth"),
-            basic=auth,
-            username=user,
-            certfile=cert[0],
-            keyfile=cert[1],
-            auth_key="_auth",
-            file=file("_auth"),
-        )
+        return found("_auth", basic=auth, username=user)
     if get("username") and get("_password"):
         user = str(get("username"))
         try:
@@ -139,25 +135,9 @@ def _from_config(config: Config, reg_key: str) -> Credential | None:
         except ValueError:
             raise PystageError("ECONFIG", f"{reg_key}:_password is not valid base64") from None
         basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return Credential(
-            reg_key,
-            layer("username"),
-            basic=basic,
-            username=user,
-            certfile=cert[0],
-            keyfile=cert[1],
-            auth_key="username",
-            file=file("username"),
-        )
+        return found("username", basic=basic, username=user)
     if cert[0]:
-        return Credential(
-            reg_key,
-            layer("certfile"),
-            certfile=cert[0],
-            keyfile=cert[1],
-            auth_key="certfile",
-            file=file("certfile"),
-        )
+        return found("certfile")
     return None
 
 

@@ -214,3 +214,25 @@ class Database:
             yield conn
         finally:
             conn.execute("COMMIT")
+
+
+def page_of_rows(
+    conn: sqlite3.Connection,
+    columns: str,
+    source: str,
+    order: str,
+    args: list,
+    page: int,
+    per_page: int,
+) -> tuple[int, list]:
+    """(total, rows) of one page of ``SELECT {columns} {source} ORDER BY {order}``; the
+    caller checks ``page`` and ``per_page``. Past the end there is no query at all: a
+    huge ``?page=`` would overflow SQLite's integer OFFSET."""
+    total = conn.execute(f"SELECT COUNT(*) {source}", args).fetchone()[0]
+    if page * per_page >= total:
+        return total, []
+    rows = conn.execute(
+        f"SELECT {columns} {source} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*args, per_page, page * per_page],
+    ).fetchall()
+    return total, rows

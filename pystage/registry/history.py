@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from pystage.registry.db import page_of_rows
 from pystage.registry.errors import RegistryError
 from pystage.registry.timefmt import now_iso
 
@@ -62,14 +63,8 @@ def page_of_events(conn, user_name: str, package: str | None, page: int, per_pag
     else:
         where = "package IN (SELECT package FROM maintainers WHERE user = ?)"
         args = [user_name]
-    total = conn.execute(f"SELECT COUNT(*) FROM history WHERE {where}", args).fetchone()[0]
-    rows = (
-        []
-        if page * per_page >= total
-        else conn.execute(
-            f"SELECT * FROM history WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
-            [*args, per_page, page * per_page],
-        ).fetchall()
+    total, rows = page_of_rows(
+        conn, "*", f"FROM history WHERE {where}", "seq DESC", args, page, per_page
     )
     events = [
         _event(

@@ -23,7 +23,7 @@ from pystage.registry import history
 from pystage.registry.accounts import Accounts, User
 from pystage.registry.blobs import BlobStore, probe_directory
 from pystage.registry.config import RegistryConfig
-from pystage.registry.db import Database
+from pystage.registry.db import Database, page_of_rows
 from pystage.registry.errors import RegistryError
 from pystage.registry.identity import with_server_identity
 from pystage.registry.names import is_valid_version, name_problem, tag_problem, tarball_basename
@@ -385,16 +385,7 @@ class Registry:
             f"FROM stages JOIN maintainers ON maintainers.package = stages.package WHERE {where}"
         )
         with self.db.read() as conn:
-            total = conn.execute(f"SELECT COUNT(*) {source}", args).fetchone()[0]
-            # past the end: no query (a huge ?page= would overflow SQLite's integer OFFSET)
-            rows = (
-                []
-                if page * per_page >= total
-                else conn.execute(
-                    f"SELECT stages.* {source} ORDER BY stages.seq LIMIT ? OFFSET ?",
-                    [*args, per_page, page * per_page],
-                ).fetchall()
-            )
+            total, rows = page_of_rows(conn, "stages.*", source, "stages.seq", args, page, per_page)
             items = _items(conn, rows)
         return {
             "items": items,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pystage.render import LazyConsoles, print_json, registry_text, safe
+from pystage.render import LazyConsoles, print_json, safe
 from pystage.stageitem import stage_item_fields
 
 _LIFECYCLE = ("preinstall", "install", "postinstall", "prepare", "prepublish")
@@ -115,54 +115,57 @@ class StageRenderer(LazyConsoles):
         self.err.print(f"Staged {_text(item.get('packageName'))}@{_text(item.get('version'))}:")
         self.item(item, console=self.err)
 
-    def items_table(self, items: list[dict], package: str | None) -> None:
+    def items_table(self, items: list[dict], package: str | None, layout: str = "") -> None:
+        """``pystage list``: at a terminal, one or two lines per item at any width; in a
+        pipe, whole-valued columns; ``long``: every field as key: value blocks; ``wide``:
+        every field as columns; under --quiet only the ids, one a line."""
+        from pystage.render import stagelist
+
         if not items:
-            message = (
-                f'No staged versions of package name "{package}".'
-                if package
-                else "No staged packages found."
-            )
-            self.out.print(safe(message))
-            return
-        from rich.table import Table
-
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("id", "package", "version", "tag", "staged at", "staged by"):
-            table.add_column(column, overflow="fold", no_wrap=column in ("id", "staged at"))
-        for it in items:
-            actor, actor_type = it.get("actor"), it.get("actorType")
-            by = f"{actor} ({actor_type})" if actor and actor_type else (actor or "")
-            # cells as Text: a str cell would be read as Rich markup
-            table.add_row(
-                *(
-                    registry_text(_text(v) if v is not None else "")
-                    for v in (
-                        it.get("id"),
-                        it.get("packageName"),
-                        it.get("version"),
-                        it.get("tag"),
-                        it.get("createdAt"),
-                        by,
-                    )
+            if not self.quiet:
+                message = (
+                    f'No staged versions of package name "{package}".'
+                    if package
+                    else "No staged packages found."
                 )
-            )
-        # piped output is not cut to 80 columns: ids and names stay whole for scripts
-        # (asked of the stream: --color makes Rich's console claim to be a terminal)
-        if not _isatty(self.out.file):
-            self.out.width = 10_000
-        # Rich pads every cell to its column's width, the last one too: no line should
-        # end in spaces (they break `cut`, diffs and copy-paste)
-        with self.out.capture() as captured:
-            self.out.print(table)
-        import re
+                self.out.print(safe(message))
+            return
+        if self.quiet:
+            self._write_plain([stagelist.cell(i.get("id")) for i in items])
+            return
+        if layout == "long":
+            self._long(stagelist.long_blocks(items))
+        elif layout == "wide":
+            self._write_plain(stagelist.aligned(stagelist.wide_rows(items)))
+        elif _isatty(self.out.file):
+            for line in stagelist.terminal_lines(items, self.out.width):
+                self.out.print(line, soft_wrap=True)
+        else:
+            # piped: not cut to any width, ids and names stay whole for scripts (asked of
+            # the stream: --color makes Rich's console claim to be a terminal)
+            rows = stagelist.aligned(stagelist.piped_rows(items))
+            self._write_plain(rows, header=True)
+        count = len(items)
+        more = stagelist.unshown_fields(items) if layout not in ("long", "wide") else []
+        offer = f" (pystage list --long also shows: {', '.join(more)})" if more else ""
+        self.err.print(f"{count} staged item{'s' if count != 1 else ''}{offer}")
 
-        # (with colour on, the padding sits before the closing style codes)
-        unpadded = re.sub(r" +((?:\x1b\[[0-9;]*m)*)$", r"\1", captured.get(), flags=re.M)
-        self.out.file.write(unpadded)
-        self.out.file.flush()
-        if not self.quiet:
-            count = len(items)
-            self.err.print(f"{count} staged item{'s' if count != 1 else ''}")
+    def _long(self, blocks) -> None:
+        from rich.text import Text
+
+        for number, fields in enumerate(blocks):
+            if number:
+                self.out.print()
+            for key, value in fields:
+                self.out.print(Text.assemble((key, "cyan"), ": ", (value, "green")))
+
+    def _write_plain(self, lines: list[str], header: bool = False) -> None:
+        """Lines already escaped, through the console (colour for the header only)."""
+        from rich.text import Text
+
+        for number, line in enumerate(lines):
+            style = "bold" if header and number == 0 else ""
+            self.out.print(Text(line, style=style), soft_wrap=True)
 
     # -- tarball contents (npm's logTar) ----------------------------------------------
     def contents(self, contents) -> None:

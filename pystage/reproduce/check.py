@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pystage.reproduce.workdir import Source, copy_for_build
-from pystage.review import FieldChange, FileEntry, Finding, TarIndex, chunks_of, compare
+from pystage.review import (
+    FieldChange,
+    FileEntry,
+    Finding,
+    ReviewOptions,
+    TarIndex,
+    chunks_of,
+    compare,
+)
 from pystage.review import index_tarball as _index
 from pystage.review.content import looks_binary
 from pystage.review.index import sri
@@ -60,9 +68,9 @@ class FileDifference:
         if self.diff is not None:
             out["diff"] = self.diff
             if self.diff_truncated:
-                out["diffTruncated"] = True
+                out["diff_truncated"] = True
         elif self.diff_note:
-            out["diffNote"] = self.diff_note
+            out["diff_note"] = self.diff_note
         return out
 
 
@@ -204,9 +212,9 @@ class SourceCheck:
         return {
             "reproduced": self.reproduced,
             "source": self.source,
-            "sourceVersion": self.source_version,
-            "scriptsRun": self.scripts_run,
-            "buildScripts": list(self.build_scripts),
+            "source_version": self.source_version,
+            "scripts_run": self.scripts_run,
+            "build_scripts": list(self.build_scripts),
             "identical": self.identical,
             "differs": [d.to_json() for d in self.differs],
             "only_staged": [_entry_json(e) for e in self.only_staged],
@@ -222,12 +230,18 @@ def _entry_json(entry: FileEntry) -> dict:
 
 # -- the check -------------------------------------------------------------------------
 def check_source(
-    staged_tarball, source: Source, *, run_scripts: bool = False, script_stdout=None
+    staged_tarball,
+    source: Source,
+    *,
+    run_scripts: bool = False,
+    script_stdout=None,
+    full_diff: bool = False,
 ) -> SourceCheck:
     """Rebuild ``source`` into a temporary directory (always removed) and compare the
     rebuild with the tarball at ``staged_tarball``. ``run_scripts``: run the build
     scripts (prepublishOnly, prepack, prepare, postpack) in a temporary copy of the
-    source; their standard output goes to ``script_stdout``."""
+    source; their standard output goes to ``script_stdout``. ``full_diff``: whole diffs
+    (``review --diff``) rather than their first lines."""
     from pystage.packing import read_manifest
 
     manifest = read_manifest(source.path)
@@ -241,9 +255,9 @@ def check_source(
             )
             with copy_for_build(source, bundles) as tree:
                 rebuilt = _pack(tree, out, scripts=True, script_stdout=script_stdout)
-                return _compare(staged_tarball, rebuilt, source, tree, build, scripts_run=True)
+                return _compare(staged_tarball, rebuilt, source, tree, build, True, full_diff)
         rebuilt = _pack(source.path, out, scripts=False, script_stdout=None)
-        return _compare(staged_tarball, rebuilt, source, source.path, build, scripts_run=False)
+        return _compare(staged_tarball, rebuilt, source, source.path, build, False, full_diff)
 
 
 def _pack(tree: Path, out: str, *, scripts: bool, script_stdout) -> Path:
@@ -311,7 +325,13 @@ def _index_rebuilt(path: Path, keep_text=lambda _path: False) -> TarIndex:
 
 
 def _compare(
-    staged_path, rebuilt_path: Path, source: Source, tree: Path, build: list[str], scripts_run
+    staged_path,
+    rebuilt_path: Path,
+    source: Source,
+    tree: Path,
+    build: list[str],
+    scripts_run: bool,
+    full_diff: bool,
 ) -> SourceCheck:
     from pystage.packing.manifest import normalize_for_pack
 
@@ -333,7 +353,7 @@ def _compare(
     # spellings npm treats alike are not differences; the bytes are still compared
     staged.manifest = normalize_for_pack(staged_manifest, tree) if staged.manifest else None
     rebuilt.manifest = normalize_for_pack(source_manifest, tree) if rebuilt.manifest else None
-    report = compare(staged, rebuilt)
+    report = compare(staged, rebuilt, options=ReviewOptions(full_diff=full_diff))
 
     check = SourceCheck(
         package=str(staged_manifest.get("name", "")),
@@ -348,7 +368,8 @@ def _compare(
     pending = bool(build) and not scripts_run
 
     def built(path: str, side: str) -> bool:
-        if not pending or path == "package.json":
+        # bundled dependencies come from the install, not from the build: always compared
+        if not pending or path == "package.json" or path.startswith("node_modules/"):
             return False
         outside_git = source.tracked is not None and path not in source.tracked
         if outside_git or not (tree / path).exists():

@@ -16,6 +16,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from pystage.review import fastre
+
 # Files read as code: what node, a shell or an installer would run.
 CODE_EXTENSIONS = frozenset(
     ".js .cjs .mjs .jsx .ts .cts .mts .tsx .coffee .sh .bash .zsh .ps1 .bat .cmd .py .pl .rb "
@@ -90,7 +92,7 @@ PATTERNS: dict[str, tuple[re.Pattern[bytes], str]] = {
         re.compile(
             rb"require\s*\(\s*['\"](?:node:)?(?:https?|net|dgram|tls|http2)['\"]\s*\)"
             rb"|\bfrom\s+['\"](?:node:)?(?:https?|net|dgram|tls)['\"]|\bfetch\s*\("
-            rb"|\bXMLHttpRequest\b|\bnew\s+WebSocket\s*\(|\bcurl\s+-|\bwget\s+|\bInvoke-WebRequest\b"
+            rb"|\bXMLHttpRequest\b|\bnew\s+WebSocket\s*\(|\bcurl\s+(?:-|https?://|ftp://|\$)|\bwget\s+|\bInvoke-WebRequest\b"
             rb"|\burllib\.request\b|\bdns\.(?:resolve|lookup)\w*\("
         ),
         "makes network calls",
@@ -139,6 +141,8 @@ QUIET_HOSTS = frozenset(
 MAX_HOSTS = 64
 LONG_LINE = 1000
 _SAMPLE = 4096
+# the same patterns, run by RE2 where it answers as re does (15-20x faster: fastre.py)
+SEARCH = {name: fastre.compile_like(pattern) for name, (pattern, _why) in PATTERNS.items()}
 
 
 @dataclass
@@ -228,11 +232,13 @@ class Scanner:
             sig.long_lines += len(long_ones)
             if len(self._samples) < 4:
                 self._samples.append(lines[long_ones[0]][:_SAMPLE])
-        for name, (pattern, _why) in PATTERNS.items():
+        for name, pattern in SEARCH.items():
+            hit = sig.hits.get(name)
+            if hit is not None and name not in ("hex-identifiers", "escaped-strings"):
+                continue  # where it first shows is known: a later chunk adds nothing
             first = pattern.search(text)
             if first is None:
                 continue
-            hit = sig.hits.get(name)
             count = (
                 len(pattern.findall(text, first.start()))
                 if name in ("hex-identifiers", "escaped-strings")

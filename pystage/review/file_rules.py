@@ -269,7 +269,8 @@ def code_findings(
     if hosts:
         shown = ", ".join(hosts[:5]) + (f" and {len(hosts) - 5} more" if len(hosts) > 5 else "")
         reasons.append(f"names new network endpoints ({shown})")
-        line = line or sig.hosts[hosts[0]]
+        first_host = min(sig.hosts[h] for h in hosts)
+        line = first_host if line is None else min(line, first_host)  # where it starts
     if combined:
         already = sorted((traits - new) & (API_TRAITS | {"key-material"}))
         context = (

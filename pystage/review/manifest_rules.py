@@ -172,14 +172,26 @@ def manifest_findings(
             findings.append(
                 Finding(
                     "dangerous-script",
-                    "high"
-                    if len(reasons) >= 1 and reasons != ["names a network address"]
-                    else "medium",
+                    _script_severity(name, reasons),
                     f"scripts.{name}",
                     f"`{_short(command, 120)}` {', '.join(reasons)}",
                 )
             )
     return findings
+
+
+# what makes a script high wherever it is; inline code (`node -e`) only in a script
+# users run: maintainers' own scripts print the version with it (minimist's
+# postversion: git tag "v$(node -e "console.log(require('./package.json').version)")")
+ALWAYS_HIGH = ("downloads", "pipes into a shell", "decodes and evaluates")
+
+
+def _script_severity(name: str, reasons: list[str]) -> str:
+    if any(r in ALWAYS_HIGH for r in reasons):
+        return "high"
+    if "runs inline code" in reasons and name in INSTALL_SCRIPTS:
+        return "high"
+    return "medium"
 
 
 def _script_findings(c: FieldChange, name: str) -> list[Finding]:

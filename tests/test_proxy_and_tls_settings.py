@@ -1,5 +1,7 @@
-"""Configuration gaps of issue 4: workspace-root local prefix, proxies, inline CA,
-login --scope and option validation. The real npm is the oracle where it applies."""
+"""The client's network settings from npm config: proxies (proxy, https-proxy,
+noproxy and the environment, an https:// proxy, a proxy refusing the tunnel) and
+TLS (cafile, inline ca, strict-ssl, client certificates). Real loopback servers,
+since only sockets show these; the real npm is the oracle where it applies."""
 
 from __future__ import annotations
 
@@ -20,87 +22,6 @@ from helpers import requires_npm
 from pystage.config import load_config
 from pystage.context import client_from_config
 from pystage.errors import PystageError
-
-
-def _npm(args, cwd, env):
-    return subprocess.run(
-        [shutil.which("npm"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.strip()
-
-
-@pytest.fixture
-def mono(tmp_path):
-    """root/ with workspaces, root/packages/a (a workspace), a home and a global npmrc."""
-    home = tmp_path / "home"
-    home.mkdir()
-    root = tmp_path / "root"
-    a = root / "packages" / "a"
-    (a / "src").mkdir(parents=True)
-    # npm config refuses to run inside a workspace (ENOWORKSPACES); a script shows
-    # the tag npm resolved, through the npm_config_* variables npm exports to it
-    (a / "package.json").write_text(
-        json.dumps(
-            {
-                "name": "a",
-                "version": "1.0.0",
-                "scripts": {"tag": "node -p process.env.npm_config_tag"},
-            }
-        )
-    )
-    (root / ".npmrc").write_text("tag=from-root\n")
-    (a / ".npmrc").write_text("tag=from-workspace\n")
-    env = {
-        "HOME": str(home),
-        "PATH": os.environ.get("PATH", ""),
-        "npm_config_globalconfig": str(tmp_path / "globalrc"),
-        "npm_config_cache": str(tmp_path / "cache"),
-        "npm_config_update_notifier": "false",
-    }
-    return root, a, env
-
-
-def _write_root(root, workspaces):
-    (root / "package.json").write_text(json.dumps({"name": "root", "workspaces": workspaces}))
-
-
-@requires_npm((11,))
-@pytest.mark.parametrize(
-    "workspaces, expect_root",
-    [
-        (["packages/*"], True),
-        ({"packages": ["packages/a"]}, True),
-        (["other/*"], False),
-        (["packages/*", "!packages/a"], False),
-        (["packages/*", "!packages/a", "packages/a"], True),
-    ],
-)
-@pytest.mark.parametrize("sub", ["", "src"])
-def test_local_prefix_is_the_workspace_root_as_npm(mono, workspaces, expect_root, sub):
-    root, a, env = mono
-    _write_root(root, workspaces)
-    cwd = a / sub if sub else a
-    cfg = load_config(cwd=cwd, env=env)
-    assert cfg.local_prefix == _npm(["prefix"], cwd, env)
-    assert cfg.get("tag") == _npm(["run", "-s", "tag"], cwd, env)
-    assert cfg.local_prefix == str(root if expect_root else a)
-    assert cfg.get("tag") == ("from-root" if expect_root else "from-workspace")
-
-
-@requires_npm((11,))
-def test_package_without_workspaces_above_keeps_its_own_prefix(mono):
-    root, a, env = mono
-    (root / "package.json").write_text(json.dumps({"name": "root"}))
-    cwd = a / "src"
-    cfg = load_config(cwd=cwd, env=env)
-    assert cfg.local_prefix == _npm(["prefix"], cwd, env) == str(a)
-    assert cfg.get("tag") == "from-workspace"
-
 
 # -- proxies -------------------------------------------------------------------
 
@@ -543,104 +464,7 @@ def test_strict_ssl_false_is_quiet_at_the_command_line(tmp_path, https_registry,
     assert result.stderr == ""
 
 
-# -- login --scope ---------------------------------------------------------------
-
-_USER, _PASSWORD, _TOKEN = "alice", "correct horse", "tok_" + "s" * 32
-
-
-@pytest.fixture
-def login_registry(recording_server):
-    server = recording_server()
-
-    def put_user(req):
-        body = json.loads(req["body"])
-        if (body.get("name"), body.get("password")) != (_USER, _PASSWORD):
-            return 401, {}, {"error": "incorrect username or password"}
-        return 201, {}, {"ok": True, "token": _TOKEN}
-
-    server.script[("PUT", f"/-/user/org.couchdb.user:{_USER}")] = put_user
-    server.script[("GET", "/-/whoami")] = lambda req: (200, {}, {"username": _USER})
-    return server
-
-
-def _login_env(home, extra=None):
-    return {
-        "HOME": str(home),
-        "npm_config_userconfig": str(home / ".npmrc"),
-        "npm_config_globalconfig": str(home / "globalrc"),
-        "CI": "",
-        "GITHUB_ACTIONS": "",
-        "PYSTAGE_TOKEN": "",
-        "npm_config_update_notifier": "false",
-        **(extra or {}),
-    }
-
-
-@pytest.mark.parametrize("scope_arg", ["@acme", "acme"])
-def test_login_scope_maps_the_scope_to_the_registry(
-    run_pystage, login_registry, tmp_path, no_keyring_env, scope_arg
-):
-    home = tmp_path / "home"
-    home.mkdir()
-    env = _login_env(home, no_keyring_env)
-    reg = login_registry.url
-    r = run_pystage(
-        "login",
-        "--scope",
-        scope_arg,
-        "--registry",
-        reg,
-        "-u",
-        _USER,
-        "--password-stdin",
-        "--save-to-npmrc",
-        input=_PASSWORD + "\n",
-        env=env,
-    )
-    assert r.returncode == 0, r.stderr
-    key = reg.replace("http:", "")
-    assert (home / ".npmrc").read_text() == f"{key}:_authToken={_TOKEN}\n@acme:registry={reg}\n"
-    if shutil.which("npm"):
-        npm = _npm(["config", "get", "@acme:registry"], tmp_path, {**os.environ, **env})
-        assert npm == reg
-
-
-def test_login_scope_uses_the_scope_registry_and_keeps_the_token_in_the_keyring(
-    run_pystage, login_registry, tmp_path, file_keyring_env
-):
-    home = tmp_path / "home"
-    home.mkdir()
-    reg = login_registry.url
-    (home / ".npmrc").write_text(f"registry=http://127.0.0.1:9/\n@acme:registry={reg}\n")
-    env = _login_env(home, file_keyring_env.env)
-    r = run_pystage(
-        "login",
-        "--scope",
-        "@acme",
-        "-u",
-        _USER,
-        "--password-stdin",
-        input=_PASSWORD + "\n",
-        env=env,
-    )
-    assert r.returncode == 0, r.stderr
-    assert file_keyring_env.contents() == {f"pystage|{reg.replace('http:', '')}": _TOKEN}
-    assert (home / ".npmrc").read_text() == f"registry=http://127.0.0.1:9/\n@acme:registry={reg}\n"
-
-
-def test_login_scope_rejects_a_malformed_scope(run_pystage, tmp_path, no_keyring_env):
-    r = run_pystage(
-        "login",
-        "--scope",
-        "@",
-        "--save-to-npmrc",
-        "-u",
-        "x",
-        "--password-stdin",
-        input="p\n",
-        env=_login_env(tmp_path, no_keyring_env),
-    )
-    assert r.returncode != 0 and "EUSAGE" in r.stderr and "invalid scope" in r.stderr
+# -- client certificates, https proxies, refused tunnels, no retry of TLS errors ----
 
 
 def test_a_client_certificate_is_offered_to_its_registry(tmp_path):
@@ -775,3 +599,14 @@ def test_a_certificate_error_is_not_retried(tmp_path, https_registry):
         with pytest.raises(PystageError) as err:
             client.json("GET", "/-/whoami")
     assert err.value.code == "ECERT"
+
+
+def test_a_plain_http_registry_never_loads_the_configured_certificates(scripted_cli, tmp_path):
+    # As npm: a cafile only matters for https. Loading it anyway cost every command
+    # ~25 ms per load with a system-sized bundle (the global npmrc here sets one).
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
+    scripted_cli.script[("GET", "/-/stage")] = (200, {}, {"items": [], "total": 0})
+    result = scripted_cli.run("list", "--json", env={"npm_config_cafile": str(bad)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
