@@ -8,8 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import make_package, run_npm
+from helpers import make_package, requires_npm, run_npm
 
 _REQUEST = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP/[\d.]+" (\d{3})')
 
@@ -17,7 +16,7 @@ _REQUEST = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP/[\d.]+" (\d{3})')
 @pytest.fixture
 def owners(tmp_path, run_pystage, npm_env):
     """alice (2FA) maintains pkg and other; bob and carol exist; the registry logs requests."""
-    from fixtures_registry import start_registry
+    from helpers import start_registry
 
     reg = start_registry(tmp_path / "registry", extra_args=("--access-log",))
     try:
