@@ -11,7 +11,7 @@ import sys
 
 from benchmarks.measure import ROOT, Result, fmt
 
-BENCHMARKS = ["startup", "pack", "publish", "list", "registry", "webpage"]
+BENCHMARKS = ["startup", "pack", "publish", "list", "registry", "webpage", "review"]
 
 
 def main(argv: list[str]) -> int:

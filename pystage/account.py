@@ -6,8 +6,9 @@ No terminal I/O here: prompts and notices are callables passed in by the CLI.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from pystage.config import nerf_dart
@@ -61,7 +62,9 @@ def login_couch(client: RegistryClient, username: str, password: str) -> str:
     return token
 
 
-def _login_existing(client, username, password, body):
+def _login_existing(
+    client: RegistryClient, username: str, password: str, body: dict[str, Any]
+) -> Any:  # the registry's answer (JSON)
     import base64
 
     basic = base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -104,7 +107,7 @@ def login_web(
     ):
         raise PystageError("EWEBAUTH", "invalid response from the web login endpoint")
 
-    def poll(url):
+    def poll(url: str) -> tuple[int, Mapping[str, str], Any]:
         resp = client.request("GET", url, expect=(200, 202), otp_ok=False)
         try:
             data = resp.json()

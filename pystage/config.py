@@ -277,7 +277,7 @@ class Config:
         return Config(layers, self.env, self.cwd, self.local_prefix)
 
     # -- lookups -------------------------------------------------------------
-    def get(self, key: str, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         for layer in self.layers:
             if key in layer.data:
                 return layer.data[key]
@@ -363,7 +363,7 @@ def load_config(
         Layer("env", "environment", env_data),
     ]
 
-    def current(key):
+    def current(key: str) -> Any:
         for lay in layers:
             if key in lay.data:
                 return lay.data[key]

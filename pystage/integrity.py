@@ -28,7 +28,7 @@ class Expected:
 
     __slots__ = ("sri", "shasum")
 
-    def __init__(self, integrity=None, shasum=None) -> None:
+    def __init__(self, integrity: object = None, shasum: object = None) -> None:
         self.sri: dict[str, set[str]] = {}
         if isinstance(integrity, str):
             for token in integrity.split():

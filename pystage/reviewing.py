@@ -16,7 +16,13 @@ from pystage.errors import PystageError
 
 
 def review_staged(
-    client, ref, *, against: str | None = None, full_diff: bool = False, check_staged=None
+    client,
+    ref,
+    *,
+    against: str | None = None,
+    full_diff: bool = False,
+    check_staged=None,
+    deep: bool = False,
 ):
     """The Report for the staged item ``ref`` (a staging.StageRef).
 
@@ -34,6 +40,7 @@ def review_staged(
         version=ref.version,
         against=against,
         full_diff=full_diff,
+        deep=deep,
     )
     if check_staged is None:
         return review()
@@ -52,11 +59,13 @@ def review_item(
     against: str | None = None,
     full_diff: bool = False,
     staged_path: str | None = None,
+    deep: bool = False,
 ):
     """The Report for a staged item already fetched (``staging.view_staged``); ``name``
     and ``version`` stand in where the item names none. Approve's review gate calls
     this for each item of its batch. ``staged_path``: the staged tarball, already
-    downloaded there (else it is streamed from the registry)."""
+    downloaded there (else it is streamed from the registry). ``deep``: GuardDog's rules
+    over the added and changed files too (a second read of the staged tarball)."""
     from pystage.review import ReviewOptions, review
     from pystage.review.baseline import choose_baseline
 
@@ -75,7 +84,7 @@ def review_item(
             manifest = manifest if isinstance(manifest, dict) else {}
             base_stream = staging.stream_published_tarball(client, name, baseline, manifest)
         with _open_staged(client, stage_id, staged_path) as staged_stream:
-            return review(
+            report = review(
                 _lazy(staged_stream),
                 base_stream,
                 item=item,
@@ -86,6 +95,14 @@ def review_item(
     finally:
         if base_stream is not None:
             base_stream.close()
+    if deep:
+        from pystage.review import deep as guarddog
+
+        paths = {c.path for c in report.added + report.changed if c.type == "file"}
+        if paths:
+            with _open_staged(client, stage_id, staged_path) as staged_stream:
+                report.findings += guarddog.scan_tarball(_lazy(staged_stream), paths)
+    return report
 
 
 def _lazy(stream):

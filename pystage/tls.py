@@ -6,7 +6,11 @@ from ``cafile`` or from the inline ``ca`` setting (one PEM string, or a
 they *replace* the system's authorities, as Node's ``ca`` option does. With
 neither, Mozilla's roots (certifi, as Node bundles them) apply, extended by the
 file ``NODE_EXTRA_CA_CERTS`` names, as Node extends them (and, as Node, not
-when ``ca``/``cafile`` is set).
+when ``ca``/``cafile`` is set). ``NODE_USE_SYSTEM_CA=1`` or ``--use-system-ca`` in
+``NODE_OPTIONS`` (Node 23.9+'s own switches, so one setting serves npm and pystage)
+adds the operating system's trust store to those roots, as Node adds it: through
+``truststore`` (pip's choice), which asks the platform's verifier (Keychain,
+CryptoAPI, OpenSSL's system paths) and still honours the roots loaded beside it.
 
 What requests/urllib3 cannot express is here: certificates given inline (not as
 a file), a bundle that replaces rather than extends, and the extra-certificates
@@ -23,6 +27,7 @@ from pystage.errors import PystageError
 
 if TYPE_CHECKING:
     import ssl
+    from collections.abc import Mapping
 
     from pystage.config import Config
 
@@ -35,12 +40,27 @@ class TlsSettings:
     pems: tuple[str, ...] | None = None  # the CAs that replace the default roots
     source: str = ""  # where pems came from, for messages
     extra_ca_file: str | None = None  # NODE_EXTRA_CA_CERTS
+    system_ca: bool = False  # NODE_USE_SYSTEM_CA=1 / NODE_OPTIONS=--use-system-ca
 
     @classmethod
     def from_config(cls, config: Config) -> TlsSettings:
         verify, pems, source = session_trust(config)
         extra = config.env.get("NODE_EXTRA_CA_CERTS") or None
-        return cls(verify, tuple(pems) if pems else None, source, extra)
+        return cls(verify, tuple(pems) if pems else None, source, extra, use_system_ca(config.env))
+
+
+def use_system_ca(env: Mapping[str, str]) -> bool:
+    """Node's switch for the system's trust store: ``--use-system-ca`` (or
+    ``--no-use-system-ca``) in NODE_OPTIONS, the last one written, else
+    ``NODE_USE_SYSTEM_CA=1`` (Node: "when both are set, --use-system-ca takes
+    precedence")."""
+    flag = None
+    for option in env.get("NODE_OPTIONS", "").split():
+        if option in ("--use-system-ca", "--no-use-system-ca"):
+            flag = option == "--use-system-ca"
+    if flag is not None:
+        return flag
+    return env.get("NODE_USE_SYSTEM_CA") == "1"
 
 
 def session_trust(config: Config) -> tuple[bool, list[str] | None, str]:
@@ -123,6 +143,10 @@ def client_context(settings: TlsSettings, cert: tuple[str, str] | None = None) -
         ctx.verify_mode = ssl.CERT_NONE
     elif settings.pems:
         ctx = context(list(settings.pems), settings.source)
+    elif settings.system_ca:
+        ctx = _system_context()
+        if settings.extra_ca_file:
+            _load_extra(ctx, settings.extra_ca_file)
     else:
         ctx = ssl.create_default_context(cafile=_default_bundle())
         if settings.extra_ca_file:
@@ -135,6 +159,21 @@ def client_context(settings: TlsSettings, cert: tuple[str, str] | None = None) -
             raise PystageError(
                 "ECONFIG", f"cannot use the client certificate {certfile} / {keyfile}: {exc}"
             ) from None
+    return ctx
+
+
+def _system_context() -> ssl.SSLContext:
+    """The operating system's trust store along with Mozilla's roots, as Node's
+    --use-system-ca: a truststore context (the platform verifies the chain, taking
+    the roots loaded here as extra anchors)."""
+    import ssl
+
+    import truststore
+
+    ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    bundle = _default_bundle()
+    if bundle:
+        ctx.load_verify_locations(cafile=bundle)
     return ctx
 
 

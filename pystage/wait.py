@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pystage.errors import PystageError
+
+if TYPE_CHECKING:
+    from pystage.http import RegistryClient
 
 APPROVED = "approved"
 REJECTED = "rejected"
@@ -45,7 +49,7 @@ class Waited:
 
 
 def wait_for(
-    client,
+    client: RegistryClient,
     targets: list[Waited],
     timeout: float,
     *,
@@ -86,7 +90,7 @@ def wait_for(
     return targets
 
 
-def _decide(client, target: Waited, sleep) -> str:
+def _decide(client: RegistryClient, target: Waited, sleep: Callable[[float], None]) -> str:
     for attempt in range(PACKUMENT_CHECKS):
         if target.version in published_versions(client, target.name):
             return APPROVED
@@ -95,7 +99,7 @@ def _decide(client, target: Waited, sleep) -> str:
     return REJECTED
 
 
-def published_versions(client, name: str) -> set[str]:
+def published_versions(client: RegistryClient, name: str) -> set[str]:
     """The versions the packument lists (fresh: a cached packument would say "rejected")."""
     from pystage.staging import escape_name
 

@@ -39,7 +39,7 @@ def read_json(path: str) -> dict:
     return data
 
 
-def _patterns(declared) -> tuple[list[str], list[str]]:
+def _patterns(declared: object) -> tuple[list[str], list[str]]:
     """map-workspaces' appendNegatedPatterns: (patterns, negated patterns)."""
     if isinstance(declared, dict):
         declared = declared.get("packages", [])

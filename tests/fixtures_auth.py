@@ -5,8 +5,8 @@
 - ``file_keyring_env``: env vars that make a *subprocess* use a JSON-file
   keyring in a tmp dir (PYTHON_KEYRING_BACKEND), so e2e tests can see what
   `pystage login` stored.
-- ``recording_server`` (in fixtures_scripted.py, with ``scripted_server``): a real
-  HTTP server on a free port that records requests and answers from a per-path
+- ``recording_server`` (in fixtures_httpserver.py, with ``scripted_server``): a real
+  HTTP server (pytest-httpserver) on a free port that records requests and answers from a per-path
   script (redirects, OTP challenges ...).
 """
 

@@ -6,6 +6,9 @@ import base64
 import os
 import stat
 
+import pytest
+import responses
+
 from pystage.config import load_config
 from pystage.context import client_from_config
 from pystage.credentials import (
@@ -132,7 +135,16 @@ def test_save_and_remove_token_in_npmrc(tmp_path):
     assert [p.name for p in fresh.parent.iterdir()] == ["fresh-npmrc"]  # no temp files left
 
 
-# -- the no-leak rule, proven against real HTTP servers ---------------------------
+# -- the no-leak rule, in-process (``responses``) -------------------------------
+
+REGISTRY, OTHER = "http://registry.test/", "http://other.test/"
+
+
+@pytest.fixture
+def hosts():
+    """The registry and another host, answered in-process by ``responses``."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
 
 
 def _client(tmp_path, registry_url, npmrc):
@@ -142,44 +154,39 @@ def _client(tmp_path, registry_url, npmrc):
     return client
 
 
-def test_token_never_follows_a_cross_host_redirect(tmp_path, recording_server):
-    registry, other = recording_server(), recording_server()
-    other.script[("GET", "/tarball.tgz")] = (
-        200,
-        {"content-type": "application/octet-stream"},
-        b"tgz",
+def _sent_to(mock, host: str) -> list:
+    return [call.request.headers for call in mock.calls if call.request.url.startswith(host)]
+
+
+def test_token_never_follows_a_cross_host_redirect(tmp_path, hosts):
+    hosts.get(OTHER + "tarball.tgz", body=b"tgz", content_type="application/octet-stream")
+    hosts.get(
+        REGISTRY + "-/stage/abc/tarball", status=302, headers={"location": OTHER + "tarball.tgz"}
     )
-    registry.script[("GET", "/-/stage/abc/tarball")] = (
-        302,
-        {"location": other.url + "tarball.tgz"},
-        b"",
-    )
-    key = registry.url.replace("http:", "")
-    client = _client(tmp_path, registry.url, f"{key}:_authToken=SECRET-TOKEN\n")
+    client = _client(tmp_path, REGISTRY, "//registry.test/:_authToken=SECRET-TOKEN\n")
     resp = client.request("GET", "-/stage/abc/tarball")
     assert resp.content == b"tgz"
-    assert registry.requests[0]["headers"]["authorization"] == "Bearer SECRET-TOKEN"
-    assert "authorization" not in other.requests[0]["headers"]
-    assert not any("SECRET-TOKEN" in str(r) for r in other.requests)
+    assert _sent_to(hosts, REGISTRY)[0]["authorization"] == "Bearer SECRET-TOKEN"
+    (other,) = _sent_to(hosts, OTHER)
+    assert "authorization" not in other
+    assert not any("SECRET-TOKEN" in value for value in other.values())
 
 
-def test_token_never_sent_to_absolute_url_on_another_host(tmp_path, recording_server):
-    registry, other = recording_server(), recording_server()
-    other.script[("GET", "/pkg/-/pkg-1.0.0.tgz")] = (200, {}, b"x")
-    key = registry.url.replace("http:", "")
-    client = _client(tmp_path, registry.url, f"{key}:_authToken=SECRET-TOKEN\n")
-    client.request("GET", other.url + "pkg/-/pkg-1.0.0.tgz")
-    assert "authorization" not in other.requests[0]["headers"]
+def test_token_never_sent_to_absolute_url_on_another_host(tmp_path, hosts):
+    hosts.get(OTHER + "pkg/-/pkg-1.0.0.tgz", body=b"x")
+    client = _client(tmp_path, REGISTRY, "//registry.test/:_authToken=SECRET-TOKEN\n")
+    client.request("GET", OTHER + "pkg/-/pkg-1.0.0.tgz")
+    assert "authorization" not in _sent_to(hosts, OTHER)[0]
 
 
-def test_redirect_to_a_host_with_its_own_key_uses_that_key(tmp_path, recording_server):
-    registry, other = recording_server(), recording_server()
-    other.script[("GET", "/t.tgz")] = (200, {}, b"x")
-    registry.script[("GET", "/-/x")] = (307, {"location": other.url + "t.tgz"}, b"")
-    rkey, okey = registry.url.replace("http:", ""), other.url.replace("http:", "")
+def test_redirect_to_a_host_with_its_own_key_uses_that_key(tmp_path, hosts):
+    hosts.get(OTHER + "t.tgz", body=b"x")
+    hosts.get(REGISTRY + "-/x", status=307, headers={"location": OTHER + "t.tgz"})
     client = _client(
-        tmp_path, registry.url, f"{rkey}:_authToken=REGISTRY-TOKEN\n{okey}:_authToken=OTHER-TOKEN\n"
+        tmp_path,
+        REGISTRY,
+        "//registry.test/:_authToken=REGISTRY-TOKEN\n//other.test/:_authToken=OTHER-TOKEN\n",
     )
     client.request("GET", "-/x")
-    assert registry.requests[0]["headers"]["authorization"] == "Bearer REGISTRY-TOKEN"
-    assert other.requests[0]["headers"]["authorization"] == "Bearer OTHER-TOKEN"
+    assert _sent_to(hosts, REGISTRY)[0]["authorization"] == "Bearer REGISTRY-TOKEN"
+    assert _sent_to(hosts, OTHER)[0]["authorization"] == "Bearer OTHER-TOKEN"

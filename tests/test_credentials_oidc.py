@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+import responses
+
 from pystage.cli.options import GlobalOptions
 from pystage.context import make_client
 
@@ -13,7 +18,7 @@ def options(tmp_path, registry, npmrc=""):
 
 
 def configured_token(registry: str) -> str:
-    return f"{registry.split(':', 1)[1]}:_authToken=configured\n"  # //127.0.0.1:PORT/
+    return f"{registry.split(':', 1)[1]}:_authToken=configured\n"  # //registry.test/
 
 
 def gh_env(tmp_path, id_token_url):
@@ -26,36 +31,51 @@ def gh_env(tmp_path, id_token_url):
     }
 
 
-def test_github_actions_exchange_gives_a_package_scoped_token(tmp_path, scripted_servers):
+REG, GH = "http://registry.test/", "http://idtoken.test/"
+
+
+@pytest.fixture
+def hosts():
+    """The registry and GitHub's id-token service, answered in-process by ``responses``."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def _calls(mock, host: str) -> list:
+    return [call.request for call in mock.calls if call.request.url.startswith(host)]
+
+
+def test_github_actions_exchange_gives_a_package_scoped_token(tmp_path, hosts):
     # the registry and GitHub's id-token service are two hosts
-    reg, gh = scripted_servers(), scripted_servers()
-    gh.get("idtoken", json={"value": "id.jwt.token"})
-    reg.post("-/npm/v1/oidc/token/exchange/package/@s%2fpkg", json={"token": "npm-oidc-token"})
-    reg.post("-/stage/package/@s%2fpkg", status=201, json={"stageId": "x"})
+    hosts.get(GH + "idtoken", json={"value": "id.jwt.token"})
+    # %2f or %2F: the same URL (requests upper-cases escapes, npm sends %2f)
+    exchange_url = re.compile(re.escape(REG) + r"-/npm/v1/oidc/token/exchange/package/@s%2[fF]pkg")
+    hosts.post(exchange_url, json={"token": "npm-oidc-token"})
+    hosts.post(re.compile(re.escape(REG) + "-/stage/package/@s%2[fF]pkg"), status=201, json={})
     client = make_client(
-        options(tmp_path, reg.url, configured_token(reg.url)),
+        options(tmp_path, REG, configured_token(REG)),
         command="publish",
         package="@s/pkg",
         cwd=tmp_path,
-        env=gh_env(tmp_path, gh.url + "idtoken?x=1"),
+        env=gh_env(tmp_path, GH + "idtoken?x=1"),
         interactive=False,
     )
     client.request("POST", "-/stage/package/@s%2fpkg", json={})
-    (id_req,) = gh.calls
-    exchange, stage = reg.calls
+    (id_req,) = _calls(hosts, GH)
+    exchange, stage = _calls(hosts, REG)
     # the audience names the registry host, after the query the workflow gave
-    assert id_req.path == "/idtoken?x=1&audience=npm%3A127.0.0.1"
+    assert id_req.path_url == "/idtoken?x=1&audience=npm%3Aregistry.test"
     assert id_req.headers["authorization"] == "Bearer gh-bearer"
-    # %2f or %2F: the same URL (requests upper-cases escapes, npm sends %2f)
-    assert exchange.path.lower() == "/-/npm/v1/oidc/token/exchange/package/@s%2fpkg"
+    assert exchange.path_url.lower() == "/-/npm/v1/oidc/token/exchange/package/@s%2fpkg"
     assert exchange.headers["authorization"] == "Bearer id.jwt.token"
     assert stage.headers["authorization"] == "Bearer npm-oidc-token"
 
 
-def test_exchange_refused_falls_back_silently_to_configured_token(tmp_path, scripted_server):
-    reg = scripted_server
-    reg.post("-/npm/v1/oidc/token/exchange/package/pkg", status=404, json={"error": "not found"})
-    reg.post("-/stage/package/pkg", status=201, json={"stageId": "x"})
+def test_exchange_refused_falls_back_silently_to_configured_token(tmp_path, hosts):
+    hosts.post(
+        REG + "-/npm/v1/oidc/token/exchange/package/pkg", status=404, json={"error": "not found"}
+    )
+    hosts.post(REG + "-/stage/package/pkg", status=201, json={"stageId": "x"})
     env = {
         "HOME": str(tmp_path),
         "GITLAB_CI": "true",
@@ -63,7 +83,7 @@ def test_exchange_refused_falls_back_silently_to_configured_token(tmp_path, scri
         "npm_config_globalconfig": str(tmp_path / "g"),
     }
     client = make_client(
-        options(tmp_path, reg.url, configured_token(reg.url)),
+        options(tmp_path, REG, configured_token(REG)),
         command="publish",
         package="pkg",
         cwd=tmp_path,
@@ -71,17 +91,16 @@ def test_exchange_refused_falls_back_silently_to_configured_token(tmp_path, scri
         interactive=False,
     )
     client.request("POST", "-/stage/package/pkg", json={})
-    exchange, stage = reg.calls
+    exchange, stage = _calls(hosts, REG)
     assert exchange.headers["authorization"] == "Bearer gitlab.id.token"
     assert stage.headers["authorization"] == "Bearer configured"
 
 
-def test_no_exchange_outside_ci_or_for_other_commands(tmp_path, scripted_servers):
-    reg, gh = scripted_servers(), scripted_servers()
-    reg.get("-/stage", json={"items": []})
+def test_no_exchange_outside_ci_or_for_other_commands(tmp_path, hosts):
+    hosts.get(REG + "-/stage", json={"items": []})
     env = {"HOME": str(tmp_path), "npm_config_globalconfig": str(tmp_path / "g")}
     make_client(
-        options(tmp_path, reg.url),
+        options(tmp_path, REG),
         command="publish",
         package="pkg",
         cwd=tmp_path,
@@ -89,15 +108,15 @@ def test_no_exchange_outside_ci_or_for_other_commands(tmp_path, scripted_servers
         interactive=False,
     ).request("GET", "-/stage")
     make_client(
-        options(tmp_path, reg.url),
+        options(tmp_path, REG),
         command="stage",
         package="pkg",
         cwd=tmp_path,
-        env=gh_env(tmp_path, gh.url + "idtoken"),
+        env=gh_env(tmp_path, GH + "idtoken"),
         interactive=False,
     ).request("GET", "-/stage")
-    assert [(c.method, c.path) for c in reg.calls] == [("GET", "/-/stage")] * 2
-    assert gh.calls == []
+    assert [(r.method, r.path_url) for r in _calls(hosts, REG)] == [("GET", "/-/stage")] * 2
+    assert _calls(hosts, GH) == []
 
 
 def test_make_client_applies_publish_config_and_scoped_registry(tmp_path):

@@ -140,3 +140,38 @@ def test_owner_add_and_rm_send_what_npm_owner_sends(owners):
     history = owners.pystage("history", "dave-a", "--json", npmrc=owners.dave_npmrc)
     events = [(e["event"], e["detail"]) for e in json.loads(history.stdout)]
     assert events[:2] == [("owner-rm", {"user": "bob"}), ("owner-add", {"user": "bob"})]
+
+
+def test_scoped_packages_and_policies(owners):
+    owners.publish(owners.alice, "@team/lib", "1.0.0")
+    code = owners.totp_code(owners.alice)
+    added = owners.pystage("owner", "add", "@team/lib", "bob", "--otp", code)
+    assert added.returncode == 0 and added.stdout == "+ bob (@team/lib)\n", added.stderr
+    assert owners.pystage("owner", "ls", "@team/lib").stdout.splitlines() == [
+        "alice <alice@example.com>",
+        "bob <bob@example.com>",
+    ]
+    changed = owners.pystage(
+        "policy",
+        "set",
+        "@team/lib",
+        "--approvers",
+        "2",
+        "--otp",
+        owners.totp_code(owners.alice),
+        "--json",
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["approvers"] == 2
+    shown = owners.pystage("policy", "show", "@team/lib", "--json")
+    assert json.loads(shown.stdout) == {"package": "@team/lib", "approvers": 2, "expireAfter": None}
+
+
+def test_only_a_maintainer_changes_the_owners(owners):
+    erin_rc = owners.write_npmrc(owners.storage.parent / "erin.npmrc", owners.add_user("erin"))
+    offset = len(owners.log_text())
+    refused = owners.pystage("owner", "add", "pkg", "erin", npmrc=erin_rc)
+    assert refused.returncode == 3, refused.stderr
+    assert "permission" in refused.stderr
+    assert _owners(owners, "pkg") == ["alice"]
+    assert [s for m, _, s in _requests_since(owners, offset) if m == "PUT"] == ["403"]

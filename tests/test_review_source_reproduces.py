@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from fixtures_registry import escaped, publish_document, start_registry
+from helpers import requires_npm, run_npm
 from packcorpus import CORPUS, Tree
 
 SOURCE_RULES = {
@@ -78,6 +79,21 @@ def env(tmp_path, registry, run_pystage):
             result = self.pystage("publish", "--json", *extra, cwd=pkg)
             assert result.returncode == 0, result.stderr
             return json.loads(result.stdout)[name]["stageId"]
+
+        def stage_with_npm(self, pkg: Path, npm_env: dict) -> str:
+            """Stage ``pkg`` with the real `npm stage publish`, as a CI job on npm does."""
+            manifest = json.loads((pkg / "package.json").read_text())
+            fields = {k: v for k, v in manifest.items() if k not in ("name", "version")}
+            server.publish(user, manifest["name"], "0.0.1", manifest=fields)
+            result = run_npm(
+                ["stage", "publish", "--json", "--registry", server.url],
+                cwd=pkg,
+                env={**npm_env, "npm_config_userconfig": str(npmrc)},
+            )
+            assert result.returncode == 0, result.stderr
+            # npm lets a script's output onto stdout before its JSON document
+            document = result.stdout[result.stdout.index("{\n") :]
+            return json.loads(document)[manifest["name"]]["stageId"]
 
         def review(self, stage_id, source, *extra, cwd=None):
             result = self.pystage("review", stage_id, "--source", source, *extra, cwd=cwd)
@@ -225,6 +241,20 @@ def test_an_added_a_missing_a_chmodded_file_and_a_changed_field_each_show_as_suc
     assert "~ index.js  differs: mode 0644 → 0755" in human
 
 
+def test_a_long_difference_is_cut_short_unless_diff_is_given(env, tmp_path):
+    source = write_package(tmp_path / "checkout", "repro-long-diff")
+    ci = ci_copy(source, tmp_path / "ci")
+    (ci / "lib" / "util.js").write_text("".join(f"exports.f{i} = {i};\n" for i in range(60)))
+    stage_id = env.stage(ci)
+
+    short = env.review_json(stage_id, source)[1]["source"]["differs"][0]
+    assert short["path"] == "lib/util.js" and short.get("diffTruncated") is True
+    whole = env.review_json(stage_id, source, "--diff")[1]["source"]["differs"][0]
+    assert "diffTruncated" not in whole
+    assert "+exports.f59 = 59;" in whole["diff"] and "+exports.f59 = 59;" not in short["diff"]
+    assert len(whole["diff"]) > len(short["diff"])
+
+
 def test_a_source_at_another_version_is_its_own_finding(env, tmp_path):
     source = write_package(tmp_path / "checkout", "repro-version", version="1.0.0")
     ci = write_package(tmp_path / "ci", "repro-version", version="1.0.1")
@@ -335,6 +365,22 @@ def test_a_tampered_build_is_caught_only_when_the_build_runs(env, tmp_path):
     assert [d["path"] for d in checked["differs"]] == ["dist/index.js"]
     assert '+require("child_process");' in checked["differs"][0]["diff"]
     assert source_findings(report) == {("source-differs", "high", "dist/index.js")}
+
+
+@requires_npm()
+@pytest.mark.skipif(not HAVE_NODE, reason="the build script needs node")
+@pytest.mark.parametrize("shape", ["plain", "built by prepare"])
+def test_a_version_staged_by_npm_itself_reproduces_from_source(env, npm_env, tmp_path, shape):
+    name = f"repro-npm-{shape.split()[0]}"
+    make = write_package if shape == "plain" else write_ts_package
+    source = make(tmp_path / "checkout", name)
+    stage_id = env.stage_with_npm(ci_copy(source, tmp_path / "ci"), npm_env)
+
+    extra = ("--source-scripts",) if shape != "plain" else ()
+    result, report = env.review_json(stage_id, source, *extra)
+    assert result.returncode == 0, result.stderr
+    assert report["source"]["reproduced"] is True, report["source"]
+    assert report["source"]["identical"] == (7 if shape == "plain" else 4)
 
 
 # -- a git ref --------------------------------------------------------------------------
@@ -554,3 +600,48 @@ def test_a_workspace_package_is_rebuilt_from_its_place_in_the_ref(env, tmp_path)
     result, report = env.review_json(stage_id, "v1.0.0", cwd=repo)
     assert result.returncode == 8
     assert ("source-name-mismatch", "high", "name") in source_findings(report)
+
+
+@pytest.mark.skipif(not HAVE_NODE, reason="the build script needs node")
+def test_ctrl_c_during_a_build_exits_130_and_removes_every_temporary_file(env, registry, tmp_path):
+    import signal
+    import sys
+    import time
+
+    server, _ = registry
+    source = write_ts_package(tmp_path / "checkout", "repro-ts-interrupted")
+    stage_id = env.stage(ci_copy(source, tmp_path / "ci"))
+    started = tmp_path / "build-started"
+    (source / "build.js").write_text(
+        f"require('fs').writeFileSync({json.dumps(str(started))}, 'x');\n"
+        "setTimeout(() => {}, 60000);\n"
+    )
+    npmrc = server.write_npmrc(tmp_path / "npmrc-interrupt", registry[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pystage", "review", stage_id, "--source", str(source)]
+        + ["--source-scripts", "--registry", server.url, "--userconfig", str(npmrc)],
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(env.tmpdir)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():  # the build runs: the spool and the copy exist now
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        assert env.temporary_files_left() != []
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole job gets it, the build too
+        out, err = proc.communicate(timeout=30)
+    finally:
+        try:  # whatever of the job is left (nothing, when all went well)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+    assert proc.returncode == 130, err
+    assert "pystage error EINTR: interrupted" in err and "Traceback" not in err
+    assert out == ""
+    assert env.temporary_files_left() == []

@@ -134,3 +134,13 @@ def test_a_wrong_password_makes_no_token(crew):
     assert result.returncode == 3, result.stderr
     assert "incorrect password" in result.stderr and "wrong-pass" not in result.stderr
     assert json.loads(crew.run(crew.carol, "token", "list", "--json").stdout) == before
+
+
+def test_with_2fa_a_token_needs_the_one_time_password(crew):
+    before = json.loads(crew.run(crew.alice, "token", "list", "--json").stdout)
+    refused = crew.run(crew.alice, "token", "create", "--password-stdin", input=PASSWORD)
+    assert refused.returncode == 3 and "EOTP" in refused.stderr, refused.stderr
+    assert refused.stdout == ""
+    assert json.loads(crew.run(crew.alice, "token", "list", "--json").stdout) == before
+    made = _create(crew, crew.alice, "--stage-only", "--otp", crew.code(crew.alice), "--json")
+    assert json.loads(made.stdout)["stage_only"] is True

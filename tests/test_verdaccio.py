@@ -52,7 +52,7 @@ packages:
 flags:
   stage: true
   tfa: true
-log: {{type: stdout, format: pretty, level: warn}}
+log: {{type: stdout, format: pretty, level: info}}
 """
 
 
@@ -67,11 +67,23 @@ class Verdaccio(RegistryServer):
     publish, stage), which speak npm's wire and so work against it too."""
 
     def _start(self, env=None) -> None:
+        # the free port is found by binding and closing: another process may take it
+        # before Verdaccio binds, so a start that fails on it tries a new port
+        for attempt in range(3):
+            try:
+                return self._start_once()
+            except RuntimeError as exc:
+                if "EADDRINUSE" not in str(exc) or attempt == 2:
+                    raise
+                self.port = 0
+
+    def _start_once(self) -> None:
         self.storage.mkdir(parents=True, exist_ok=True)
         config = self.storage.parent / "verdaccio.yaml"
         config.write_text(CONFIG.format(storage=self.storage))
         self.port = self.port or _free_port()
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        offset = log.tell()
         self.process = subprocess.Popen(
             [str(NODE), str(VERDACCIO), "-c", str(config), "-l", f"127.0.0.1:{self.port}"],
             stdout=log,
@@ -83,14 +95,17 @@ class Verdaccio(RegistryServer):
         self.url = f"http://127.0.0.1:{self.port}/"
         deadline = time.monotonic() + self.timeout
         while True:
-            try:
-                if self.http.get(self.url + "-/ping", timeout=2).status_code == 200:
-                    return
-            except OSError:
-                pass
+            # its own "http address" line first: a ping alone could be answered by
+            # whatever else took the port
+            if f"http address: {self.url}" in self.log_text(offset):
+                try:
+                    if self.http.get(self.url + "-/ping", timeout=2).status_code == 200:
+                        return
+                except OSError:
+                    pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
-                raise RuntimeError(f"Verdaccio did not start:\n{self.log_text()}")
+                raise RuntimeError(f"Verdaccio did not start:\n{self.log_text(offset)}")
             time.sleep(0.1)
 
 

@@ -40,8 +40,14 @@ FAIL_ON = ("info", "low", "medium", "high", "never")
     help="With --source: run the build scripts (prepublishOnly, prepack, prepare, postpack) "
     "in a temporary copy, so built files are compared too.",
 )
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also run GuardDog's rules for malicious packages over the added and changed "
+    "files (the pystage-npm[guarddog] extra; offline, in memory).",
+)
 @global_options
-def command(stage_ref, against, fail_on, full_diff, source, source_scripts):
+def command(stage_ref, against, fail_on, full_diff, source, source_scripts, deep):
     """Review a staged version against the published one: files added, removed and
     changed, package.json field by field, and findings by severity (install scripts,
     new dependencies, obfuscated code, secrets, native code...).
@@ -57,11 +63,17 @@ def command(stage_ref, against, fail_on, full_diff, source, source_scripts):
     ref = staging.parse_stage_ref(stage_ref)
     if source_scripts and not source:
         raise PystageError("EUSAGE", "--source-scripts needs --source DIR|REF")
+    if deep:
+        _check_deep()
     with _source(source) as tree, make_client(options, package=ref.name) as client:
         checks = []
-        check = (lambda path: checks.append(_check(path, tree, source_scripts))) if tree else None
+        check = (
+            (lambda path: checks.append(_check(path, tree, source_scripts, full_diff)))
+            if tree
+            else None
+        )
         report = review_staged(
-            client, ref, against=against, full_diff=full_diff, check_staged=check
+            client, ref, against=against, full_diff=full_diff, check_staged=check, deep=deep
         )
     source_check = checks[0] if checks else None
     if source_check is not None:  # differences are findings: --fail-on gates on them
@@ -87,6 +99,18 @@ def command(stage_ref, against, fail_on, full_diff, source, source_scripts):
         )
 
 
+def _check_deep() -> None:
+    """--deep without GuardDog: one line before any request."""
+    from pystage.errors import PystageError
+    from pystage.review.deep import available
+
+    missing = available()
+    if missing:
+        raise PystageError(
+            "EUSAGE", f"--deep needs GuardDog: {missing}", "pip install 'pystage-npm[guarddog]'"
+        )
+
+
 def _at_or_above(threshold: str) -> set[str]:
     from pystage.review import SEVERITIES
 
@@ -105,12 +129,16 @@ def _source(spec: str | None):
     return open_source(spec, os.getcwd())
 
 
-def _check(staged_path: str, tree, run_scripts: bool):
+def _check(staged_path: str, tree, run_scripts: bool, full_diff: bool):
     import sys
 
     from pystage.reproduce import check_source
 
     # the scripts' output goes to stderr: stdout stays the report (or the JSON document)
     return check_source(
-        staged_path, tree, run_scripts=run_scripts, script_stdout=sys.stderr.fileno()
+        staged_path,
+        tree,
+        run_scripts=run_scripts,
+        script_stdout=sys.stderr.fileno(),
+        full_diff=full_diff,
     )

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pystage.reproduce.workdir import Source, copy_for_build
-from pystage.review import FieldChange, FileEntry, Finding, TarIndex, chunks_of, compare
+from pystage.review import (
+    FieldChange,
+    FileEntry,
+    Finding,
+    ReviewOptions,
+    TarIndex,
+    chunks_of,
+    compare,
+)
 from pystage.review import index_tarball as _index
 from pystage.review.content import looks_binary
 from pystage.review.index import sri
@@ -222,12 +230,18 @@ def _entry_json(entry: FileEntry) -> dict:
 
 # -- the check -------------------------------------------------------------------------
 def check_source(
-    staged_tarball, source: Source, *, run_scripts: bool = False, script_stdout=None
+    staged_tarball,
+    source: Source,
+    *,
+    run_scripts: bool = False,
+    script_stdout=None,
+    full_diff: bool = False,
 ) -> SourceCheck:
     """Rebuild ``source`` into a temporary directory (always removed) and compare the
     rebuild with the tarball at ``staged_tarball``. ``run_scripts``: run the build
     scripts (prepublishOnly, prepack, prepare, postpack) in a temporary copy of the
-    source; their standard output goes to ``script_stdout``."""
+    source; their standard output goes to ``script_stdout``. ``full_diff``: whole diffs
+    (``review --diff``) rather than their first lines."""
     from pystage.packing import read_manifest
 
     manifest = read_manifest(source.path)
@@ -241,9 +255,9 @@ def check_source(
             )
             with copy_for_build(source, bundles) as tree:
                 rebuilt = _pack(tree, out, scripts=True, script_stdout=script_stdout)
-                return _compare(staged_tarball, rebuilt, source, tree, build, scripts_run=True)
+                return _compare(staged_tarball, rebuilt, source, tree, build, True, full_diff)
         rebuilt = _pack(source.path, out, scripts=False, script_stdout=None)
-        return _compare(staged_tarball, rebuilt, source, source.path, build, scripts_run=False)
+        return _compare(staged_tarball, rebuilt, source, source.path, build, False, full_diff)
 
 
 def _pack(tree: Path, out: str, *, scripts: bool, script_stdout) -> Path:
@@ -311,7 +325,13 @@ def _index_rebuilt(path: Path, keep_text=lambda _path: False) -> TarIndex:
 
 
 def _compare(
-    staged_path, rebuilt_path: Path, source: Source, tree: Path, build: list[str], scripts_run
+    staged_path,
+    rebuilt_path: Path,
+    source: Source,
+    tree: Path,
+    build: list[str],
+    scripts_run: bool,
+    full_diff: bool,
 ) -> SourceCheck:
     from pystage.packing.manifest import normalize_for_pack
 
@@ -333,7 +353,7 @@ def _compare(
     # spellings npm treats alike are not differences; the bytes are still compared
     staged.manifest = normalize_for_pack(staged_manifest, tree) if staged.manifest else None
     rebuilt.manifest = normalize_for_pack(source_manifest, tree) if rebuilt.manifest else None
-    report = compare(staged, rebuilt)
+    report = compare(staged, rebuilt, options=ReviewOptions(full_diff=full_diff))
 
     check = SourceCheck(
         package=str(staged_manifest.get("name", "")),

@@ -16,6 +16,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from pystage.review import fastre
+
 # Files read as code: what node, a shell or an installer would run.
 CODE_EXTENSIONS = frozenset(
     ".js .cjs .mjs .jsx .ts .cts .mts .tsx .coffee .sh .bash .zsh .ps1 .bat .cmd .py .pl .rb "
@@ -139,6 +141,8 @@ QUIET_HOSTS = frozenset(
 MAX_HOSTS = 64
 LONG_LINE = 1000
 _SAMPLE = 4096
+# the same patterns, run by RE2 where it answers as re does (15-20x faster: fastre.py)
+SEARCH = {name: fastre.compile_like(pattern) for name, (pattern, _why) in PATTERNS.items()}
 
 
 @dataclass
@@ -228,7 +232,7 @@ class Scanner:
             sig.long_lines += len(long_ones)
             if len(self._samples) < 4:
                 self._samples.append(lines[long_ones[0]][:_SAMPLE])
-        for name, (pattern, _why) in PATTERNS.items():
+        for name, pattern in SEARCH.items():
             first = pattern.search(text)
             if first is None:
                 continue
