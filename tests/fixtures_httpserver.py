@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import FAST_RETRIES
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
@@ -75,7 +76,10 @@ class _Served:
             request.get_data(),
         )
         status, headers, body = self.answer(call)
-        return Response(body, status=status, headers=headers)
+        response = Response(body, status=status, headers=headers)
+        if not any(name.lower() == "content-type" for name in headers):
+            del response.headers["content-type"]  # werkzeug would say text/plain
+        return response
 
     def answer(self, call: Call) -> tuple[int, dict, bytes]:
         raise NotImplementedError
@@ -194,3 +198,28 @@ def scripted_server(scripted_servers):
 def recording_server(scripted_servers):
     """A factory of RecordingServers (see the module docstring)."""
     return lambda: scripted_servers(RecordingServer)
+
+
+@pytest.fixture
+def scripted_cli(recording_server, run_pystage, tmp_path):
+    """A recording_server and ``.run(*args)``: the real pystage in a subprocess pointed
+    at it, with an empty npmrc (no credentials), HOME=tmp_path, cwd tmp_path/work and
+    fast retries."""
+    server = recording_server()
+    (tmp_path / "work").mkdir()
+    (tmp_path / "npmrc").write_text("")
+
+    def run(*args, env=None, **kw):
+        return run_pystage(
+            *args,
+            "--registry",
+            server.url,
+            "--userconfig",
+            tmp_path / "npmrc",
+            cwd=kw.pop("cwd", tmp_path / "work"),
+            env={"HOME": str(tmp_path), **FAST_RETRIES, **(env or {})},
+            **kw,
+        )
+
+    server.run = run
+    return server

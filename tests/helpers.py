@@ -5,7 +5,8 @@ import them from here too.
 - npm as the oracle: ``NPM``, ``NPM_VERSION``, ``requires_npm``, ``run_npm``,
   ``npm_pack_tarball`` (the ``npm_env`` fixture is in fixtures_npm.py);
 - packages and npmrc files: ``make_package``, ``write_file``, ``write_npmrc``, ``make_tarball``,
-  ``publish_document``, ``staged_item``, ``escaped``;
+  ``publish_document``, ``staged_item``, ``escaped``, ``tarball_of_manifest``;
+- ``assert_clean_failure``: a pystage run that failed as the style asks;
 - the embedded registry: ``start_registry`` / ``RegistryServer`` and ``User``
   (the ``registry_server`` fixture is in fixtures_registry.py);
 - the team workflow on it: ``add_owner``, ``remove_owner``, ``set_policy``, ``approve``,
@@ -138,6 +139,37 @@ def staged_item(name, version, *, stage_id=None, tag="latest", **extra) -> dict:
         "shasum": "0" * 40,
         **extra,
     }
+
+
+# a stage id in the registry's format, for scripted registries
+STAGE_ID = "0f3c2a4e-1111-4222-8333-944445555666"
+# npm's fetch-retry-* waits cut to milliseconds, so a retried request costs no time
+FAST_RETRIES = {
+    "npm_config_fetch_retry_mintimeout": "50",
+    "npm_config_fetch_retry_maxtimeout": "200",
+}
+
+
+def tarball_of_manifest(manifest: dict | str) -> bytes:
+    """A gzip tarball holding only package/package.json with ``manifest`` (a dict, or
+    text as it is, for broken ones)."""
+    data = (manifest if isinstance(manifest, str) else json.dumps(manifest)).encode()
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        info = tarfile.TarInfo("package/package.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def assert_clean_failure(result, code=None, verbose=False):
+    """A failed pystage run as the style asks: non-zero, no traceback (unless -v), not
+    EUNKNOWN, and ``pystage error CODE:`` when a code is given."""
+    assert result.returncode != 0
+    assert verbose or "Traceback" not in result.stderr
+    assert "EUNKNOWN" not in result.stderr, result.stderr
+    if code:
+        assert f"pystage error {code}:" in result.stderr, result.stderr
 
 
 # -- the embedded registry -------------------------------------------------------------

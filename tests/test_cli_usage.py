@@ -84,3 +84,13 @@ def test_help_lists_the_commands_own_options_first_then_the_global_ones(run_pyst
     flags = [line.split()[0] for line in options.splitlines() if line.startswith("  -")]
     kinds = [flag.startswith(GLOBAL_FLAGS) for flag in flags]
     assert kinds == sorted(kinds), flags  # all own options (False) before the globals (True)
+
+
+@pytest.mark.parametrize(
+    "arg", ["./dir", "http://example.com/x.tgz", "github:foo/bar", "file:../x"]
+)
+def test_list_of_a_path_or_url_is_a_usage_error_before_any_request(scripted_cli, arg):
+    result = scripted_cli.run("list", arg)
+    assert result.returncode == 2, result.stderr
+    assert "pystage error EUSAGE:" in result.stderr
+    assert scripted_cli.requests == []

@@ -12,7 +12,10 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import requires_npm
+from helpers import (
+    assert_clean_failure,
+    requires_npm,
+)
 
 from pystage.config import env_replace, load_config, nerf_dart, parse_ini
 from pystage.errors import PystageError
@@ -325,3 +328,9 @@ def test_package_without_workspaces_above_keeps_its_own_prefix(mono):
     cfg = load_config(cwd=cwd, env=env)
     assert cfg.local_prefix == _npm(["prefix"], cwd, env) == str(a)
     assert cfg.get("tag") == "from-workspace"
+
+
+@pytest.mark.parametrize("registry", ["http://[::1", "http://[::1/x"])
+def test_a_malformed_registry_url_is_einvalidurl(run_pystage, tmp_path, registry):
+    result = run_pystage("list", "--registry", registry, "--userconfig", tmp_path / "none")
+    assert_clean_failure(result, "EINVALIDURL")

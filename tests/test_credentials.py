@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import stat
 
 import pytest
 import responses
+from helpers import (
+    STAGE_ID,
+    assert_clean_failure,
+    requires_npm,
+)
 
 from pystage.config import load_config
 from pystage.context import client_from_config
@@ -190,3 +196,62 @@ def test_redirect_to_a_host_with_its_own_key_uses_that_key(tmp_path, hosts):
     client.request("GET", "-/x")
     assert _sent_to(hosts, REGISTRY)[0]["authorization"] == "Bearer REGISTRY-TOKEN"
     assert _sent_to(hosts, OTHER)[0]["authorization"] == "Bearer OTHER-TOKEN"
+
+
+@pytest.mark.parametrize(
+    "lines, problem",
+    [
+        (["_authToken=abc123secret"], "`_authToken` must be renamed to `//{host}/:_authToken`"),
+        (["_auth=YWxpY2U6cHc="], "`_auth` must be renamed to `//{host}/:_auth`"),
+        (
+            ["username=alice", "_password=cHc="],
+            "`username` must be renamed to `//{host}/:username`",
+        ),
+        (["username=alice"], "`username` is not allowed in user config"),
+    ],
+)
+def test_unkeyed_credentials_are_refused_as_npm_refuses_them(
+    registry_server, run_pystage, tmp_path, lines, problem
+):
+    # npm 11 fails with ERR_INVALID_AUTH; pystage ignored them and said "not logged in"
+    host = f"127.0.0.1:{registry_server.port}"
+    npmrc = tmp_path / "npmrc"
+    npmrc.write_text("\n".join([f"registry={registry_server.url}", *lines]) + "\n")
+    for args in (("whoami",), ("list",), ("approve", STAGE_ID)):
+        result = run_pystage(*args, "--userconfig", npmrc)
+        assert_clean_failure(result, "ERR_INVALID_AUTH")
+        assert problem.format(host=host) in result.stderr
+        assert "abc123secret" not in result.stderr
+
+
+requires_npm_11 = requires_npm((11,))
+
+
+@requires_npm_11
+def test_unkeyed_token_message_matches_npm(registry_server, run_pystage, tmp_path, npm_env):
+    import subprocess
+
+    npmrc = tmp_path / "npmrc"
+    npmrc.write_text(f"registry={registry_server.url}\n_authToken=abc123secret\n")
+    theirs = subprocess.run(
+        ["npm", "whoami", "--userconfig", str(npmrc)],
+        capture_output=True,
+        text=True,
+        env=npm_env,
+        timeout=120,
+    )
+    mine = run_pystage("whoami", "--userconfig", npmrc)
+    assert "ERR_INVALID_AUTH" in theirs.stderr and "ERR_INVALID_AUTH" in mine.stderr
+    expected = re.search(r"Invalid auth configuration found: (.*)", theirs.stderr).group(1)
+    assert expected in mine.stderr
+
+
+def test_netrc_is_not_a_credential_source(scripted_cli, tmp_path):
+    # npm never reads ~/.netrc; a token-less pystage must not send Basic auth from it.
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login mallory password hunter2\n")
+    netrc.chmod(0o600)
+    scripted_cli.script[("GET", "/-/stage")] = (200, {}, {"items": [], "total": 0})
+    result = scripted_cli.run("list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "authorization" not in scripted_cli.requests[0]["headers"]

@@ -11,7 +11,7 @@ import json
 import os
 
 import pytest
-from fixtures_stage import staged_item, write_npmrc
+from helpers import staged_item, write_npmrc
 
 from pystage.integrity import Expected, check_file
 from pystage.packing import pack
@@ -23,7 +23,7 @@ def _sri(data: bytes, algorithm: str = "sha512") -> str:
 
 @pytest.fixture
 def packed(tmp_path):
-    from fixtures_stage import make_package
+    from helpers import make_package
 
     pkg = make_package(tmp_path / "pkg", name="demo-pkg", version="1.0.0")
     (tmp_path / "packed").mkdir()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fixtures_stage import staged_item, write_npmrc
+from helpers import staged_item, write_npmrc
 
 from pystage.render.stagelist import short_date, terminal_lines
 

@@ -15,7 +15,10 @@ import subprocess
 import sys
 
 import pytest
-from helpers import requires_npm
+from helpers import (
+    assert_clean_failure,
+    requires_npm,
+)
 
 USER, PASSWORD, TOKEN, OTP = "alice", "correct horse", "tok_" + "x" * 32, "424242"
 
@@ -442,3 +445,26 @@ def test_login_scope_rejects_a_malformed_scope(run_pystage, tmp_path, no_keyring
         env=_login_env(tmp_path, no_keyring_env),
     )
     assert r.returncode != 0 and "EUSAGE" in r.stderr and "invalid scope" in r.stderr
+
+
+def test_login_with_a_wrong_password_does_not_suggest_logging_in(
+    registry_server, run_pystage, tmp_path
+):
+    registry_server.add_user("alice", "correct horse")
+    result = run_pystage(
+        "login",
+        "-u",
+        "alice",
+        "--password-stdin",
+        "--save-to-npmrc",
+        "--registry",
+        registry_server.url,
+        "--userconfig",
+        tmp_path / "npmrc",
+        input="wrong horse\n",
+    )
+    assert_clean_failure(result, "E401")
+    assert "incorrect" in result.stderr
+    assert "pystage login" not in result.stderr
+    assert "wrong horse" not in result.stderr
+    assert not (tmp_path / "npmrc").exists()

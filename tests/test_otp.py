@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+import responses
+from helpers import STAGE_ID
 
 from pystage.credentials import OTP_KEYRING_SERVICE
 from pystage.errors import PystageError
@@ -113,3 +115,96 @@ def test_otp_set_rejects_garbage(run_pystage, file_keyring_env):
     )
     assert r.returncode == 2 and "EUSAGE" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@responses.activate
+def test_stored_totp_code_refused_as_already_used_waits_for_the_next_one(memory_keyring, tmp_path):
+    # Approving two staged versions within 30 s with `pystage otp set` failed the second:
+    # the same code again is a replay, which registries refuse.
+    from pystage.config import load_config
+    from pystage.context import client_from_config
+
+    registry = "http://registry.test/"
+    secret = pyotp.random_base32()
+    wall = [1_800_000_010.0]  # 10 s into a 30-second step
+    used_now, fresh = pyotp.TOTP(secret).at(wall[0]), pyotp.TOTP(secret).at(wall[0] + 30)
+
+    def approve(request):
+        if request.headers.get("npm-otp") == fresh:
+            return 200, {}, '{"ok": true}'
+        refusal = '{"error": "invalid or already used one-time password"}'
+        return 401, {"www-authenticate": "OTP"}, refusal
+
+    responses.add_callback(
+        "POST", f"{registry}-/stage/{STAGE_ID}/approve", approve, content_type="application/json"
+    )
+    memory_keyring.set_password(OTP_KEYRING_SERVICE, "//registry.test/", secret)
+    config = load_config(
+        cwd=tmp_path,
+        env={"HOME": str(tmp_path)},
+        cli={"registry": registry, "userconfig": str(tmp_path / "npmrc")},
+    )
+    slept, notices = [], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        wall[0] += seconds
+
+    handler = OtpHandler(
+        registry=registry,
+        interactive=False,
+        env={},
+        sleep=sleep,
+        notify=notices.append,
+        wall=lambda: wall[0],
+    )
+    client = client_from_config(config, otp_handler=handler, use_keyring=False)
+    assert client.json("POST", f"-/stage/{STAGE_ID}/approve") == {"ok": True}
+    sent = [call.request.headers.get("npm-otp") for call in responses.calls]
+    assert sent == [None, used_now, fresh]
+    assert 20 <= sum(slept) <= 21
+    assert any("next" in n for n in notices)
+    assert not any(used_now in n or fresh in n or secret in n for n in notices)
+
+
+def test_empty_answer_at_the_otp_prompt_says_so_without_a_misleading_hint():
+    from pystage.errors import PystageError
+    from pystage.otp import OtpHandler
+
+    handler = OtpHandler(
+        registry="http://127.0.0.1:1/",
+        interactive=True,
+        env={},
+        prompt=lambda _question: "   ",
+        use_stored_secret=False,
+    )
+    with pytest.raises(PystageError) as info:
+        handler.challenge({}, poll=None)
+    assert info.value.code == "EOTP"
+    assert "no one-time password entered" in info.value.message
+    assert "at a terminal" not in (info.value.hint or "")
+
+
+def test_ctrl_d_at_the_otp_prompt_is_no_code_entered(capsys, monkeypatch):
+    import getpass
+
+    from pystage.cli.options import GlobalOptions
+    from pystage.errors import PystageError
+    from pystage.otp import OtpHandler
+
+    def eof(*_args, **_kw):
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", eof)
+    handler = OtpHandler(
+        registry="http://127.0.0.1:1/",
+        interactive=True,
+        env={},
+        prompt=GlobalOptions().ui.prompt,  # the terminal's prompt, as cli/ injects it
+        use_stored_secret=False,
+    )
+    with pytest.raises(PystageError) as info:
+        handler.challenge({}, poll=None)
+    assert info.value.code == "EOTP"
+    assert info.value.message == "no one-time password entered"
+    assert capsys.readouterr().err == "\n"  # the error starts on its own line

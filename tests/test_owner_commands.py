@@ -8,8 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import run_npm
+from helpers import make_package, requires_npm, run_npm
 
 _REQUEST = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP/[\d.]+" (\d{3})')
 
@@ -17,7 +16,7 @@ _REQUEST = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP/[\d.]+" (\d{3})')
 @pytest.fixture
 def owners(tmp_path, run_pystage, npm_env):
     """alice (2FA) maintains pkg and other; bob and carol exist; the registry logs requests."""
-    from fixtures_registry import start_registry
+    from helpers import start_registry
 
     reg = start_registry(tmp_path / "registry", extra_args=("--access-log",))
     try:
@@ -32,7 +31,7 @@ def owners(tmp_path, run_pystage, npm_env):
         dave = reg.add_user("dave")
         for name in ("dave-a", "dave-b"):
             reg.publish(dave, name, "1.0.0")
-        reg.dave_npmrc = reg.write_npmrc(tmp_path / "dave.npmrc", dave)
+        reg.dave, reg.dave_npmrc = dave, reg.write_npmrc(tmp_path / "dave.npmrc", dave)
 
         def pystage(*args, npmrc=npmrc):
             return run_pystage(*args, "--registry", reg.url, "--userconfig", npmrc)
@@ -67,6 +66,17 @@ def test_owner_ls_prints_what_npm_prints(owners):
         assert theirs.stdout == ours.stdout
     data = json.loads(owners.pystage("owner", "ls", "pkg", "--json").stdout)
     assert data == [{"name": "alice", "email": "alice@example.com"}]
+
+
+def test_owner_ls_without_a_package_reads_package_json(owners, tmp_path, run_pystage):
+    here = tmp_path / "here"
+    make_package(here, name="pkg")
+    npmrc = tmp_path / "npmrc"
+    ours = run_pystage("owner", "ls", "--registry", owners.url, "--userconfig", npmrc, cwd=here)
+    assert ours.returncode == 0 and ours.stdout == "alice <alice@example.com>\n", ours.stderr
+    (tmp_path / "empty").mkdir()
+    none = run_pystage("owner", "ls", "--registry", owners.url, cwd=tmp_path / "empty")
+    assert none.returncode == 2 and "no package.json" in none.stderr
 
 
 def test_owner_add_needs_the_maintainers_otp(owners):
@@ -143,27 +153,18 @@ def test_owner_add_and_rm_send_what_npm_owner_sends(owners):
 
 
 def test_scoped_packages_and_policies(owners):
-    owners.publish(owners.alice, "@team/lib", "1.0.0")
-    code = owners.totp_code(owners.alice)
-    added = owners.pystage("owner", "add", "@team/lib", "bob", "--otp", code)
+    """dave (no 2FA: the OTP rule is tested above) on a scoped package."""
+    dave = owners.dave_npmrc
+    owners.publish(owners.dave, "@team/lib", "1.0.0")
+    added = owners.pystage("owner", "add", "@team/lib", "bob", npmrc=dave)
     assert added.returncode == 0 and added.stdout == "+ bob (@team/lib)\n", added.stderr
-    assert owners.pystage("owner", "ls", "@team/lib").stdout.splitlines() == [
-        "alice <alice@example.com>",
+    assert owners.pystage("owner", "ls", "@team/lib", npmrc=dave).stdout.splitlines() == [
         "bob <bob@example.com>",
+        "dave <dave@example.com>",
     ]
-    changed = owners.pystage(
-        "policy",
-        "set",
-        "@team/lib",
-        "--approvers",
-        "2",
-        "--otp",
-        owners.totp_code(owners.alice),
-        "--json",
-    )
+    changed = owners.pystage("policy", "set", "@team/lib", "--approvers", "2", npmrc=dave)
     assert changed.returncode == 0, changed.stderr
-    assert json.loads(changed.stdout)["approvers"] == 2
-    shown = owners.pystage("policy", "show", "@team/lib", "--json")
+    shown = owners.pystage("policy", "show", "@team/lib", "--json", npmrc=dave)
     assert json.loads(shown.stdout) == {"package": "@team/lib", "approvers": 2, "expireAfter": None}
 
 

@@ -599,3 +599,14 @@ def test_a_certificate_error_is_not_retried(tmp_path, https_registry):
         with pytest.raises(PystageError) as err:
             client.json("GET", "/-/whoami")
     assert err.value.code == "ECERT"
+
+
+def test_a_plain_http_registry_never_loads_the_configured_certificates(scripted_cli, tmp_path):
+    # As npm: a cafile only matters for https. Loading it anyway cost every command
+    # ~25 ms per load with a system-sized bundle (the global npmrc here sets one).
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
+    scripted_cli.script[("GET", "/-/stage")] = (200, {}, {"items": [], "total": 0})
+    result = scripted_cli.run("list", "--json", env={"npm_config_cafile": str(bad)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

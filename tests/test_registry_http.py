@@ -6,7 +6,11 @@ import json
 import os
 
 import pytest
-from helpers import escaped, make_tarball, publish_document
+from helpers import (
+    escaped,
+    make_tarball,
+    publish_document,
+)
 
 
 @pytest.fixture
@@ -342,3 +346,13 @@ def test_dist_tags_keep_the_order_they_were_set_in(reg):
         "beta",
         "alpha",
     ]
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", str(2**62)])
+def test_registry_answers_a_page_far_past_the_end_with_an_empty_page(registry_server, page):
+    alice = registry_server.add_user("alice")
+    registry_server.publish(alice, "pkg", "1.0.0")
+    registry_server.stage(alice, "pkg", "1.1.0")
+    resp = registry_server.request("GET", f"-/stage?page={page}&perPage=1000", alice)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["items"] == [] and resp.json()["total"] == 1

@@ -11,7 +11,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from fixtures_registry import start_registry
+from helpers import start_registry
 
 from pystage.registry.errors import RegistryError
 from pystage.registry.throttle import PasswordThrottle

@@ -3,8 +3,8 @@
 client would send them), reviewed by `python -m pystage` in a subprocess. The --json
 schema, the exit codes (0, 8, usage errors), --against, a version with nothing
 published below it, and hostile archives that end in a finding or a one-line error
-with no file written: not in the working directory, not in the temporary directory,
-not where a traversal points."""
+with no file written: not in the working directory, the temporary directory or the
+home directory, not where a traversal points."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ class Staged:
         self.root = tmp_path
         self.work = tmp_path / "work"
         self.tmp = tmp_path / "tmp"
+        self.home = tmp_path / "home"
         self.work.mkdir()
         self.tmp.mkdir()
+        self.home.mkdir()
         self._run = run_pystage
 
     def review(self, *args, timeout=300):
@@ -44,7 +46,13 @@ class Staged:
             "--userconfig",
             self.npmrc,
             cwd=self.work,
-            env={"TMPDIR": str(self.tmp), "TEMP": str(self.tmp), "TMP": str(self.tmp)},
+            env={
+                "TMPDIR": str(self.tmp),
+                "TEMP": str(self.tmp),
+                "TMP": str(self.tmp),
+                "HOME": str(self.home),
+                "XDG_CACHE_HOME": str(self.home / ".cache"),
+            },
             timeout=timeout,
         )
 
@@ -67,6 +75,7 @@ class Staged:
     def nothing_written(self) -> None:
         assert list(self.work.iterdir()) == []
         assert list(self.tmp.iterdir()) == []
+        assert list(self.home.iterdir()) == []
 
 
 @pytest.fixture

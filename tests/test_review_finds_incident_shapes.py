@@ -24,6 +24,7 @@ def _run(case):
         io.BytesIO(baseline) if baseline is not None else None,
         item=case.item or None,
         baseline_version=case.baseline_version,
+        baseline_manifest=case.baseline_manifest,
     )
     return report, staged, baseline
 

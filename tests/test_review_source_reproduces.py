@@ -248,9 +248,9 @@ def test_a_long_difference_is_cut_short_unless_diff_is_given(env, tmp_path):
     stage_id = env.stage(ci)
 
     short = env.review_json(stage_id, source)[1]["source"]["differs"][0]
-    assert short["path"] == "lib/util.js" and short.get("diffTruncated") is True
+    assert short["path"] == "lib/util.js" and short.get("diff_truncated") is True
     whole = env.review_json(stage_id, source, "--diff")[1]["source"]["differs"][0]
-    assert "diffTruncated" not in whole
+    assert "diff_truncated" not in whole
     assert "+exports.f59 = 59;" in whole["diff"] and "+exports.f59 = 59;" not in short["diff"]
     assert len(whole["diff"]) > len(short["diff"])
 
@@ -263,7 +263,7 @@ def test_a_source_at_another_version_is_its_own_finding(env, tmp_path):
     result, report = env.review_json(stage_id, source)
     assert result.returncode == 8
     checked = report["source"]
-    assert checked["reproduced"] is False and checked["sourceVersion"] == "1.0.0"
+    assert checked["reproduced"] is False and checked["source_version"] == "1.0.0"
     assert checked["manifest"] == {"version": {"change": "changed", "from": "1.0.0", "to": "1.0.1"}}
     findings = source_findings(report)
     assert ("source-version-mismatch", "high", "version") in findings
@@ -323,7 +323,7 @@ def test_built_files_are_not_checked_without_source_scripts_and_compared_with_th
     assert result.returncode == 0, report["findings"]  # nothing differs: no high finding
     checked = report["source"]
     assert checked["reproduced"] is False  # not proof either
-    assert checked["scriptsRun"] is False and checked["buildScripts"] == ["prepare"]
+    assert checked["scripts_run"] is False and checked["build_scripts"] == ["prepare"]
     assert {(n["path"], n["reason"], n["in"]) for n in checked["not_checked"]} == {
         (p, "built", "staged") for p in staged_paths
     }
@@ -333,12 +333,12 @@ def test_built_files_are_not_checked_without_source_scripts_and_compared_with_th
     assert env.review(stage_id, source, "--fail-on", "medium").returncode == 8
     human = env.review(stage_id, source).stdout
     assert human.startswith("Reproduces from source: not fully checked")
-    assert "? dist/index.js  (not checked: built by prepare (--source-scripts runs it))" in human
+    assert "? dist/index.js  (not checked: built by prepare; --source-scripts runs it)" in human
 
     result, report = env.review_json(stage_id, source, "--source-scripts")
     assert result.returncode == 0, result.stderr
     checked = report["source"]
-    assert checked["reproduced"] is True and checked["scriptsRun"] is True
+    assert checked["reproduced"] is True and checked["scripts_run"] is True
     assert checked["identical"] == 4 and checked["not_checked"] == []
     assert "> repro-ts@1.0.0 prepare" in result.stderr  # the build's banner, on stderr
     assert tree_snapshot(source) == before  # built in a temporary copy, not in the checkout
@@ -585,6 +585,7 @@ def test_a_workspace_package_is_rebuilt_from_its_place_in_the_ref(env, tmp_path)
     root.pkg(name="mono-root", private=True, workspaces=["packages/*"])
     root.write(".gitignore", "*.log\n")  # npm applies the root's ignore file to a workspace
     package = write_package(repo / "packages" / "core", "repro-mono-core")
+    write_package(repo / "packages" / "other", "repro-mono-other")
     (package / "debug.log").write_text("a log kept out by the root .gitignore\n")
     git(repo, "init", "-q")
     git(repo, "add", "-A", "-f")  # the log too: git archive has it, the rule must drop it
@@ -596,6 +597,16 @@ def test_a_workspace_package_is_rebuilt_from_its_place_in_the_ref(env, tmp_path)
     result, report = env.review_json(stage_id, "v1.0.0", cwd=package)
     assert result.returncode == 0, result.stderr
     assert report["source"]["reproduced"] is True and report["source"]["identical"] == 7
+    # only what packing reads is archived: the package, and its ancestors' package.json
+    # and ignore files, not the other packages of the monorepo
+    from pystage.reproduce import open_source
+
+    with open_source("v1.0.0", package) as archived:
+        top = archived.path.parent.parent
+        assert sorted(
+            str(p.relative_to(top)) for p in top.rglob("*") if p.is_file() and "core" not in p.parts
+        ) == [".gitignore", "package.json"]
+        assert archived.tracked == frozenset(tree_snapshot(package))
     # from the root, the ref's root package is rebuilt: another package altogether
     result, report = env.review_json(stage_id, "v1.0.0", cwd=repo)
     assert result.returncode == 8

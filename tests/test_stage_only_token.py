@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import time
 
 import pytest
-from conftest import requires_npm
-from fixtures_stage import make_package, run_npm
+from helpers import make_package, requires_npm, run_npm
 
 PASSWORD = "correct horse\n"
 
@@ -144,3 +145,29 @@ def test_with_2fa_a_token_needs_the_one_time_password(crew):
     assert json.loads(crew.run(crew.alice, "token", "list", "--json").stdout) == before
     made = _create(crew, crew.alice, "--stage-only", "--otp", crew.code(crew.alice), "--json")
     assert json.loads(made.stdout)["stage_only"] is True
+
+
+def test_a_ci_job_with_a_stage_only_token_can_wait_for_the_maintainer(crew):
+    """The CI recipe of docs/team.md: stage with the token, --wait; a maintainer approves."""
+    token = _create(crew, crew.carol, "--stage-only").stdout.split()[-1]
+    crew.reg.publish(crew.carol, "ci-wait", "1.0.0")
+    ci = _ci_npmrc(crew, token)
+    pkg = make_package(crew.home / "ci-wait", name="ci-wait", version="1.1.0")
+    env = crew.env(crew.carol, npm_config_userconfig=str(ci))
+    proc = subprocess.Popen(
+        crew.args(crew.carol, "publish", "-m", "from CI", "--wait", "--wait-timeout", "60s"),
+        cwd=pkg,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (items := json.loads(crew.run(crew.carol, "list", "ci-wait", "--json").stdout)):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.3)
+    approved = crew.run(crew.carol, "approve", items[0]["id"])  # the maintainer's own login
+    assert approved.returncode == 0, approved.stderr
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    assert "ci-wait@1.1.0 was approved and published." in out

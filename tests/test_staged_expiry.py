@@ -8,9 +8,8 @@ import json
 import time
 
 import pytest
-from fixtures_registry import start_registry
-from fixtures_stage import make_package
 from fixtures_teamcli import make_crew
+from helpers import make_package, start_registry
 
 
 @pytest.fixture

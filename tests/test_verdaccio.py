@@ -25,8 +25,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from fixtures_registry import RegistryServer
-from fixtures_stage import make_package
+from helpers import RegistryServer, make_package
 
 ROOT = Path(__file__).resolve().parent.parent
 VERDACCIO_DIR = Path(os.environ.get("PYSTAGE_VERDACCIO_DIR") or ROOT / ".verdaccio")

@@ -9,8 +9,8 @@ import json
 import time
 
 import pytest
-from fixtures_stage import make_package
 from fixtures_teamcli import make_crew
+from helpers import make_package
 
 
 def _two_approvers(crew):

@@ -17,16 +17,17 @@ def command():
 
 
 @command.command("ls")
-@click.argument("package")
+@click.argument("package", required=False)
 @global_options
 def list_owners(package):
-    """Print PACKAGE's owners, one "name <email>" a line."""
+    """Print PACKAGE's owners, one "name <email>" a line (PACKAGE: by default the
+    package in the current directory, as npm owner ls)."""
     from pystage import team
     from pystage.context import make_client
     from pystage.render.team import TeamRenderer
 
     options = get_options()
-    name = _package(package)
+    name = _package(package if package is not None else _current_package())
     with make_client(options, package=name) as client:
         owners = team.list_owners(client, name)
     TeamRenderer(options.json, options.quiet).owners(name, owners)
@@ -74,4 +75,23 @@ def _package(arg: str) -> str:
     name = package_filter(arg)  # checks the name, as npm-package-arg does
     if not name:
         raise UsageError("no package name given")
+    return name
+
+
+def _current_package() -> str:
+    """The name in ./package.json (npm owner ls without a package)."""
+    import json
+
+    from pystage.errors import UsageError
+
+    try:
+        with open("package.json", encoding="utf-8") as f:
+            name = json.load(f).get("name")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    if not isinstance(name, str) or not name:
+        raise UsageError(
+            "no PACKAGE given, and no package.json with a name here",
+            "pystage owner ls PACKAGE",
+        )
     return name

@@ -57,8 +57,11 @@ def check(client, entries, *, fail_on: str | None, yes: bool, interactive: bool,
             render.going_on_unreviewed([e.spec for e in unreviewed])
         return False
     if not interactive:
-        # here only with --fail-on (no review otherwise): the gate could not be passed
-        raise _unreviewed_refusal(unreviewed, entries)
+        # here only with --fail-on (no review otherwise), which has judged the findings;
+        # what could not be reviewed has not passed it
+        if unreviewed:
+            raise _unreviewed_refusal(unreviewed, entries)
+        return
     from pystage.cli.confirm import cancelled, confirm
 
     if not confirm(_question(high, unreviewed, len(entries))):

@@ -68,9 +68,9 @@ class FileDifference:
         if self.diff is not None:
             out["diff"] = self.diff
             if self.diff_truncated:
-                out["diffTruncated"] = True
+                out["diff_truncated"] = True
         elif self.diff_note:
-            out["diffNote"] = self.diff_note
+            out["diff_note"] = self.diff_note
         return out
 
 
@@ -212,9 +212,9 @@ class SourceCheck:
         return {
             "reproduced": self.reproduced,
             "source": self.source,
-            "sourceVersion": self.source_version,
-            "scriptsRun": self.scripts_run,
-            "buildScripts": list(self.build_scripts),
+            "source_version": self.source_version,
+            "scripts_run": self.scripts_run,
+            "build_scripts": list(self.build_scripts),
             "identical": self.identical,
             "differs": [d.to_json() for d in self.differs],
             "only_staged": [_entry_json(e) for e in self.only_staged],

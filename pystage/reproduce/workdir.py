@@ -133,7 +133,8 @@ def _archive_ref(spec: str, cwd: Path) -> Iterator[Source]:
     sha = commit.stdout.decode("ascii").strip()
     tmp = tempfile.mkdtemp(prefix="pystage-source-")
     try:
-        files = _extract_archive(sha, toplevel, Path(tmp, "tree"))
+        paths = _paths_to_archive(sha, toplevel, prefix)
+        files = _extract_archive(sha, toplevel, Path(tmp, "tree"), paths)
         package = Path(tmp, "tree", *prefix.split("/")) if prefix else Path(tmp, "tree")
         if not (package / "package.json").is_file():
             where = f"{prefix}/ at {spec}" if prefix else f"the top of {spec}"
@@ -159,15 +160,36 @@ def _archive_ref(spec: str, cwd: Path) -> Iterator[Source]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _extract_archive(sha: str, toplevel: Path, dest: Path) -> list[str]:
-    """``git archive`` of the commit, streamed into ``dest`` through tarfile's ``data``
-    filter (nothing lands outside it; links that would are skipped). Returns the paths of
-    the regular files it held."""
+def _paths_to_archive(sha: str, toplevel: Path, prefix: str) -> list[str]:
+    """What packing the package at ``prefix`` reads: its own directory, and above it the
+    package.json (npm's workspace root) and ignore files of each ancestor directory,
+    which npm applies to a workspace. Not the rest of a large monorepo. [] : everything."""
+    if not prefix:
+        return []
+    parts = prefix.split("/")
+    candidates = [
+        "/".join([*parts[:depth], name])
+        for depth in range(len(parts))
+        for name in ("package.json", ".npmignore", ".gitignore")
+    ]
+    listed = _git(
+        ["--literal-pathspecs", "ls-tree", "-z", "--name-only", sha, "--", *candidates],
+        toplevel,
+        capture_output=True,
+    )
+    found = [p for p in listed.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+    return [prefix, *found]
+
+
+def _extract_archive(sha: str, toplevel: Path, dest: Path, paths: list[str]) -> list[str]:
+    """``git archive`` of the commit (of ``paths`` in it, when given), streamed into
+    ``dest`` through tarfile's ``data`` filter (nothing lands outside it; links that
+    would are skipped). Returns the paths of the regular files it held."""
     dest.mkdir(parents=True)
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
         proc = subprocess.Popen(
-            ["git", "archive", "--format=tar", sha],
+            ["git", "--literal-pathspecs", "archive", "--format=tar", sha, "--", *paths],
             cwd=toplevel,
             env=env,
             stdin=subprocess.DEVNULL,

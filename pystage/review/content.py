@@ -233,10 +233,12 @@ class Scanner:
             if len(self._samples) < 4:
                 self._samples.append(lines[long_ones[0]][:_SAMPLE])
         for name, pattern in SEARCH.items():
+            hit = sig.hits.get(name)
+            if hit is not None and name not in ("hex-identifiers", "escaped-strings"):
+                continue  # where it first shows is known: a later chunk adds nothing
             first = pattern.search(text)
             if first is None:
                 continue
-            hit = sig.hits.get(name)
             count = (
                 len(pattern.findall(text, first.start()))
                 if name in ("hex-identifiers", "escaped-strings")
