@@ -61,7 +61,7 @@ def check(client, entries, *, fail_on: str | None, yes: bool, interactive: bool,
         # what could not be reviewed has not passed it
         if unreviewed:
             raise _unreviewed_refusal(unreviewed, entries)
-        return
+        return False
     from pystage.cli.confirm import cancelled, confirm
 
     if not confirm(_question(high, unreviewed, len(entries))):
