@@ -66,7 +66,7 @@ class SourceRenderer(LazyConsoles):
         self._paths(
             c,
             "?",
-            f"not checked: built by {pending} (--source-scripts runs it)",
+            f"not checked: built by {pending}; --source-scripts runs it",
             "yellow",
             [n.path for n in check.not_checked],
         )

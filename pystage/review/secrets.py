@@ -146,13 +146,10 @@ def _default_settings() -> None:
         from detect_secrets.settings import cache_bust, configure_settings_from_baseline
 
         cache_bust()
+        # annotated: detect-secrets types the mapping with a TypeVar its return alone binds
+        plugins: dict[str, type] = get_mapping_from_secret_type_to_class()
         configure_settings_from_baseline(
-            {
-                "plugins_used": [
-                    {"name": plugin.__name__}
-                    for plugin in get_mapping_from_secret_type_to_class().values()
-                ]
-            }
+            {"plugins_used": [{"name": plugin.__name__} for plugin in plugins.values()]}
         )
         _settings_ready = True
 
