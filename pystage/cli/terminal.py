@@ -33,9 +33,10 @@ class TerminalUI:
         on stderr, hidden by --quiet as npm's loglevel=warn hides it."""
         if getattr(self._options, "quiet", False):
             return
-        from pystage.render import safe
+        from pystage.render import MESSAGE_LIMIT, safe
 
-        sys.stderr.write(f"pystage notice {safe(message)}\n")
+        # one line, cut as an error line is: a registry may send a header of 60 KB
+        sys.stderr.write(f"pystage notice {safe(message, MESSAGE_LIMIT)}\n")
         sys.stderr.flush()
 
     def retry_wait(self, seconds: float) -> None:
