@@ -298,6 +298,8 @@ def test_a_refused_reused_code_asks_for_the_next_one_at_the_prompt(tfa_team, tmp
         cwd=str(tmp_path),
     )
     child.expect("About to approve 2 staged versions")
+    child.expect(r"Approve and publish these 2 staged versions\? \[y/N\] ")
+    child.sendline("y")
     child.expect("Enter OTP: ")
     child.sendline(server.totp_code(user))
     child.expect("approved and published successfully")
