@@ -52,6 +52,8 @@ def _print_row(r: Result) -> None:
         f"{r.name:44} {fmt(r.pystage, r.unit):>12} {fmt(r.npm, r.unit):>12} {ratio:>7}  {r.target} [{mark}]",
         flush=True,
     )
+    if r.note:
+        print(f"  ({r.note})", flush=True)
 
 
 if __name__ == "__main__":

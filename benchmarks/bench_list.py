@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.fixtures import _registry_module, registry
-from benchmarks.measure import WORK, Result, npm_cmd, paired_medians, pystage_cmd
+from benchmarks.measure import WORK, Result, cpu_note, npm_cmd, paired_medians, pystage_cmd
 
 PACKAGES, VERSIONS = 50, 100  # 5,000 staged items
 RUNS = 5
@@ -66,8 +66,9 @@ def run():
         for v in range(5):
             server.stage(user, "bench-small-list", f"1.0.{v}")
         npm = npm_cmd("stage", "list", "--json")
+        cpu: list[float | None] = []
         ours, theirs = paired_medians(
-            pystage_cmd("list", "--json"), npm, SMALL_RUNS, env=env, check=_count(5)
+            pystage_cmd("list", "--json"), npm, SMALL_RUNS, env=env, check=_count(5), cpu=cpu
         )
         yield Result(
             "start-up: list --json (5 items)",
@@ -76,6 +77,7 @@ def run():
             theirs,
             "<= 0.5 x npm",
             theirs is not None and ours <= 0.5 * theirs,
+            cpu_note(cpu),
         )
 
     marker = WORK / "list-5000.seeded"

@@ -55,6 +55,7 @@ class Run:
     returncode: int
     stdout: bytes
     stderr: bytes
+    cpu_seconds: float = 0.0  # user + system time (of the process and its waited children)
 
 
 # The command is started from a small launcher process, not from this one: a child's
@@ -68,7 +69,15 @@ proc = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(proc.pid, 0)
 seconds = time.perf_counter() - start
 with open(sys.argv[1], "w") as out:
-    json.dump([seconds, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)], out)
+    json.dump(
+        [
+            seconds,
+            usage.ru_maxrss * 1024,
+            os.waitstatus_to_exitcode(status),
+            usage.ru_utime + usage.ru_stime,
+        ],
+        out,
+    )
 """
 
 
@@ -88,10 +97,10 @@ def run_once(cmd: list[str], *, cwd=None, env=None, check=True) -> Run:
             stdin=subprocess.DEVNULL,
             check=True,
         )
-        seconds, peak_rss, returncode = json.loads(report.read())
+        seconds, peak_rss, returncode, cpu = json.loads(report.read())
         out.seek(0)
         err.seek(0)
-        result = Run(seconds, peak_rss, returncode, out.read(), err.read())
+        result = Run(seconds, peak_rss, returncode, out.read(), err.read(), cpu)
     if check and result.returncode != 0:
         raise RuntimeError(
             f"{' '.join(cmd)} failed ({result.returncode}):\n"
@@ -108,20 +117,27 @@ def paired_medians(
     env=None,
     their_env=None,
     check=None,
+    cpu: list[float | None] | None = None,
 ) -> tuple[float, float | None]:
     """Median wall times of ``ours`` and ``theirs``, run alternately (ours, theirs, ours,
     ...) so both see the same machine load; ``check(run)`` looks at each run's output.
-    ``theirs`` None (npm not installed): only ours is timed."""
-    times: tuple[list[float], list[float]] = ([], [])
+    ``theirs`` None (npm not installed): only ours is timed. ``cpu``, when given, is
+    filled with the two median CPU times (user + system), which machine load
+    changes far less than wall time."""
+    walls: tuple[list[float], list[float]] = ([], [])
+    cpus: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        for cmd, cmd_env, out in ((ours, env, times[0]), (theirs, their_env or env, times[1])):
+        for cmd, cmd_env, i in ((ours, env, 0), (theirs, their_env or env, 1)):
             if cmd is None:
                 continue
             run = run_once(cmd, env=cmd_env)
             if check:
                 check(run)
-            out.append(run.seconds)
-    return statistics.median(times[0]), (statistics.median(times[1]) if times[1] else None)
+            walls[i].append(run.seconds)
+            cpus[i].append(run.cpu_seconds)
+    if cpu is not None:
+        cpu[:] = [statistics.median(c) if c else None for c in cpus]
+    return statistics.median(walls[0]), (statistics.median(walls[1]) if walls[1] else None)
 
 
 @dataclass
@@ -132,10 +148,22 @@ class Result:
     npm: float | None
     target: str
     ok: bool
+    note: str = ""  # printed under the row (e.g. the CPU times behind a wall time)
 
     @property
     def ratio(self) -> float | None:
         return self.pystage / self.npm if self.npm else None
+
+
+def cpu_note(cpu: list[float | None]) -> str:
+    """The CPU times of a paired measurement, as a note under its row."""
+    ours, theirs = cpu
+    if ours is None:
+        return ""
+    text = f"CPU time: pystage {fmt(ours, 's')}"
+    if theirs:
+        text += f", npm {fmt(theirs, 's')}, ratio {ours / theirs:.2f}"
+    return text
 
 
 def fmt(value: float | None, unit: str) -> str:

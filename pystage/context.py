@@ -156,6 +156,8 @@ def make_client(
         log=ui.log if ui and getattr(options, "verbose", False) else None,
         notice=ui.notice if ui else None,
     )
+    if ui is not None and hasattr(ui, "retry_wait"):
+        client.sleep = ui.retry_wait  # the client sleeps only between retries
     if oidc is None:
         oidc = command == "publish"
     if oidc and package:

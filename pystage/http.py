@@ -185,7 +185,8 @@ class RegistryClient:
             raise PystageError(
                 "EJSONPARSE",
                 f"invalid JSON from {self.redactor(resp.url)} ({resp.status_code}): "
-                f"{self.redactor(_snippet(resp.text))}",
+                # masked before it is cut: a cut could leave a secret's first half
+                f"{_snippet(self.redactor(resp.text))}",
             ) from None
 
     def request(
@@ -260,14 +261,17 @@ class RegistryClient:
 
     def _send(self, call: _Call, otp: str | None) -> Answer:
         """One logical request: redirects (auth recomputed per hop) and retries."""
-        from pystage.session import Deadline, NetworkFailure
+        from pystage.session import Deadline, NetworkFailure, Watchdog
 
         attempt = 0
         while True:
             start = time.monotonic()
-            call.deadline = Deadline(None if call.stream else self._total_timeout(call.timeout))
+            # the deadline covers the whole answer, or a streamed one up to its headers
+            # (the body then has the stall timeout: no read waits past fetch-timeout)
+            call.deadline = Deadline(self._total_timeout(call.timeout))
             try:
-                resp = self._send_following_redirects(call, otp)
+                with Watchdog(call.deadline):
+                    resp = self._send_following_redirects(call, otp)
             except NetworkFailure as exc:
                 err = self._network_error(call.method, call.url, exc)
                 if (
@@ -329,10 +333,16 @@ class RegistryClient:
                     cert=cred.cert if cred else None,
                 )
             except Exception as exc:
+                if call.deadline.cut:  # the watchdog shut the connection at the deadline
+                    raise NetworkFailure("ETIMEDOUT", url, "fetch-timeout") from None
                 failure = classify(exc, url)
                 if failure is None:
                     raise
                 raise failure from None
+            if call.deadline.cut:
+                # cut in the headers, which http.client then takes as complete
+                raw.close()
+                raise NetworkFailure("ETIMEDOUT", url, "fetch-timeout")
             resp = Answer(
                 raw,
                 # the defaults bind this hop's method and URL (mypy cannot type such a lambda)
@@ -356,8 +366,11 @@ class RegistryClient:
                 params = None  # already part of the Location
                 downgrade = _scheme(url) == "https" and _scheme(location) != "https"
                 if downgrade:
-                    # as npm's fetch (a new origin): the request goes on without the
-                    # token, which nerf-darts would otherwise attach (they ignore the scheme)
+                    # pystage's decision (docs/security.md): no credential in clear. npm's
+                    # fetch drops Authorization only when the host name changes, and the
+                    # nerf-darts ignore the scheme, so it would send the token over plain
+                    # http to the same host. Once a hop was in clear, the rest of the chain
+                    # goes anonymous too (anyone on the path may have written its Location)
                     anonymous = True
                 if downgrade or not same_host(location, url):
                     # explicit auth/OTP headers belong to the original host only
@@ -388,7 +401,7 @@ class RegistryClient:
         cred = None if anonymous else self.credentials.for_url(url)
         if cred and cred.authorization:
             headers["authorization"] = cred.authorization
-            self.redactor.add(*cred.secrets())
+            self.redactor.add_sent(*cred.secrets())  # masked in results too
         if otp:
             headers["npm-otp"] = otp
         headers.update(extra)
@@ -468,7 +481,7 @@ class RegistryClient:
         text = resp.text if not _is_binary(resp) else ""
         if "html" in resp.headers.get("content-type", "").lower() or text.lstrip()[:1] == "<":
             text = _html_text(text)
-        return self.redactor(_snippet(text))
+        return _snippet(self.redactor(text))  # masked before it is cut (a secret's half)
 
     def _error(
         self,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -82,11 +83,14 @@ class JSONTooDeep(ValueError):
 
 
 class Deadline:
-    """The time left for one logical request (``None``: no total deadline)."""
+    """The time left for one logical request (``None``: no total deadline). ``cut``:
+    the watchdog shut the connection when it passed (what a read then returns, an
+    error or a short body, is the deadline's doing)."""
 
     def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self.at = None if not seconds else clock() + seconds
+        self.cut = False
 
     def remaining(self) -> float | None:
         return None if self.at is None else self.at - self._clock()
@@ -94,6 +98,96 @@ class Deadline:
     def expired(self) -> bool:
         left = self.remaining()
         return left is not None and left <= 0
+
+
+class Watchdog:
+    """The total deadline, enforced whatever the request is blocked in.
+
+    Socket timeouts bound each read, not their sum, and http.client reads the status
+    line and the headers (urllib3 the chunk-size lines) a socket read at a time: a
+    server sending one byte every 100 ms never trips them. So, while a request is in
+    flight (``with Watchdog(deadline):`` around sending it and, unless streamed,
+    reading its body), a timer waits for the deadline; if it passes first, the timer
+    shuts the socket of the connection the request got from its pool, which ends the
+    blocked read at once, and marks the deadline ``cut``. One timer thread per
+    request, and only when there is a deadline."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+        self._lock = threading.Lock()
+        self._armed = True
+        self._conn: Any = None
+        self._timer: threading.Timer | None = None
+        self._outer: Watchdog | None = None
+
+    def __enter__(self) -> Watchdog:
+        # a request made while sending another (an OIDC exchange for its credential)
+        # has its own watchdog, and gives the outer one back when done
+        self._outer = getattr(_in_flight, "watchdog", None)
+        _in_flight.watchdog = self
+        left = self.deadline.remaining()
+        if left is not None:
+            self._timer = threading.Timer(max(left, 0.0), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:  # a timer firing now waits, then finds nothing to shut
+            self._armed = False
+            self._conn = None
+        if self._timer is not None:
+            self._timer.cancel()
+        _in_flight.watchdog = self._outer
+
+    def watch(self, conn: Any) -> None:
+        with self._lock:
+            self._conn = conn
+
+    def _fire(self) -> None:
+        with self._lock:
+            if not self._armed:
+                return
+            self.deadline.cut = True
+            _shut(getattr(self._conn, "sock", None))
+
+
+_in_flight = threading.local()  # the Watchdog of the request this thread is sending
+
+
+def _shut(sock: Any) -> None:
+    """Shut a connection's socket for reading and writing (a read blocked in another
+    thread returns at once); the TLS-in-TLS wrapper of an https proxy holds its
+    socket as ``.socket``."""
+    import socket
+
+    while sock is not None and not isinstance(sock, socket.socket):
+        sock = getattr(sock, "socket", None)
+    if sock is not None:
+        try:
+            # the plain socket's shutdown, also for an SSLSocket: its own would drop
+            # the TLS state under the reading thread's feet
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:  # already closed
+            pass
+
+
+def _watch_pool(pool: Any) -> None:
+    """Tell the request's Watchdog which connection ``pool`` hands it (urllib3 picks a
+    connection inside ``urlopen``; ``_get_conn`` is where it does)."""
+    if getattr(pool, "_pystage_watched", False):
+        return
+    get_conn = pool._get_conn
+
+    def get_conn_watched(timeout: float | None = None) -> Any:
+        conn = get_conn(timeout=timeout)
+        watchdog = getattr(_in_flight, "watchdog", None)
+        if watchdog is not None:
+            watchdog.watch(conn)
+        return conn
+
+    setattr(pool, "_get_conn", get_conn_watched)  # noqa: B010 - an instance's method
+    pool._pystage_watched = True
 
 
 # -- the session ---------------------------------------------------------------
@@ -132,6 +226,17 @@ class _TrustAdapter(HTTPAdapter):
             }
         return host_params, pool_kwargs
 
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> Any:
+        pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        _watch_pool(pool)  # direct, through a proxy or SOCKS alike
+        return pool
+
     def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
         # requests would load certifi's bundle into the connection (on top of a
         # configured ca that must replace it) and the certificate files: the
@@ -147,13 +252,19 @@ class _TrustAdapter(HTTPAdapter):
 
 class _UrlUserinfoAuth(requests.auth.AuthBase):
     """Node's rule for a URL's ``user:password@``: Basic auth, unless the request
-    already has an Authorization header (requests would always replace it)."""
+    already has an Authorization header (requests would always replace it), with
+    the pair in UTF-8 as Node's Buffer makes it (requests' HTTPBasicAuth encodes
+    latin-1: another password on the wire than npm's, and one the redactor, which
+    masks what npm would send, would not know)."""
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         if "authorization" not in r.headers:
             user, password = requests.utils.get_auth_from_url(r.url or "")
             if user or password:
-                requests.auth.HTTPBasicAuth(user, password)(r)
+                import base64
+
+                pair = f"{user}:{password}".encode()
+                r.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         return r
 
 
@@ -239,9 +350,12 @@ class Answer:
             failure = classify(exc, self.url, reading=True)
             if failure is None:
                 raise
-            if failure.kind == "ETIMEDOUT" and deadline.expired():
+            if deadline.cut or (failure.kind == "ETIMEDOUT" and deadline.expired()):
                 failure = _deadline_passed(self.url)
             raise self._on_failure(failure) from None
+        if deadline.cut:  # the watchdog ended the body: what was read is not all of it
+            self.close()
+            raise self._on_failure(_deadline_passed(self.url))
         self._content = b"".join(parts)
         self._resp.close()
 

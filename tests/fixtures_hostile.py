@@ -18,6 +18,8 @@ import json
 import os
 import re
 import select
+import socket
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -103,7 +105,11 @@ class HostileRegistry:
     tuple, a ``Raw`` writer, or a callable of the Request returning either; anything
     else is a 404."""
 
-    def __init__(self, host="127.0.0.1"):
+    def __init__(self, host="127.0.0.1", tls=None):
+        """``tls``: an ssl server context; the port then speaks TLS to a client that
+        starts a TLS handshake and plain HTTP to one that does not (so that
+        ``https://host:port/`` and ``http://host:port/`` are the same host and port,
+        as ``https://r.example/`` and ``http://r.example/`` are to npm's nerf-darts)."""
         self.routes: dict = {}
         self.requests: list[Request] = []
         self.stopping = threading.Event()
@@ -143,11 +149,27 @@ class HostileRegistry:
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
-        self.httpd = ThreadingHTTPServer((host, 0), Handler)
-        self.httpd.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def get_request(self):
+                conn, address = super().get_request()
+                if tls is not None:
+                    conn.settimeout(5)
+                    try:
+                        first = conn.recv(1, socket.MSG_PEEK)
+                        if first == b"\x16":  # a TLS ClientHello
+                            conn = tls.wrap_socket(conn, server_side=True)
+                    except (OSError, ssl.SSLError):
+                        pass  # the handler meets a closed or broken connection
+                    conn.settimeout(None)
+                return conn, address
+
+        self.httpd = Server((host, 0), Handler)
         self.host = host
         self.port = self.httpd.server_address[1]
         self.url = f"http://{host}:{self.port}/"
+        self.https_url = f"https://{host}:{self.port}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -281,9 +303,13 @@ def hostile(tmp_path, run_pystage):
     work = tmp_path / "work"
     work.mkdir()
 
-    def login(token, *more_secrets):
-        npmrc.write_text(f"//127.0.0.1:{server.port}/:_authToken={token}\n")
-        server.secrets = [token, *more_secrets]
+    def login(token, *more_secrets, line=None):
+        """The npmrc holds ``line`` (default: ``token`` for this server); the results
+        must show none of ``token`` and ``more_secrets``, in any encoding."""
+        npmrc.write_text(
+            line if line is not None else f"//127.0.0.1:{server.port}/:_authToken={token}\n"
+        )
+        server.secrets = [s for s in (token, *more_secrets) if s]
 
     def run(*args, env=None, registry=None, timeout=60):
         before = _files(tmp_path)
@@ -425,3 +451,58 @@ def elsewhere():
     server = HostileRegistry("localhost")
     yield server
     server.stop()
+
+
+def self_signed(directory) -> tuple[str, str]:
+    """A self-signed certificate (its own CA) for 127.0.0.1: (cert path, key path)."""
+    cert, key = directory / "registry.pem", directory / "registry.key"
+    try:
+        import datetime
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        import shutil
+
+        if not shutil.which("openssl"):
+            pytest.skip("neither the cryptography package nor openssl is available")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt"]
+            + ["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=r"]
+            + ["-addext", "subjectAltName=IP:127.0.0.1", "-addext"]
+            + ["basicConstraints=critical,CA:TRUE", "-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        return str(cert), str(key)
+    pkey = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "registry")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    built = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(pkey.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(pkey, hashes.SHA256())
+    )
+    cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        pkey.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert), str(key)

@@ -76,7 +76,10 @@ class _Served:
             request.get_data(),
         )
         status, headers, body = self.answer(call)
-        return Response(body, status=status, headers=headers)
+        response = Response(body, status=status, headers=headers)
+        if not any(name.lower() == "content-type" for name in headers):
+            del response.headers["content-type"]  # werkzeug would say text/plain
+        return response
 
     def answer(self, call: Call) -> tuple[int, dict, bytes]:
         raise NotImplementedError

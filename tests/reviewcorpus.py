@@ -56,6 +56,7 @@ class Case:
     expected: list[tuple]  # (rule, severity, path) or (rule, severity, path, line)
     baseline_version: str | None = None
     item: dict = field(default_factory=dict)
+    baseline_manifest: dict | None = None  # the baseline's packument version document
 
 
 # --- payload text ------------------------------------------------------------------
@@ -1067,6 +1068,28 @@ CASES: list[Case] = [
             ("suspicious-code", "high", "telemetry.js", "@find:child_process"),
         ],
         "21.4.1",
+    ),
+    Case(
+        "nx-s1ngularity-2025-no-provenance-other-publisher",
+        "the same nx release as the registry saw it: the baseline was published from CI "
+        "with provenance, the malicious one with a stolen token, from elsewhere, without",
+        _nx,
+        [
+            ("install-script", "high", "scripts.postinstall"),
+            ("suspicious-code", "high", "telemetry.js", "@find:child_process"),
+            ("provenance-missing", "high", "provenance"),
+            ("publisher-changed", "medium", "actor"),
+        ],
+        "21.4.1",
+        {"packageName": "nx", "version": "21.5.0", "actor": "nx-maintainer", "provenance": False},
+        {
+            "_npmUser": {"name": "nx-release-ci"},
+            "dist": {
+                "attestations": {
+                    "url": "https://registry.npmjs.org/-/npm/v1/attestations/nx@21.4.1"
+                }
+            },
+        },
     ),
     Case(
         "rspack-2024-postinstall-miner",

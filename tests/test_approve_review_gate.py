@@ -197,11 +197,14 @@ def test_the_yes_option_skips_the_question_but_still_shows_the_summary(reg):
     assert reg.published("forced") == ["1.0.0", "1.0.1"]
 
 
-def test_a_clean_version_at_a_terminal_shows_the_summary_then_the_otp_prompt(reg):
+def test_a_clean_version_at_a_terminal_shows_the_summary_then_asks_once_then_the_otp(reg):
     stage_id = reg.baseline_and_stage("plain")
     child = reg.spawn("approve", stage_id)
     child.expect("Review of plain@1.0.1 against 1.0.0")
     child.expect("findings: none")
+    # approve's own question (issue 15), not the review gate's "anyway"
+    child.expect(r"Approve and publish plain@1.0.1\? \[y/N\] ")
+    child.sendline("y")
     assert child.expect([r"\[y/N\]", "Enter OTP: "]) == 1
     child.sendline(reg.server.totp_code(reg.user))
     status, output = finish(child)

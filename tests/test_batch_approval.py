@@ -13,7 +13,9 @@ from helpers import make_package
 
 
 @pytest.fixture
-def team(tmp_path, registry_server, run_pystage):
+def maintainer(tmp_path, registry_server, run_pystage):
+    """alice on the embedded registry and a pystage runner logged in as her. (It was
+    called ``team``, silently shadowing fixtures_team.py's quite different ``team``.)"""
     user = registry_server.add_user("alice")
     npmrc = registry_server.write_npmrc(tmp_path / "npmrc", user)
 
@@ -68,8 +70,8 @@ def _workspace(root, deps=True):
     return root
 
 
-def test_several_ids_are_approved_in_one_command(team):
-    server, user, _, ours = team
+def test_several_ids_are_approved_in_one_command(maintainer):
+    server, user, _, ours = maintainer
     ids = [_stage(server, user, f"batch-{n}", "1.0.0") for n in "abc"]
     result = ours("approve", *ids)
     assert result.returncode == 0, result.stderr
@@ -79,8 +81,8 @@ def test_several_ids_are_approved_in_one_command(team):
     assert _staged(server, user) == []
 
 
-def test_json_lists_each_item_with_its_outcome(team):
-    server, user, _, ours = team
+def test_json_lists_each_item_with_its_outcome(maintainer):
+    server, user, _, ours = maintainer
     ids = [_stage(server, user, "batch-j", v) for v in ("1.0.0", "1.1.0")]
     result = ours("approve", *ids, "--json")
     assert result.returncode == 0, result.stderr
@@ -92,8 +94,8 @@ def test_json_lists_each_item_with_its_outcome(team):
     assert [d["version"] for d in data] == ["1.0.0", "1.1.0"]
 
 
-def test_the_same_version_named_twice_is_refused_before_anything_is_sent(team):
-    server, user, _, ours = team
+def test_the_same_version_named_twice_is_refused_before_anything_is_sent(maintainer):
+    server, user, _, ours = maintainer
     first = _stage(server, user, "batch-dup", "1.0.0")
     other = _stage(server, user, "batch-other", "1.0.0")
     for args in ((other, first, first), (other, first, "batch-dup@1.0.0")):
@@ -103,8 +105,8 @@ def test_the_same_version_named_twice_is_refused_before_anything_is_sent(team):
     assert _staged(server, user) == ["batch-dup@1.0.0", "batch-other@1.0.0"]
 
 
-def test_an_unknown_id_in_the_batch_changes_nothing(team):
-    server, user, _, ours = team
+def test_an_unknown_id_in_the_batch_changes_nothing(maintainer):
+    server, user, _, ours = maintainer
     known = _stage(server, user, "batch-known", "1.0.0")
     result = ours("approve", known, "00000000-0000-4000-8000-000000000000")
     assert result.returncode == 4, result.stderr
@@ -117,8 +119,8 @@ def test_an_unknown_id_in_the_batch_changes_nothing(team):
     assert _staged(server, user) == ["batch-known@1.0.0"]
 
 
-def test_all_of_one_package(team):
-    server, user, _, ours = team
+def test_all_of_one_package(maintainer):
+    server, user, _, ours = maintainer
     _stage(server, user, "batch-all", "1.0.0")
     _stage(server, user, "batch-all", "2.0.0", tag="next")
     _stage(server, user, "batch-keep", "1.0.0")
@@ -136,8 +138,8 @@ def test_all_of_one_package(team):
     assert ours("approve", "--all", "a", "b").returncode == 2
 
 
-def test_workspace_packages_are_approved_in_dependency_order(team, tmp_path):
-    server, user, _, ours = team
+def test_workspace_packages_are_approved_in_dependency_order(maintainer, tmp_path):
+    server, user, _, ours = maintainer
     root = _workspace(tmp_path / "ws")
     ids = {n: _stage(server, user, n, "1.0.0") for n in ("ws-web", "ws-cli", "ws-core")}
     result = ours("approve", ids["ws-web"], ids["ws-cli"], ids["ws-core"], "--json", cwd=root)
@@ -148,8 +150,8 @@ def test_workspace_packages_are_approved_in_dependency_order(team, tmp_path):
     assert times["ws-core"] <= times["ws-cli"] <= times["ws-web"]
 
 
-def test_outside_the_workspace_the_given_order_is_kept(team, tmp_path):
-    server, user, _, ours = team
+def test_outside_the_workspace_the_given_order_is_kept(maintainer, tmp_path):
+    server, user, _, ours = maintainer
     _workspace(tmp_path / "ws")
     ids = [_stage(server, user, n, "1.0.0") for n in ("ws-web", "ws-core")]
     outside = tmp_path / "elsewhere"
@@ -216,8 +218,8 @@ def test_an_approval_recorded_but_not_published_is_not_a_failure(
     assert data["published"] is False and data["response"]["approvalsRequired"] == 2
 
 
-def test_reject_takes_several_ids(team):
-    server, user, _, ours = team
+def test_reject_takes_several_ids(maintainer):
+    server, user, _, ours = maintainer
     ids = [_stage(server, user, "batch-rej", v) for v in ("1.0.0", "1.0.1")]
     result = ours("reject", *ids)
     assert result.returncode == 0, result.stderr
@@ -225,8 +227,8 @@ def test_reject_takes_several_ids(team):
     assert _staged(server, user) == [] and _published(server, "batch-rej") == []
 
 
-def test_bad_reason_is_refused_before_any_request(team):
-    server, user, _, ours = team
+def test_bad_reason_is_refused_before_any_request(maintainer):
+    server, user, _, ours = maintainer
     stage_id = _stage(server, user, "batch-reason", "1.0.0")
     for reason in ("bad\x1b[31m", "x" * 2001, "   "):
         result = ours("reject", stage_id, "--reason", reason)
@@ -296,6 +298,8 @@ def test_a_refused_reused_code_asks_for_the_next_one_at_the_prompt(tfa_team, tmp
         cwd=str(tmp_path),
     )
     child.expect("About to approve 2 staged versions")
+    child.expect(r"Approve and publish these 2 staged versions\? \[y/N\] ")
+    child.sendline("y")
     child.expect("Enter OTP: ")
     child.sendline(server.totp_code(user))
     child.expect("approved and published successfully")
@@ -330,9 +334,9 @@ def test_without_a_next_code_the_rest_of_the_batch_is_not_attempted(tfa_team, ru
     assert _published(server, "batch-otp") == ["1.0.0"]
 
 
-def test_the_picker_approves_what_is_chosen(team, tmp_path):
+def test_the_picker_approves_what_is_chosen(maintainer, tmp_path):
     pexpect = pytest.importorskip("pexpect")
-    server, user, npmrc, _ = team
+    server, user, npmrc, _ = maintainer
     ids = [_stage(server, user, "batch-pick", v) for v in ("1.0.0", "1.1.0", "1.2.0")]
     env = {**os.environ, "NO_COLOR": "1"}
     child = pexpect.spawn(
@@ -354,9 +358,9 @@ def test_the_picker_approves_what_is_chosen(team, tmp_path):
     assert ids[1] not in child.before  # the lines printed after the answer
 
 
-def test_the_picker_cancels_on_an_empty_answer(team, tmp_path):
+def test_the_picker_cancels_on_an_empty_answer(maintainer, tmp_path):
     pexpect = pytest.importorskip("pexpect")
-    server, user, npmrc, _ = team
+    server, user, npmrc, _ = maintainer
     _stage(server, user, "batch-cancel", "1.0.0")
     child = pexpect.spawn(
         sys.executable,
@@ -375,8 +379,8 @@ def test_the_picker_cancels_on_an_empty_answer(team, tmp_path):
     assert _staged(server, user) == ["batch-cancel@1.0.0"]
 
 
-def test_no_id_without_a_terminal_is_a_usage_error(team):
-    _, _, _, ours = team
+def test_no_id_without_a_terminal_is_a_usage_error(maintainer):
+    _, _, _, ours = maintainer
     result = ours("approve")
     assert result.returncode == 2
     assert "Missing required <stage-id>" in result.stderr

@@ -197,7 +197,7 @@ def _inline_command_spans(text: str):
     """`pystage ...` inline code spans in prose and tables (\\| is a table's escaped pipe)."""
     prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
     for span in re.findall(r"(?<!`)`(pystage [^`]+)`(?!`)", prose):
-        if not span.startswith(("pystage error", "pystage hint")):  # the error format
+        if not span.startswith(("pystage error", "pystage hint", "pystage notice")):  # output
             yield span.replace("\\|", "|")
 
 

@@ -377,7 +377,9 @@ def test_a_connection_the_server_dropped_is_replaced_without_repeating_a_post(tm
         server.read_request(reader)
         if n == 1:
             conn.sendall(answer(body=b'{"username": "alice"}'))
-            conn.close()
+            # shutdown sends the FIN now; close() alone would wait for the reader's
+            # reference to the socket to go, after closed.set(): a race with the POST
+            conn.shutdown(socket.SHUT_RDWR)
             closed.set()
         else:
             conn.sendall(answer(body=b'{"ok": true}'))

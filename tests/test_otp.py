@@ -186,16 +186,14 @@ def test_empty_answer_at_the_otp_prompt_says_so_without_a_misleading_hint():
 
 
 def test_ctrl_d_at_the_otp_prompt_is_no_code_entered(capsys, monkeypatch):
-    import getpass
+    import io
+    import sys
 
     from pystage.cli.options import GlobalOptions
     from pystage.errors import PystageError
     from pystage.otp import OtpHandler
 
-    def eof(*_args, **_kw):
-        raise EOFError
-
-    monkeypatch.setattr(getpass, "getpass", eof)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # Ctrl-D: end of input
     handler = OtpHandler(
         registry="http://127.0.0.1:1/",
         interactive=True,
@@ -207,4 +205,5 @@ def test_ctrl_d_at_the_otp_prompt_is_no_code_entered(capsys, monkeypatch):
         handler.challenge({}, poll=None)
     assert info.value.code == "EOTP"
     assert info.value.message == "no one-time password entered"
-    assert capsys.readouterr().err == "\n"  # the error starts on its own line
+    # the error starts on its own line, after the (visible) prompt
+    assert capsys.readouterr().err.endswith("Enter OTP: \n")

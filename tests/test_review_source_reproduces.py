@@ -333,7 +333,7 @@ def test_built_files_are_not_checked_without_source_scripts_and_compared_with_th
     assert env.review(stage_id, source, "--fail-on", "medium").returncode == 8
     human = env.review(stage_id, source).stdout
     assert human.startswith("Reproduces from source: not fully checked")
-    assert "? dist/index.js  (not checked: built by prepare (--source-scripts runs it))" in human
+    assert "? dist/index.js  (not checked: built by prepare; --source-scripts runs it)" in human
 
     result, report = env.review_json(stage_id, source, "--source-scripts")
     assert result.returncode == 0, result.stderr

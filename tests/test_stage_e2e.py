@@ -196,6 +196,8 @@ def test_approve_on_a_terminal_shows_the_item_then_asks_for_the_code(tmp_path, f
     )
     child.expect("package name: pkg-py")
     child.expect("version: 1.1.0")
+    child.expect(r"Approve and publish pkg-py@1.1.0\? \[y/N\] ")
+    child.sendline("y")
     child.expect("(?i)one-time password")
     child.sendline(server.totp_code(user))
     child.expect("approved and published successfully")

@@ -20,8 +20,10 @@ SLOW = ("click", "rich", "requests", "keyring", "pyotp")
 # what no read-only command needs: Rich (--json prints without it; whoami and view print
 # plain lines), keyring (the token is in the npmrc, found first), pyotp (no OTP is asked
 # for), and the manifest checks with the packing modules behind them (a name is checked
-# by pystage.publishing.names alone)
+# by pystage.publishing.names alone), truststore (only with NODE_USE_SYSTEM_CA, at the
+# first https connection)
 NOT_FOR_READING = (
+    "truststore",
     "rich",
     "keyring",
     "pyotp",

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fixtures_teamcli import make_crew
-from helpers import NPM_VERSION, make_package, run_npm
+from helpers import NPM_VERSION, make_crew, make_package, run_npm
 
 
 def _two_approvers(crew):
@@ -111,3 +110,19 @@ def test_history_is_for_maintainers_only(crew):
     assert crew.run(crew.carol, "history").stdout == "No history.\n"
     mine = json.loads(crew.run(crew.alice, "history", "--json").stdout)
     assert [e["event"] for e in mine] == ["publish"] and mine[0]["package"] == "pkg"
+
+
+def test_at_a_terminal_policy_set_asks_for_the_one_time_password(crew):
+    pexpect = pytest.importorskip("pexpect")
+    env = {k: v for k, v in crew.env(crew.alice).items() if k != "CI"}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # no stored secret
+    args = crew.args(crew.alice, "policy", "set", "pkg", "--expire-after", "48h")
+    child = pexpect.spawn(args[0], args[1:], env=env, encoding="utf-8", timeout=60)
+    child.expect("OTP")
+    child.sendline(crew.code(crew.alice))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert "expire after: 2d (172800 s)" in child.before
+    shown = json.loads(crew.run(crew.alice, "policy", "show", "pkg", "--json").stdout)
+    assert shown["expireAfter"] == 172800

@@ -32,8 +32,8 @@ REVIEW_FAIL_ON = ("info", "low", "medium", "high", "never")
     "for or sent.",
 )
 @yes_option(
-    help="Do not ask before approving what has high review findings or could not "
-    "be reviewed (--fail-on still refuses)."
+    help="Do not ask for confirmation at a terminal, also not for what has high "
+    "review findings or could not be reviewed (--fail-on still refuses)."
 )
 @global_options
 def command(stage_refs, all_items, otp, fail_on, yes):
@@ -46,8 +46,9 @@ def command(stage_refs, all_items, otp, fail_on, yes):
     type it when asked (on a terminal, after the summary).
 
     At a terminal each version is reviewed first (pystage review): a summary,
-    and a question when there is a high finding. Without a terminal only with
-    --fail-on."""
+    then one question before anything is approved (default No; -y/--yes does
+    not ask), which names the high findings when there are. Without a terminal
+    the review runs only with --fail-on."""
     decide("approve", stage_refs, otp, all_items=all_items, fail_on=fail_on, yes=yes)
 
 
@@ -85,11 +86,6 @@ def decide(
         staging.parse_stage_ref(None)  # EUSAGE: Missing required <stage-id>
     if reason is not None:
         reason = _checked_reason(reason)
-    if action == "reject":
-        render.warn(
-            "Rejecting will permanently delete this staged publish record and "
-            "tarball from the registry."
-        )
     single = refs is not None and len(refs) == 1
     name = refs[0].name if refs and single else package
     with make_client(options, otp=otp, package=name) as client:
@@ -102,6 +98,7 @@ def decide(
                 return
         else:
             entries = _pick(client, action, render)
+        picked = refs is None and not all_items  # the picker's answer was the decision
         graph = {}
         if action == "approve" and len(entries) > 1:
             import os
@@ -110,20 +107,32 @@ def decide(
 
             graph = workspace_dependencies(os.getcwd())
             entries = batch.dependency_order(entries, graph)
-        if not otp and interactive and not options.json:
+        at_terminal = interactive and not options.json
+        if at_terminal:
             if single:
                 entry = entries[0]
                 entry.item = entry.item or staging.view_staged(client, entry.stage_id)
                 render.item_summary(entry.item)
             else:
                 render.batch_plan(entries, action)
+        if action == "reject":
+            # only now: every item is resolved (a typo is an E404 above, not a warning)
+            render.warn(
+                "Rejecting will permanently delete "
+                + (
+                    "this staged publish record and tarball"
+                    if len(entries) == 1
+                    else f"these {len(entries)} staged publish records and tarballs"
+                )
+                + " from the registry."
+            )
+        asked = False
         if action == "approve":
             from pystage.cli import review_gate
 
-            at_terminal = interactive and not options.json
             if review_gate.wanted(fail_on, at_terminal):
                 # before the first approve: its OTP challenge is what prompts
-                review_gate.check(
+                asked = review_gate.check(
                     client,
                     entries,
                     fail_on=fail_on,
@@ -131,6 +140,8 @@ def decide(
                     interactive=at_terminal,
                     options=options,
                 )
+        if at_terminal and not (yes or asked or picked):
+            _confirm(action, entries)
         on_result = None if options.json else lambda e: render.batch_result(e, action, single)
         batch.run(
             client,
@@ -163,6 +174,17 @@ def decide(
             render.json([e.to_json(action) for e in entries])
     if failure is not None:
         raise failure
+
+
+def _confirm(action: str, entries) -> None:
+    """At a terminal: one question for the whole batch, default No (ECANCELED)."""
+    from pystage.cli.confirm import cancelled, confirm
+    from pystage.render import safe
+
+    what = safe(entries[0].spec) if len(entries) == 1 else f"these {len(entries)} staged versions"
+    question = f"Approve and publish {what}?" if action == "approve" else f"Reject {what} for good?"
+    if not confirm(question):
+        raise cancelled("nothing was approved" if action == "approve" else "nothing was rejected")
 
 
 def _checked_reason(reason: str) -> str:
@@ -250,11 +272,10 @@ def _next_code_provider(client, render, interactive: bool):
             f"The registry refused the one-time password ({refusal}); "
             "it takes each code once: wait for the next one."
         )
-        import getpass
-        import sys
+        from pystage.cli.terminal import read_visible
 
         try:
-            code = getpass.getpass("Enter the next OTP: ", stream=sys.stderr)
+            code = read_visible("Enter the next OTP: ")
         except EOFError:
             return None
         return otp_sources.normalize_code(code) or None

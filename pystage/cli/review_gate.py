@@ -23,8 +23,9 @@ def wanted(fail_on: str | None, interactive: bool) -> bool:
     return fail_on is not None or interactive
 
 
-def check(client, entries, *, fail_on: str | None, yes: bool, interactive: bool, options) -> None:
-    """Raise (EREVIEW, ECANCELED) unless the batch may go on to its approvals."""
+def check(client, entries, *, fail_on: str | None, yes: bool, interactive: bool, options) -> bool:
+    """Raise (EREVIEW, ECANCELED) unless the batch may go on to its approvals; True when
+    the user was asked (and said yes), so approve asks no second question."""
     from pystage import batch, staging
     from pystage.render.review import ReviewRenderer
     from pystage.reviewing import review_item
@@ -50,21 +51,22 @@ def check(client, entries, *, fail_on: str | None, yes: bool, interactive: bool,
     unreviewed = [e for e in entries if e.report is None]
     high = [e for e in entries if e.report is not None and e.report.fails("high")]
     if not (unreviewed or high):
-        return
+        return False
     if yes:
         if unreviewed:
             render.going_on_unreviewed([e.spec for e in unreviewed])
-        return
+        return False
     if not interactive:
         # here only with --fail-on (no review otherwise), which has judged the findings;
         # what could not be reviewed has not passed it
         if unreviewed:
             raise _unreviewed_refusal(unreviewed, entries)
-        return
+        return False
     from pystage.cli.confirm import cancelled, confirm
 
     if not confirm(_question(high, unreviewed, len(entries))):
         raise cancelled("nothing was approved")
+    return True
 
 
 def _counts(report, threshold: str) -> str:

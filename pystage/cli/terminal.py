@@ -17,14 +17,10 @@ class TerminalUI:
         self._options = options
 
     def prompt(self, text: str) -> str:
-        """A hidden prompt on stderr (the OTP); EOFError (Ctrl-D) goes to the caller."""
-        import getpass
-
-        try:
-            return getpass.getpass(text, stream=sys.stderr)
-        except EOFError:
-            sys.stderr.write("\n")
-            raise
+        """The OTP prompt on stderr; EOFError (Ctrl-D) goes to the caller. The digits
+        are shown as typed, as npm shows them: a one-time code is no secret once used,
+        and seeing it saves a wasted code (and a lockout count) on a typo."""
+        return read_visible(text)
 
     def notify(self, message: str) -> None:
         """Instructions the user must see (a web-auth URL, a refused code)."""
@@ -37,10 +33,25 @@ class TerminalUI:
         on stderr, hidden by --quiet as npm's loglevel=warn hides it."""
         if getattr(self._options, "quiet", False):
             return
-        from pystage.render import safe
+        from pystage.render import MESSAGE_LIMIT, safe
 
-        sys.stderr.write(f"pystage notice {safe(message)}\n")
+        # one line, cut as an error line is: a registry may send a header of 60 KB
+        sys.stderr.write(f"pystage notice {safe(message, MESSAGE_LIMIT)}\n")
         sys.stderr.flush()
+
+    def retry_wait(self, seconds: float) -> None:
+        """The client's pause before it retries a failed request (fetch-retries): said
+        out loud when it is long enough to look like a hang, then slept."""
+        import time
+
+        if seconds >= 1 and not getattr(self._options, "quiet", False):
+            sys.stderr.write(
+                f"pystage notice the request to the registry failed; retrying in {seconds:.0f} s"
+                + ("" if getattr(self._options, "verbose", False) else " (-v shows why)")
+                + "\n"
+            )
+            sys.stderr.flush()
+        time.sleep(seconds)
 
     def log(self, message: str) -> None:
         """A ``-v`` line (already redacted by the client)."""
@@ -57,6 +68,18 @@ class TerminalUI:
         import webbrowser
 
         webbrowser.open(url)
+
+
+def read_visible(text: str) -> str:
+    """Ask on stderr, read one line from stdin with echo on (the terminal's own line
+    editing); EOFError (Ctrl-D) goes to the caller, after a line break."""
+    sys.stderr.write(text)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        sys.stderr.write("\n")
+        raise EOFError
+    return line.rstrip("\r\n")
 
 
 def _write_lines(message: str, safe) -> None:

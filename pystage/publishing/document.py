@@ -27,6 +27,9 @@ class PublishBody:
         self.tarball_path = tarball_path
         self.tarball_size = tarball_size
         self.on_sent: Callable[[int], None] | None = None  # bytes handed to the socket
+        # the tarball's own bytes handed to the socket (a progress bar counts these: the
+        # body carries them as base64, a third more)
+        self.on_tarball_sent: Callable[[int], None] | None = None
 
     def __len__(self) -> int:
         return len(self.prefix) + 4 * ((self.tarball_size + 2) // 3) + len(self.suffix)
@@ -34,19 +37,22 @@ class PublishBody:
     def __iter__(self) -> Iterator[bytes]:
         yield from self._report(self._pieces())
 
-    def _pieces(self) -> Iterator[bytes]:
-        yield self.prefix
+    def _pieces(self) -> Iterator[tuple[bytes, int]]:
+        """(piece of the body, how many tarball bytes it carries)."""
+        yield self.prefix, 0
         with open(self.tarball_path, "rb") as handle:
             while chunk := handle.read(_READ_SIZE):
-                yield base64.b64encode(chunk)
-        yield self.suffix
+                yield base64.b64encode(chunk), len(chunk)
+        yield self.suffix, 0
 
-    def _report(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
-        for piece in pieces:
+    def _report(self, pieces: Iterator[tuple[bytes, int]]) -> Iterator[bytes]:
+        for piece, carried in pieces:
             yield piece
             # the sender asks for the next piece once this one is written
             if self.on_sent is not None:
                 self.on_sent(len(piece))
+            if carried and self.on_tarball_sent is not None:
+                self.on_tarball_sent(carried)
 
     def read_all(self) -> bytes:
         """The whole body; for tests and small packages only."""

@@ -102,16 +102,17 @@ def _stage_directory(path, request, connect, reporter) -> PublishOutcome:
     from pystage.packing import pack
 
     with tempfile.TemporaryDirectory(prefix="pystage-publish-") as workdir:
-        packed = pack(
-            path,
-            workdir,
-            ignore_scripts=request.ignore_scripts,
-            command="publish",
-            on_warning=reporter.warn,
-            workspaces=request.workspaces,
-            workspace_root=request.workspace_root,
-            script_stdout=_script_stdout(request),
-        )
+        with _packing(reporter, prepared.manifest, request):
+            packed = pack(
+                path,
+                workdir,
+                ignore_scripts=request.ignore_scripts,
+                command="publish",
+                on_warning=reporter.warn,
+                workspaces=request.workspaces,
+                workspace_root=request.workspace_root,
+                script_stdout=_script_stdout(request),
+            )
         tarball = packed.path
         # scripts may have rewritten package.json: send what is there now
         prepared = _read_directory(path, read_manifest, report=reporter)
@@ -270,11 +271,32 @@ def _send(
             integrity=contents.integrity,
         )
         transfer = getattr(reporter, "transfer", None)
-        with transfer("staging", len(body)) if transfer else nullcontext(None) as advance:
-            body.on_sent = advance
+        with (
+            transfer("staging", contents.size, after=_VERIFYING)
+            if transfer
+            else nullcontext(None) as advance
+        ):
+            body.on_tarball_sent = advance
             answer = staging.stage_publish(client, manifest["name"], body, request.message)
             stage_id = str(answer["stageId"])
     return PublishOutcome(contents, manifest, registry, tag, access, stage_id, request.dry_run)
+
+
+# after the last byte: the registry unpacks and checks the tarball before it answers
+_VERIFYING = "waiting for the registry to verify the upload..."
+
+
+def _packing(reporter, manifest: dict, request: PublishRequest):
+    """A spinner while packing, when nothing else writes to the terminal meanwhile (a
+    lifecycle script's output would be torn by its redraws)."""
+    working = getattr(reporter, "working", None)
+    scripts = found if isinstance(found := manifest.get("scripts"), dict) else {}
+    runs_scripts = not request.ignore_scripts and any(
+        scripts.get(event) for event in ("prepack", "prepare", "postpack")
+    )
+    if working is None or runs_scripts or request.json:
+        return nullcontext()
+    return working(f"packing {manifest.get('name')}@{manifest.get('version')}...")
 
 
 def _run_script(path: str, event: str, manifest: dict, request: PublishRequest) -> None:

@@ -65,11 +65,20 @@ class StageRenderer(LazyConsoles):
     def json(self, data: Any) -> None:
         print_json(data)
 
-    def transfer(self, description: str, total: int | None):
-        """A context giving ``advance(n_bytes)``: a bar on a terminal for big transfers."""
+    def transfer(self, description: str, total: int | None, after: str | None = None):
+        """A context giving ``advance(n_bytes)``: a bar on a terminal for big transfers;
+        ``after``: what it says once every byte is through."""
         from pystage.render.progress import transfer_progress
 
-        return transfer_progress(description, total, color=self.color, enabled=not self.quiet)
+        return transfer_progress(
+            description, total, color=self.color, enabled=not self.quiet, after=after
+        )
+
+    def working(self, description: str):
+        """A context: a spinner on a terminal while the block runs."""
+        from pystage.render.progress import working
+
+        return working(description, console=self.err, enabled=not self.quiet)
 
     # -- a staged item ------------------------------------------------------------
     def item(self, item: dict, console=None) -> None:

@@ -233,10 +233,12 @@ class Scanner:
             if len(self._samples) < 4:
                 self._samples.append(lines[long_ones[0]][:_SAMPLE])
         for name, pattern in SEARCH.items():
+            hit = sig.hits.get(name)
+            if hit is not None and name not in ("hex-identifiers", "escaped-strings"):
+                continue  # where it first shows is known: a later chunk adds nothing
             first = pattern.search(text)
             if first is None:
                 continue
-            hit = sig.hits.get(name)
             count = (
                 len(pattern.findall(text, first.start()))
                 if name in ("hex-identifiers", "escaped-strings")
@@ -271,7 +273,8 @@ def _entropy(data: bytes) -> float:
 
 def is_code(path: str, head: bytes) -> bool:
     """A file node or a shell would run: by extension, or a ``#!`` first line."""
-    name = path.rsplit("/", 1)[-1].lower()
+    # "index.js " and "index.js." too: node loads them by that name, Windows as index.js
+    name = path.rsplit("/", 1)[-1].lower().rstrip(" .")
     dot = name.rfind(".")
     if dot > 0 and name[dot:] in CODE_EXTENSIONS:
         return True
