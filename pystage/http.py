@@ -401,7 +401,7 @@ class RegistryClient:
         cred = None if anonymous else self.credentials.for_url(url)
         if cred and cred.authorization:
             headers["authorization"] = cred.authorization
-            self.redactor.add(*cred.secrets())
+            self.redactor.add_sent(*cred.secrets())  # masked in results too
         if otp:
             headers["npm-otp"] = otp
         headers.update(extra)

@@ -73,7 +73,14 @@ def check_file(path: str, expected: Expected, what: str) -> str | None:
     when there was nothing to check."""
     if expected.empty:
         return None
-    digests = digests_of(path, expected.algorithms())
+    return check_digests(digests_of(path, expected.algorithms()), expected, what)
+
+
+def check_digests(digests: dict[str, bytes], expected: Expected, what: str) -> str | None:
+    """``check_file`` over digests already computed (a stream hashed as it was read):
+    ``digests`` holds at least ``expected.algorithms()``."""
+    if expected.empty:
+        return None
     checked = []
     algorithm = expected.strongest
     if algorithm:

@@ -13,6 +13,14 @@ Every secret a ``Redactor`` learns is also remembered for the process, so
 the last lines of defence (the error line and the ``-v`` traceback, printed
 by ``cli/``) mask it too without holding the client. This module imports
 nothing from the client: ``render/`` and ``cli/`` use it directly.
+
+Results (the data a command prints) are masked of one kind of secret only: the
+credentials the process *sent* (``Redactor.add_sent``: a token, an ``_auth`` or
+URL password), which a registry has no business putting in its data (a CI log
+would publish them). Nothing else there: a secret-shaped pattern would mangle
+ordinary data ("Bearer tokens" in a description), a one-time password is six
+digits a size or a version may hold, and a token the command itself made
+(``token create``) is the result.
 """
 
 from __future__ import annotations
@@ -32,8 +40,13 @@ _SECRET_PATTERN_SOURCES = [
     (r"(?i)otpauth://\S+", "otpauth://" + MASK),
     (r'(?i)("(?:password|token|otp|secret)"\s*:\s*)"[^"]*"', r'\1"' + MASK + '"'),
 ]
+# a sent credential this short is not masked in results (it would hit ordinary words)
+MIN_SENT_LENGTH = 8
+
 _compiled: list[tuple[re.Pattern[str], str]] = []
 _remembered: set[str] = set()
+_sent: set[str] = set()
+_sent_pattern: re.Pattern[str] | None = None
 
 
 def _secret_patterns() -> list[tuple[re.Pattern[str], str]]:
@@ -77,9 +90,34 @@ def remember(*secrets: str | None) -> None:
             _remembered.update(encodings(str(s)))
 
 
+def remember_sent(*secrets: str | None) -> None:
+    """``secrets`` went out as credentials: mask them (in every encoding) in results too."""
+    global _sent_pattern
+    forms: set[str] = set()
+    for s in secrets:
+        if s and len(str(s)) >= MIN_SENT_LENGTH:
+            forms.update(f for f in encodings(str(s)) if len(f) >= MIN_SENT_LENGTH)
+    _remembered.update(forms)
+    if forms - _sent:
+        _sent.update(forms)
+        # one alternation, longest first: a result is scanned once, whatever the count
+        _sent_pattern = re.compile("|".join(map(re.escape, sorted(_sent, key=len, reverse=True))))
+
+
+def mask_sent(text: str) -> str:
+    """``text`` (a result: registry data about to be shown) without the credentials
+    this process sent."""
+    if _sent_pattern is None or not text:
+        return text
+    return _sent_pattern.sub(MASK, text)
+
+
 def forget_all() -> None:
     """For tests: start from no known secret."""
+    global _sent_pattern
     _remembered.clear()
+    _sent.clear()
+    _sent_pattern = None
 
 
 def _mask(text: str, known: Iterable[str]) -> str:
@@ -105,10 +143,17 @@ class Redactor:
                 self._secrets.update(encodings(str(s)))
                 remember(str(s))
 
+    def add_sent(self, *secrets: str | None) -> None:
+        """Credentials that go out with requests: masked everywhere, results included."""
+        self.add(*secrets)
+        remember_sent(*secrets)
+
     def add_basic(self, username: str, password: str) -> None:
+        """A ``user:password`` sent as HTTP Basic (a registry URL's userinfo)."""
         forms = basic_credentials(username, password)
         self._secrets.update(forms)
         _remembered.update(forms)
+        remember_sent(password, *(f for f in forms if f not in encodings(password)))
 
     def __call__(self, text: str) -> str:
         if not text:

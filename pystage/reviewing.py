@@ -66,7 +66,8 @@ def review_item(
     this for each item of its batch. ``staged_path``: the staged tarball, already
     downloaded there (else it is streamed from the registry). ``deep``: GuardDog's rules
     over the added and changed files too (a second read of the staged tarball)."""
-    from pystage.review import ReviewOptions, review
+    from pystage.integrity import Expected
+    from pystage.review import ReviewOptions, review, verify
     from pystage.review.baseline import choose_baseline
 
     item.setdefault("id", stage_id)
@@ -78,20 +79,28 @@ def review_item(
     baseline = choose_baseline(packument, version, item.get("tag"), against)
     manifest = None
     base_stream = None
+    base_hashed = None
     try:
         if baseline is not None:
             manifest = packument["versions"].get(baseline)  # type: ignore[index]  # a baseline comes from a packument
             manifest = manifest if isinstance(manifest, dict) else {}
             base_stream = staging.stream_published_tarball(client, name, baseline, manifest)
+            base_hashed = verify.HashedChunks(base_stream, verify.expected_of_dist(manifest))
         with _open_staged(client, stage_id, staged_path) as staged_stream:
+            # both hashed as read: the review is bound to the bytes the registry vouches for
+            staged_hashed = verify.HashedChunks(staged_stream, Expected.of_item(item))
             report = review(
-                _lazy(staged_stream),
-                base_stream,
+                _lazy(staged_hashed),
+                base_hashed,
                 item=item,
                 baseline_version=baseline,
                 baseline_manifest=manifest,
                 options=ReviewOptions(full_diff=full_diff),
             )
+            checked = verify.staged_findings(staged_hashed)
+        if base_hashed is not None:
+            checked += verify.baseline_findings(base_hashed, str(baseline))
+        report.findings[:0] = checked  # first: they say what the rest is worth
     finally:
         if base_stream is not None:
             base_stream.close()

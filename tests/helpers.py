@@ -11,6 +11,8 @@ import them from here too.
   (the ``registry_server`` fixture is in fixtures_registry.py);
 - the team workflow on it: ``add_owner``, ``remove_owner``, ``set_policy``, ``approve``,
   ``events``, ``published_versions``, and ``Receiver`` (a webhook receiver);
+- the team commands through the CLI: ``make_crew`` / ``Crew`` (maintainers' logins);
+- the review page as a browser without JavaScript: ``WebClient``, ``csrf_of``;
 - the registry client: ``make`` (a RegistryClient for a test registry, logged in
   with TOKEN, retries not sleeping), ``token_line``;
 - ``StreamLines``: a subprocess's output read in a thread, to wait for a line;
@@ -183,6 +185,9 @@ class User:
     password: str
     token: str
     totp_secret: str | None = None
+    # "auth-only" accounts send no code with a publish (so helpers spend none on it);
+    # None: unknown, treated as "auth-and-writes"
+    tfa_mode: str | None = None
 
 
 def make_tarball(
@@ -400,7 +405,7 @@ class RegistryServer:
         )
         response.raise_for_status()
         secret = parse_qs(urlparse(response.json()["tfa"]).query)["secret"][0]
-        user = User(user.name, user.password, user.token, secret)
+        user = User(user.name, user.password, user.token, secret, mode)
         response = self.request("POST", "-/npm/v1/user", user, json={"tfa": [self.totp_code(user)]})
         response.raise_for_status()
         return user
@@ -435,7 +440,7 @@ class RegistryServer:
     ):
         """A normal ``PUT /<name>`` publish; returns the response (raises on failure)."""
         tarball = make_tarball(name, version, files, manifest)
-        if otp is None and user.totp_secret:
+        if otp is None and user.totp_secret and user.tfa_mode != "auth-only":
             otp = self.totp_code(user)
         response = self.request(
             "PUT",
@@ -647,6 +652,129 @@ def wait_until_blocked(pid: int, timeout: float = 60) -> None:
             return
         assert time.monotonic() < deadline, f"process {pid} never waited (state {state})"
         time.sleep(0.005)
+
+
+# -- the review page over plain HTTP, as a browser without JavaScript ------------------
+
+_CSRF = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def csrf_of(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+class WebClient:
+    """One browser: its own cookie jar, no redirects followed unless asked."""
+
+    def __init__(self, server) -> None:
+        import requests
+
+        self.server = server
+        self.http = requests.Session()
+
+    def url(self, path: str) -> str:
+        return self.server.url + "-/web/" + path.lstrip("/")
+
+    def get(self, path: str, **kwargs):
+        return self.http.get(self.url(path), allow_redirects=False, timeout=30, **kwargs)
+
+    def post(self, path: str, data: dict, **kwargs):
+        return self.http.post(
+            self.url(path), data=data, allow_redirects=False, timeout=30, **kwargs
+        )
+
+    def sign_in(self, user, otp: str | None = None, password: str | None = None):
+        form = self.get("signin")
+        data = {
+            "csrf": csrf_of(form.text),
+            "name": user.name,
+            "password": user.password if password is None else password,
+            "next": "/-/web/",
+        }
+        if otp is not None:
+            data["otp"] = otp
+        return self.post("signin", data)
+
+    def signed_in(self, user):
+        answer = self.sign_in(user, self.server.totp_code(user) if user.totp_secret else None)
+        assert answer.status_code == 303, answer.text
+        return self
+
+    def form_token(self, path: str) -> str:
+        page = self.get(path)
+        assert page.status_code == 200, page.text
+        return csrf_of(page.text)
+
+
+# -- the team commands through the CLI ---------------------------------------------
+
+
+class Crew:
+    def __init__(self, reg, home: Path) -> None:
+        self.reg = reg
+        self.home = home
+        self.url = reg.url
+        self.npmrcs: dict[str, Path] = {}
+
+    def login(self, user) -> None:
+        """Give ``user`` an npmrc of its own (its token for this registry)."""
+        self.npmrcs[user.name] = self.reg.write_npmrc(self.home / f"{user.name}.npmrc", user)
+
+    def env(self, user, **extra) -> dict:
+        return {
+            **os.environ,
+            "NO_COLOR": "1",
+            "HOME": str(self.home),
+            "npm_config_userconfig": str(self.npmrcs[user.name]),
+            **extra,
+        }
+
+    def args(self, user, *args) -> list[str]:
+        return [sys.executable, "-m", "pystage", *map(str, args), "--registry", self.url]
+
+    def run(self, user, *args, cwd=None, input=None, timeout=120, **env):
+        return subprocess.run(
+            self.args(user, *args),
+            cwd=cwd or self.home,
+            env=self.env(user, **env),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def start(self, user, *args, cwd=None, **env) -> subprocess.Popen:
+        return subprocess.Popen(
+            self.args(user, *args),
+            cwd=cwd or self.home,
+            env=self.env(user, **env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def code(self, user) -> str:
+        return self.reg.totp_code(user)
+
+
+def make_crew(tmp_path, reg, before_2fa=None) -> Crew:
+    """``before_2fa(crew)`` runs while alice has no second factor yet: set-up that would
+    otherwise spend her codes (each user has about three per 30 s)."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    crew = Crew(reg, home)
+    crew.alice = reg.add_user("alice")
+    reg.publish(crew.alice, "pkg", "1.0.0")
+    crew.bob = reg.add_user("bob", tfa=True)
+    crew.carol = reg.add_user("carol")
+    for user in (crew.alice, crew.bob, crew.carol):
+        crew.login(user)
+    if before_2fa is not None:
+        before_2fa(crew)
+    crew.alice = reg.enrol_2fa(crew.alice)  # the same token: her npmrc stays
+    return crew
 
 
 # -- the registry client and raw sockets ------------------------------------------------

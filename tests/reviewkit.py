@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import tarfile
@@ -21,7 +22,11 @@ def tarball(files: dict, manifest: dict | None = None, *, name="pkg", version="1
     if manifest is not False:
         pj = {"name": name, "version": version, **(manifest or {})}
         entries = {"package.json": json.dumps(pj, indent=2) + "\n", **entries}
-    with tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+    # gzip's own header carries a time: fixed, so the same files give the same bytes
+    with (
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for path, value in entries.items():
             arcname = path[5:] if path.startswith("@raw:") else "package/" + path
             info = tarfile.TarInfo(arcname)

@@ -162,11 +162,11 @@ def test_a_trickling_answer_is_etimedout_at_fetch_timeout(registry, baseline, ho
     assert result.peak_mib < baseline + 20, (result.peak_mib, baseline)
 
 
-def test_a_trickling_answer_to_every_command_that_reads_json(registry):
+@pytest.mark.parametrize("args", [["whoami"], ["view", SID], ["view", SID, "--json"]])
+def test_a_trickling_answer_to_other_commands_that_read_json(registry, args):
     for path in ("/-/whoami", f"/-/stage/{SID}"):
         registry.routes[("GET", path)] = TRICKLES["body"]
-    for args in (["whoami"], ["view", SID], ["view", SID, "--json"]):
-        times_out(registry.run(*args))
+    times_out(registry.run(*args))
 
 
 def test_an_endless_json_answer_stops_at_the_64_mib_ceiling(registry, baseline):
@@ -246,3 +246,29 @@ def test_a_slow_but_steady_answer_within_the_deadline_is_read_whole(registry):
     result = registry.run("list", "--json")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_watchdog_shuts_a_blocked_read_at_the_deadline_and_nests():
+    import socket
+
+    from pystage.session import Deadline, Watchdog, _in_flight
+
+    ours, theirs = socket.socketpair()
+    ours.settimeout(5)  # a watchdog that never fires fails the test, not hangs it
+
+    class Connection:
+        sock = ours
+
+    outer = Watchdog(Deadline(30))
+    with outer:
+        deadline = Deadline(0.2)
+        started = time.monotonic()
+        with Watchdog(deadline) as inner:  # a request made while sending another
+            inner.watch(Connection)
+            assert ours.recv(1) == b""  # blocked until the watchdog shut the socket
+        assert deadline.cut and 0.15 < time.monotonic() - started < 2
+        assert _in_flight.watchdog is outer  # the outer request is still watched
+    assert _in_flight.watchdog is None
+    assert not outer.deadline.cut
+    ours.close()
+    theirs.close()

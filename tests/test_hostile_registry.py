@@ -28,6 +28,7 @@ from fixtures_hostile import (
     SID,
     SID2,
     TOKEN,
+    Raw,
     answer,
     fails_with,
     item,
@@ -503,3 +504,156 @@ def test_logout_shows_a_hostile_refusal_escaped_and_without_the_token(hostile):
     assert result.returncode == 0, result.stderr
     assert "did not revoke the token" in result.stderr
     assert "no token *** a\\x1b[2J" in result.stderr
+
+
+# -- more attacks: framing, retries, challenges, duplicates ---------------------------------
+
+
+@pytest.mark.parametrize("args", [["list"], ["view", SID], ["whoami"], ["view", "pkg@1.0.0"]])
+def test_json_nested_too_deeply_to_read_is_ebadresponse(hostile, args):
+    deep = answer(
+        body=b"[" * 100_000 + b"]" * 100_000, headers={"content-type": "application/json"}
+    )
+    for path in ("/-/stage", f"/-/stage/{SID}", "/-/whoami"):
+        hostile.routes[("GET", path)] = deep
+    error = fails_with(hostile.run(*args), "EBADRESPONSE")
+    assert "nested too deeply" in error
+
+
+def raw_answer(head: bytes, body: bytes = b"{}") -> Raw:
+    def write(wfile, stop):
+        wfile.write(head + b"content-length: %d\r\n\r\n" % len(body) + body)
+
+    return Raw(write)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\n" + b"".join(b"x-%d: y\r\n" % i for i in range(150)),
+        b"HTTP/1.1 200 OK\r\nx-long: " + b"a" * 70_000 + b"\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-length: +2\r\n",
+        b"HTTP/1.1 600 Beyond\r\ncontent-type: application/json\r\n",
+        b"HTTP/1.1 199 Early\r\ncontent-type: application/json\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json; charset=no-such-charset\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: br\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n",
+        b"HTTP/9.9 200 OK\r\n",
+    ],
+    ids=[
+        "150-headers",
+        "70k-header",
+        "negative-length",
+        "plus-length",
+        "status-600",
+        "status-199",
+        "unknown-charset",
+        "brotli-unasked",
+        "gzip-that-is-not",
+        "http-9.9",
+    ],
+)
+def test_odd_framing_and_headers_are_one_clean_line(hostile, head):
+    hostile.routes[("GET", "/-/stage")] = raw_answer(head)
+    for args in (["list"], ["list", "--json"]):
+        result = hostile.run(*args)  # assert_safe: no traceback, one error line, no EUNKNOWN
+        assert "EUNKNOWN" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["1000000000", "Fri, 31 Dec 9999 23:59:59 GMT", "-5", "NaN", "inf", "soon", "1e400"],
+)
+def test_a_429_never_makes_pystage_wait_past_its_retry_limits(hostile, retry_after):
+    hostile.routes[("GET", "/-/stage")] = answer(
+        429, json_body={"error": "slow down"}, headers={"retry-after": retry_after}
+    )
+    import time
+
+    started = time.monotonic()
+    # two retries, each waiting at most fetch-retry-maxtimeout (here 1 s)
+    result = hostile.run(
+        "list",
+        env={
+            "npm_config_fetch_retries": "2",
+            "npm_config_fetch_retry_mintimeout": "100",
+            "npm_config_fetch_retry_maxtimeout": "1000",
+        },
+    )
+    fails_with(result, "E429")
+    assert time.monotonic() - started < 10
+    assert 1 <= len(hostile.requests) <= 3
+
+
+def test_a_registry_that_challenges_every_code_is_asked_at_most_twice(hostile):
+    hostile.routes[("DELETE", f"/-/user/token/{TOKEN}")] = answer(
+        401, json_body={"error": "otp, again"}, headers={"www-authenticate": "OTP"}
+    )
+    result = hostile.run("logout", "--otp", OTP)
+    fails_with(result, "EOTP", 3)
+    assert len(hostile.requests) == 1  # not interactive: the refused --otp is the end
+
+
+def test_a_redirect_loop_across_two_hosts_ends(hostile, elsewhere):
+    hostile.routes[("GET", "/-/stage")] = answer(
+        302, headers={"location": f"http://localhost:{elsewhere.port}/-/stage"}
+    )
+    elsewhere.routes[("GET", "/-/stage")] = answer(
+        302, headers={"location": f"http://127.0.0.1:{hostile.port}/-/stage"}
+    )
+    error = fails_with(hostile.run("list"), "EMAXREDIRECT")
+    assert "too many redirects" in error
+    assert len(hostile.requests) + len(elsewhere.requests) == 11
+    assert all("authorization" not in r.headers for r in elsewhere.requests)
+
+
+@pytest.mark.parametrize("order", ["hostile-last", "hostile-first"])
+def test_a_duplicate_id_key_is_judged_by_the_value_json_keeps(hostile, order):
+    first, last = ("../../x", SID) if order == "hostile-first" else (SID, "../../x")
+    entry = f'{{"id": "{first}", "packageName": "pkg", "version": "1.0.0", "id": "{last}"}}'
+    raw = f'{{"items": [{entry}], "total": 1}}'
+    hostile.routes[("GET", "/-/stage")] = answer(
+        body=raw, headers={"content-type": "application/json"}
+    )
+    result = hostile.run("list", "--json")
+    if order == "hostile-last":
+        fails_with(result, "EBADRESPONSE")
+    else:
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)[0]["id"] == SID  # what was checked is what is shown
+
+
+def test_the_web_authentication_done_url_on_another_host_gets_no_token(hostile, elsewhere):
+    # the challenge may point the poll anywhere: the token goes only to its own host
+    hostile.routes[("DELETE", f"/-/user/token/{TOKEN}")] = lambda req: (
+        answer(200, json_body={})
+        if req.headers.get("npm-otp") == OTP
+        else answer(
+            401,
+            json_body={
+                "authUrl": f"{hostile.url}-/auth",
+                "doneUrl": f"http://localhost:{elsewhere.port}/-/done",
+            },
+            headers={"www-authenticate": "OTP"},
+        )
+    )
+    elsewhere.routes[("GET", "/-/done")] = answer(json_body={"token": OTP})
+    result = hostile.run_at_terminal("logout")
+    assert result.returncode == 0, result.stderr
+    (poll,) = elsewhere.requests
+    assert "authorization" not in poll.headers and "npm-otp" not in poll.headers
+
+
+@pytest.mark.parametrize("code", [f"{OTP}\r\nx-evil: 1", f"{OTP}\n", "\x1b[2J", 12345678, ""])
+def test_a_one_time_password_from_the_done_url_must_be_a_header_value(hostile, code):
+    hostile.routes[("DELETE", f"/-/user/token/{TOKEN}")] = answer(
+        401,
+        json_body={"authUrl": f"{hostile.url}-/auth", "doneUrl": f"{hostile.url}-/done"},
+        headers={"www-authenticate": "OTP"},
+    )
+    hostile.routes[("GET", "/-/done")] = answer(json_body={"token": code})
+    result = hostile.run_at_terminal("logout")
+    assert result.returncode != 0
+    assert all("x-evil" not in r.headers for r in hostile.requests)
+    assert [r.method for r in hostile.requests].count("DELETE") <= 2

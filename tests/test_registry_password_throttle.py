@@ -128,7 +128,7 @@ def test_a_throttled_address_may_guess_again_once_the_window_has_passed(throttle
 def test_wrong_passwords_at_the_review_page_sign_in_count_against_the_address(throttled):
     from dataclasses import replace
 
-    from fixtures_webpage import WebClient
+    from helpers import WebClient
 
     fay = throttled.add_user("fay")
     browser = WebClient(throttled)

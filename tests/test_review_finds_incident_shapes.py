@@ -85,3 +85,16 @@ def test_inline_code_is_high_only_in_a_script_users_run(script, severity):
     report = review(io.BytesIO(staged), io.BytesIO(base), baseline_version="1.0.0")
     found = {(f.rule, f.path): f.severity for f in report.findings}
     assert found[("dangerous-script", f"scripts.{script}")] == severity
+
+
+def test_the_corpus_is_built_the_same_every_time():
+    import hashlib
+
+    def digest(case):
+        staged, baseline = case.build()
+        if not isinstance(staged, bytes):
+            staged = b"".join(staged)
+        return hashlib.sha256(staged + (baseline or b"")).hexdigest()
+
+    cheap = [c for c in CASES if c.id not in ("coverage-folder-40mb", "tarball-gzip-bomb")]
+    assert [digest(c) for c in cheap] == [digest(c) for c in cheap]

@@ -19,7 +19,7 @@ import re
 from urllib.parse import quote, quote_plus
 
 import pytest
-from fixtures_hostile import answer, listing
+from fixtures_hostile import SID, answer, item, listing
 from helpers import (
     FAST_RETRIES,
     assert_clean_failure,
@@ -213,3 +213,29 @@ def test_the_json_error_shows_no_form_of_the_token(hostile, verbosity):
     result = hostile.run("logout", *verbosity)
     assert result.returncode == exit_code_for("E500")
     assert '"code": "E500"' in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["whoami"], ["list"], ["list", "--json"], ["view", SID], ["view", SID, "--json"]]
+)
+def test_a_registry_putting_the_token_in_its_data_does_not_get_it_shown(hostile, args):
+    # a registry (or a proxy) that echoes the credential in a field: the result shows ***
+    hostile.login(TOKEN)
+    hostile.routes[("GET", "/-/whoami")] = answer(json_body={"username": f"eve {TOKEN}"})
+    hostile.routes[("GET", "/-/stage")] = listing(item(actor=TOKEN, tag=quote(TOKEN, safe="")))
+    hostile.routes[("GET", f"/-/stage/{SID}")] = answer(json_body=item(note=f"t={TOKEN}"))
+    result = hostile.run(*args, env={"COLUMNS": "300"})
+    assert result.returncode == 0, result.stderr
+    assert "***" in result.stdout
+
+
+def test_results_keep_ordinary_data_that_merely_looks_secret(hostile):
+    # only the credentials sent are masked in results: no pattern, no one-time password
+    hostile.login(TOKEN)
+    hostile.routes[("GET", f"/-/stage/{SID}")] = answer(
+        json_body=item(note="use Bearer tokens; see https://u:p@example.com/", size=123456)
+    )
+    result = hostile.run("view", SID, env={"COLUMNS": "300", "npm_config_otp": "123456"})
+    assert result.returncode == 0, result.stderr
+    assert "use Bearer tokens; see https://u:p@example.com/" in result.stdout
+    assert "123456" in result.stdout

@@ -8,8 +8,7 @@ import json
 import time
 
 import pytest
-from fixtures_teamcli import make_crew
-from helpers import make_package, start_registry
+from helpers import make_crew, make_package, start_registry
 
 
 @pytest.fixture

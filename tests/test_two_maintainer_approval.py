@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fixtures_teamcli import make_crew
-from helpers import NPM_VERSION, make_package, run_npm
+from helpers import NPM_VERSION, make_crew, make_package, run_npm
 
 
 def _two_approvers(crew):

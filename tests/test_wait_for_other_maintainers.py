@@ -9,8 +9,7 @@ import json
 import time
 
 import pytest
-from fixtures_teamcli import make_crew
-from helpers import make_package
+from helpers import make_crew, make_package
 
 
 def _two_approvers(crew):

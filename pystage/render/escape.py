@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from pystage.redact import mask_sent
+
 # What a terminal acts on, or what makes text read other than it is:
 # - C0 controls, DEL and C1 controls: ESC sequences (colours, cursor moves, OSC 8 links,
 #   window titles), CSI as the single byte U+009B, carriage returns that overwrite a line,
@@ -60,7 +62,8 @@ def escape_registry_text(value: object, limit: int | None = None) -> str:
     is kept as it is. ``limit``: at most this many characters of the (escaped) text,
     the rest replaced by a note of how much was left out (one-line messages, log
     lines; a registry can send a field of megabytes)."""
-    text = value if isinstance(value, str) else str(value)
+    # a credential pystage sent, echoed in the registry's data, is not shown either
+    text = mask_sent(value if isinstance(value, str) else str(value))
     if text.isascii() and text.isprintable():
         escaped = text  # the common case, without the regex
     else:
@@ -75,7 +78,9 @@ def escape_json_text(dumped: str) -> str:
     """A JSON document (``json.dumps(..., ensure_ascii=False)``) with the characters
     ``escape_registry_text`` would escape written as JSON ``\\uXXXX`` escapes: the same
     JSON value, but nothing in it a terminal acts on (json.dumps already escapes C0;
-    C1 controls, bidi overrides and lone surrogates it writes raw)."""
+    C1 controls, bidi overrides and lone surrogates it writes raw). A credential
+    pystage sent, echoed in the data, is written as ``***`` (the one change)."""
+    dumped = mask_sent(dumped)
     if dumped.isascii():
         return dumped
 

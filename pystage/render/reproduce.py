@@ -1,11 +1,12 @@
 """The "reproduces from source" block that ``pystage review --source`` prints first.
 
-Paths and texts come out of tarballs and the source tree: each goes through ``safe``
-and into Rich as plain text, never markup."""
+Paths and texts come out of tarballs and the source tree: each goes through ``clip``
+(``safe``, and cut short) and into Rich as plain text, never markup."""
 
 from __future__ import annotations
 
-from pystage.render import LazyConsoles, safe
+from pystage.render import LazyConsoles
+from pystage.render.review import TEXT_LIMIT, clip
 
 MAX_LISTED = 40  # paths per group (--json has them all)
 
@@ -15,7 +16,7 @@ class SourceRenderer(LazyConsoles):
         from rich.text import Text
 
         c = console or self.out
-        source = safe(check.source)
+        source = clip(check.source)
         scripts = " (build scripts run)" if check.scripts_run else ""
         if check.reproduced:
             c.print(
@@ -54,9 +55,9 @@ class SourceRenderer(LazyConsoles):
                 Text.assemble(
                     ("  ! ", "red"),
                     "the source is ",
-                    safe(f"{check.source_name}@{check.source_version}"),
+                    clip(f"{check.source_name}@{check.source_version}"),
                     ", the staged tarball ",
-                    safe(f"{check.package}@{check.version}"),
+                    clip(f"{check.package}@{check.version}"),
                 )
             )
         self._differs(c, check.differs, full_diff)
@@ -85,7 +86,7 @@ class SourceRenderer(LazyConsoles):
             if "type" in d.what:
                 what.append(f"{d.source.type} → {d.staged.type}")
             c.print(
-                Text.assemble(("  ~ ", "yellow"), safe(d.path), "  differs: " + ", ".join(what))
+                Text.assemble(("  ~ ", "yellow"), clip(d.path), "  differs: " + ", ".join(what))
             )
             if d.diff_note:
                 c.print(f"      ({d.diff_note})", markup=False, style="dim")
@@ -93,7 +94,7 @@ class SourceRenderer(LazyConsoles):
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
                 style = "cyan" if line.startswith("@@") else style
                 c.print(
-                    Text("      " + safe(line), style=style),
+                    Text("      " + clip(line, TEXT_LIMIT), style=style),
                     soft_wrap=False,
                     overflow="ellipsis",
                     crop=True,
@@ -105,6 +106,6 @@ class SourceRenderer(LazyConsoles):
         from rich.text import Text
 
         for path in paths[:MAX_LISTED]:
-            c.print(Text.assemble((f"  {mark} ", style), safe(path), f"  ({label})"))
+            c.print(Text.assemble((f"  {mark} ", style), clip(path), f"  ({label})"))
         if len(paths) > MAX_LISTED:
             c.print(f"    … and {len(paths) - MAX_LISTED} more {label} (see --json)", markup=False)

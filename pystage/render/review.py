@@ -12,6 +12,15 @@ from pystage.render import LazyConsoles, print_json, safe
 
 STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 MAX_LISTED = 40  # files per group in the human report (--json has them all)
+# a tarball's names and messages can be a megabyte long (a pax path): the human report
+# shows this much of each, and says how much it left out (--json has them whole)
+NAME_LIMIT = 300
+TEXT_LIMIT = 1000
+
+
+def clip(value, limit: int = NAME_LIMIT) -> str:
+    """Tarball text for the report: inert (``safe``) and at most ``limit`` characters."""
+    return safe(value, limit)
 
 
 def human_size(n: int | None) -> str:
@@ -31,9 +40,9 @@ class ReviewRenderer(LazyConsoles):
         c = console or self.out
         title = Text.assemble(
             ("Review of ", "bold"),
-            (safe(f"{report.package}@{report.version}"), "bold"),
+            (clip(f"{report.package}@{report.version}"), "bold"),
             (" against ", "bold"),
-            (safe(report.baseline) if report.baseline else "nothing published", "bold"),
+            (clip(report.baseline) if report.baseline else "nothing published", "bold"),
         )
         c.print(title)
         meta = []
@@ -42,7 +51,7 @@ class ReviewRenderer(LazyConsoles):
         if report.staged_by:
             meta.append(f"staged by {report.staged_by}")
         if meta:
-            c.print(safe(" · ".join(meta)), markup=False)
+            c.print(clip(" · ".join(meta), TEXT_LIMIT), markup=False)
         sizes = f"unpacked {human_size(report.unpacked_size)}"
         if report.baseline_unpacked_size is not None:
             sizes += f" (was {human_size(report.baseline_unpacked_size)})"
@@ -65,7 +74,7 @@ class ReviewRenderer(LazyConsoles):
             kind = "" if change.type == "file" else f" ({change.type})"
             c.print(
                 Text.assemble(
-                    (f"  {mark} ", style), safe(change.path) + kind, f"  {human_size(change.size)}"
+                    (f"  {mark} ", style), clip(change.path) + kind, f"  {human_size(change.size)}"
                 )
             )
         if len(changes) > MAX_LISTED:
@@ -82,14 +91,14 @@ class ReviewRenderer(LazyConsoles):
             mode = ""
             if change.baseline_mode is not None and change.baseline_mode != change.mode:
                 mode = f"  mode {change.baseline_mode:04o} → {change.mode:04o}"
-            c.print(Text.assemble(("  ~ ", "yellow"), safe(change.path), f"  {sizes}{mode}"))
+            c.print(Text.assemble(("  ~ ", "yellow"), clip(change.path), f"  {sizes}{mode}"))
             if change.diff_note:
                 c.print(f"      ({change.diff_note})", markup=False, style="dim")
             for line in change.diff or []:
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else None
                 style = "cyan" if line.startswith("@@") else style
                 c.print(
-                    Text("      " + safe(line), style=style or ""),
+                    Text("      " + clip(line, TEXT_LIMIT), style=style or ""),
                     soft_wrap=False,
                     overflow="ellipsis",
                     crop=True,
@@ -119,7 +128,7 @@ class ReviewRenderer(LazyConsoles):
                 value = f"{_value(change.before)} → {_value(change.after)}"
             c.print(
                 Text.assemble(
-                    (f"  {mark} ", style), (safe(change.field), "bold"), ": ", safe(value)
+                    (f"  {mark} ", style), (clip(change.field), "bold"), ": ", clip(value)
                 )
             )
 
@@ -141,9 +150,9 @@ class ReviewRenderer(LazyConsoles):
                 Text.assemble(
                     (f"  {finding.severity.upper():6}", STYLE[finding.severity]),
                     " ",
-                    (safe(where), "bold"),
+                    (clip(where), "bold"),
                     f"  [{finding.rule}] ",
-                    safe(finding.message),
+                    clip(finding.message, TEXT_LIMIT),
                 )
             )
 
@@ -154,9 +163,9 @@ class ReviewRenderer(LazyConsoles):
         self.err.print(
             Text.assemble(
                 ("Review of ", "bold"),
-                safe(f"{report.package}@{report.version}"),
+                clip(f"{report.package}@{report.version}"),
                 " against ",
-                safe(report.baseline) if report.baseline else "nothing published",
+                clip(report.baseline) if report.baseline else "nothing published",
                 f": {len(report.added)} added, {len(report.removed)} removed, "
                 f"{len(report.changed)} changed",
             )
@@ -170,9 +179,9 @@ class ReviewRenderer(LazyConsoles):
         self.err.print(
             Text.assemble(
                 ("Not reviewed ", "bold red"),
-                safe(spec),
+                clip(spec),
                 f": {error.code} ",
-                safe(error.message),
+                clip(error.message, TEXT_LIMIT),
             )
         )
 
@@ -183,7 +192,7 @@ class ReviewRenderer(LazyConsoles):
             Text.assemble(
                 ("warning ", "bold yellow"),
                 "approving without a review (--yes): ",
-                safe(", ".join(specs)),
+                clip(", ".join(specs), TEXT_LIMIT),
             )
         )
 

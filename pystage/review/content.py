@@ -273,7 +273,8 @@ def _entropy(data: bytes) -> float:
 
 def is_code(path: str, head: bytes) -> bool:
     """A file node or a shell would run: by extension, or a ``#!`` first line."""
-    name = path.rsplit("/", 1)[-1].lower()
+    # "index.js " and "index.js." too: node loads them by that name, Windows as index.js
+    name = path.rsplit("/", 1)[-1].lower().rstrip(" .")
     dot = name.rfind(".")
     if dot > 0 and name[dot:] in CODE_EXTENSIONS:
         return True

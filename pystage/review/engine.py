@@ -62,7 +62,7 @@ def review(
     base_texts = base.texts if base is not None else {}
 
     def keep(path: str) -> bool:
-        name = posixpath.basename(path)
+        name = posixpath.basename(path).lower()  # .NPMRC, .ENV: the same files elsewhere
         return path in base_texts or name == ".npmrc" or name.startswith(".env")
 
     staged_index = index_tarball(

@@ -20,6 +20,8 @@ ANOMALY_SEVERITY = {
     "link": "medium",
     "duplicate-entry": "medium",
     "outside-package": "low",
+    "path-collision": "medium",
+    "special-mode": "medium",
 }
 
 # (pattern over the path, label, severity)
@@ -32,7 +34,7 @@ ACCIDENTAL = [
     (re.compile(r"(^|/)\.(idea|vscode)/|\.(swp|swo)$|~$"), "editor files", "low"),
     (re.compile(r"\.log$"), "log files", "low"),
 ]
-ENV_FILE = re.compile(r"(^|/)\.env(\.[^/]*)?$")
+ENV_FILE = re.compile(r"(^|/)\.env(\.[^/]*)?$", re.I)
 ENV_TEMPLATE = re.compile(r"\.(example|sample|template|dist|defaults?)$", re.I)
 NPMRC_CREDENTIAL = re.compile(
     rb"^\s*(?:[^#;\s][^=\n]*:)?(?:_authToken|_auth|_password)\s*=\s*(?!\$\{)\S+", re.M
@@ -83,7 +85,7 @@ WITH_ENDPOINT = {"child-process", "credential-files", "whole-environment", "eval
 
 def anomaly_findings(staged: TarIndex) -> list[Finding]:
     return [
-        Finding(a.rule, ANOMALY_SEVERITY.get(a.rule, "medium"), a.path, a.message)
+        Finding(a.rule, a.severity or ANOMALY_SEVERITY.get(a.rule, "medium"), a.path, a.message)
         for a in staged.anomalies
     ]
 
@@ -127,7 +129,7 @@ def _secret_finding(entry: FileEntry, secret) -> Finding:
 def dotfile_findings(entry: FileEntry, text: bytes | None) -> list[Finding]:
     name = entry.path.rsplit("/", 1)[-1]
     out: list[Finding] = []
-    if name == ".npmrc":
+    if name.lower() == ".npmrc":  # .NPMRC too: the same file on macOS and Windows
         match = NPMRC_CREDENTIAL.search(text or b"")
         if match:
             line = (text or b"").count(b"\n", 0, match.start()) + 1

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import posixpath
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ class Anomaly:
     rule: str
     path: str
     message: str
+    severity: str | None = None  # None: the rule's usual severity (file_rules)
 
 
 @dataclass
@@ -69,6 +71,8 @@ class TarIndex:
     unpacked: int = 0  # bytes of file data
     complete: bool = True  # False when the reader stopped early (corrupt, bomb)
     texts: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # each entry's path as a case-insensitive, normalizing disk sees it -> the path
+    folded: dict[str, str] = field(default_factory=dict, repr=False)
 
     def regular_files(self) -> list[FileEntry]:
         return [f for f in self.files.values() if f.type == "file"]
@@ -156,6 +160,9 @@ def _read_file(reader, raw, index, known, scan_secrets, keep_text, text_limit, b
     hasher = hashlib.sha512()
     entry = FileEntry(raw.path, "file", raw.size, raw.mode)
     is_manifest = raw.path == "package.json"
+    if is_manifest:  # a later package.json wins on install: forget what an earlier one said
+        index.manifest = None
+        index.manifest_error = None
     baseline_sha = known.get(raw.path) if known is not None else None
     scanner = candidates = None
     kept: list[bytes] | None = None
@@ -226,8 +233,44 @@ def _parse_manifest(index: TarIndex, data: bytes) -> None:
     index.manifest_error = None
 
 
+def fold(path: str) -> str:
+    """A path as macOS (case-insensitive, normalization-insensitive) and Windows (also
+    dropping trailing dots and spaces) name it: two entries that fold alike are written
+    to one file there, the later over the earlier."""
+    parts = unicodedata.normalize("NFC", path).casefold().split("/")
+    return "/".join(part.rstrip(" .") for part in parts)
+
+
+def _check_collision(index: TarIndex, raw: RawEntry) -> None:
+    if raw.kind == "directory" or not raw.path:
+        return
+    key = fold(raw.path)
+    earlier = index.folded.get(key)
+    index.folded[key] = raw.path
+    if earlier is None or earlier == raw.path:
+        return  # new, or the very same path (a duplicate-entry)
+    index.anomalies.append(
+        Anomaly(
+            "path-collision",
+            raw.path,
+            f"one file with {earlier!r} on a case-insensitive disk (macOS, Windows): "
+            "installed there, the later entry replaces the earlier one",
+            "high" if key == "package.json" else None,
+        )
+    )
+
+
 def _check_entry(index: TarIndex, raw: RawEntry) -> None:
     name = raw.raw_name
+    _check_collision(index, raw)
+    if raw.mode & 0o7000 and raw.kind != "directory":
+        index.anomalies.append(
+            Anomaly(
+                "special-mode",
+                raw.path or name,
+                f"mode {raw.mode:04o}: setuid, setgid or sticky bits, which npm pack never writes",
+            )
+        )
     parts = [p for p in name.replace("\\", "/").split("/") if p]
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         index.anomalies.append(
