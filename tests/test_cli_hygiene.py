@@ -195,3 +195,54 @@ def test_the_shell_is_given_commands_and_options_back(run_pystage):
     assert "ls" not in complete("pystage l", 1)  # aliases are not offered twice
     assert {"list", "login", "logout"} <= set(complete("pystage l", 1))
     assert "--long" in complete("pystage list --l", 2)
+
+
+def test_stage_ids_and_package_names_complete_from_the_registry(
+    run_pystage, tmp_path, stage_server
+):
+    stage_server.state.items = [
+        staged_item("@acme/w", "2.0.0", stage_id="0f3c2a4e-1111-4222-8333-944445555666"),
+        staged_item("demo", "1.0.0", stage_id="1f3c2a4e-1111-4222-8333-944445555666"),
+        staged_item("evil\x1b[2J", "1.0.0"),  # never offered to the shell
+    ]
+    npmrc = write_npmrc(tmp_path / "npmrc", stage_server.url)
+    env = {"npm_config_registry": stage_server.url, "npm_config_userconfig": npmrc}
+
+    def complete(words: str) -> list[str]:
+        result = run_pystage(
+            env={
+                **env,
+                "_PYSTAGE_COMPLETE": "bash_complete",
+                "COMP_WORDS": words,
+                "COMP_CWORD": str(len(words.split(" ")) - 1),
+            }
+        )
+        assert result.returncode == 0, result.stderr
+        return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+
+    assert complete("pystage view 0f") == ["0f3c2a4e-1111-4222-8333-944445555666"]
+    assert complete("pystage approve @acme") == ["@acme/w@2.0.0"]
+    assert complete("pystage reject d") == ["demo@1.0.0"]
+    assert set(complete("pystage download ")) >= {"demo@1.0.0", "@acme/w@2.0.0"}
+    assert complete("pystage list @") == ["@acme/w"]
+    assert not [c for c in complete("pystage view ") if "\x1b" in c]
+
+
+def test_completion_against_a_dead_registry_completes_nothing_quickly(run_pystage, tmp_path):
+    import time
+
+    from helpers import closed_port
+
+    (tmp_path / "npmrc").write_text("")
+    start = time.monotonic()
+    result = run_pystage(
+        env={
+            "npm_config_registry": f"http://127.0.0.1:{closed_port()}/",
+            "npm_config_userconfig": str(tmp_path / "npmrc"),
+            "_PYSTAGE_COMPLETE": "bash_complete",
+            "COMP_WORDS": "pystage view ",
+            "COMP_CWORD": "2",
+        }
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "" and result.stderr == ""
+    assert time.monotonic() - start < 20
