@@ -185,6 +185,9 @@ class User:
     password: str
     token: str
     totp_secret: str | None = None
+    # "auth-only" accounts send no code with a publish (so helpers spend none on it);
+    # None: unknown, treated as "auth-and-writes"
+    tfa_mode: str | None = None
 
 
 def make_tarball(
@@ -402,7 +405,7 @@ class RegistryServer:
         )
         response.raise_for_status()
         secret = parse_qs(urlparse(response.json()["tfa"]).query)["secret"][0]
-        user = User(user.name, user.password, user.token, secret)
+        user = User(user.name, user.password, user.token, secret, mode)
         response = self.request("POST", "-/npm/v1/user", user, json={"tfa": [self.totp_code(user)]})
         response.raise_for_status()
         return user
@@ -437,7 +440,7 @@ class RegistryServer:
     ):
         """A normal ``PUT /<name>`` publish; returns the response (raises on failure)."""
         tarball = make_tarball(name, version, files, manifest)
-        if otp is None and user.totp_secret:
+        if otp is None and user.totp_secret and user.tfa_mode != "auth-only":
             otp = self.totp_code(user)
         response = self.request(
             "PUT",

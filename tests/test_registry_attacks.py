@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import time
 
@@ -74,18 +75,26 @@ def _basic(name, password):
 
 
 def _raw_http(reg, request: bytes) -> bytes:
+    """Send ``request`` as it is; the answer up to the end of its body (a kept-alive
+    connection is not waited on once the declared content-length has arrived)."""
     with socket.create_connection((reg.host, reg.port), timeout=10) as sock:
         sock.sendall(request)
-        chunks = []
-        while True:
+        answer = b""
+        while not _complete(answer):
             try:
                 data = sock.recv(65536)
             except TimeoutError:
                 break
             if not data:
                 break
-            chunks.append(data)
-    return b"".join(chunks)
+            answer += data
+    return answer
+
+
+def _complete(answer: bytes) -> bool:
+    head, separator, body = answer.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return bool(separator and length and len(body) >= int(length.group(1)))
 
 
 # -- the stolen token: nothing public without the second factor ------------------------

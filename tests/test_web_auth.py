@@ -223,6 +223,8 @@ def test_pystage_approve_at_a_terminal_through_the_web_otp_flow(web_registry, tm
         clean_env(npm_config_browser="false"),
         tmp_path,
     )
+    child.expect(r"Approve and publish \S+\? \[y/N\] ")  # at a terminal approve asks first
+    child.sendline("y")
     child.expect(r"Authenticate your account at:\r?\n(http://\S+/-/web/otp/[\w-]+)")
     auth_url = child.match.group(1)
     assert browser_confirm(auth_url, user.password, web_registry.totp_code(user)).status_code == 200
