@@ -584,6 +584,19 @@ class TarballStream:
     def close(self) -> None:
         self._resp.close()
 
+    def shut(self) -> None:
+        """End a read blocked in another thread at once (a deadline's timer calls it):
+        the connection's socket is shut, as the client's watchdog does. An answer with
+        ``connection: close`` holds its socket in the response, not the connection."""
+        from pystage.session import _shut
+
+        raw = getattr(getattr(self._resp, "_resp", None), "raw", None)
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is None:
+            fp = getattr(getattr(raw, "_fp", None), "fp", None)  # http.client's reader
+            sock = getattr(getattr(fp, "raw", None), "_sock", None)
+        _shut(sock)
+
     def __enter__(self) -> TarballStream:
         return self
 
