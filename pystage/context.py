@@ -36,7 +36,11 @@ def config_from_options(
     for key, value in (extra or {}).items():
         if value is not None:
             cli[key] = value
-    return load_config(cwd=cwd, cli=cli, env=env)
+    config = load_config(cwd=cwd, cli=cli, env=env)
+    from pystage.render import set_configured_color
+
+    set_configured_color(config.get("color"))  # npmrc color=false|always, as npm reads it
+    return config
 
 
 def client_settings(config: Config, registry: str, command: str = "stage") -> ClientSettings:

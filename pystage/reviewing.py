@@ -85,10 +85,15 @@ def review_item(
             manifest = packument["versions"].get(baseline)  # type: ignore[index]  # a baseline comes from a packument
             manifest = manifest if isinstance(manifest, dict) else {}
             base_stream = staging.stream_published_tarball(client, name, baseline, manifest)
-            base_hashed = verify.HashedChunks(base_stream, verify.expected_of_dist(manifest))
+            base_hashed = verify.HashedChunks(
+                _timed(client, base_stream, f"the baseline tarball ({baseline})"),
+                verify.expected_of_dist(manifest),
+            )
         with _open_staged(client, stage_id, staged_path) as staged_stream:
             # both hashed as read: the review is bound to the bytes the registry vouches for
-            staged_hashed = verify.HashedChunks(staged_stream, Expected.of_item(item))
+            staged_hashed = verify.HashedChunks(
+                _timed(client, staged_stream, "the staged tarball"), Expected.of_item(item)
+            )
             report = review(
                 _lazy(staged_hashed),
                 base_hashed,
@@ -98,8 +103,8 @@ def review_item(
                 options=ReviewOptions(full_diff=full_diff),
             )
             checked = verify.staged_findings(staged_hashed)
-        if base_hashed is not None:
-            checked += verify.baseline_findings(base_hashed, str(baseline))
+            if base_hashed is not None:
+                checked += verify.baseline_findings(base_hashed, str(baseline))
         report.findings[:0] = checked  # first: they say what the rest is worth
     finally:
         if base_stream is not None:
@@ -112,6 +117,47 @@ def review_item(
             with _open_staged(client, stage_id, staged_path) as staged_stream:
                 report.findings += guarddog.scan_tarball(_lazy(staged_stream), paths)
     return report
+
+
+def _timed(client, stream, what: str):
+    """``stream``'s chunks, under ``fetch-timeout`` from the first to the last, as npm's
+    covers a fetch's body too: the client's stall timeout alone lets a registry that
+    sends a byte every second hold a review (and approve's gate) forever. A timer shuts
+    the connection at the deadline; the blocked read then fails (or the body ends
+    short), and that is said as ETIMEDOUT."""
+    import threading
+
+    seconds = getattr(getattr(client, "settings", None), "timeout", None)
+    if not seconds or not hasattr(stream, "shut"):
+        yield from stream
+        return
+    fired = threading.Event()
+
+    def fire() -> None:
+        fired.set()
+        stream.shut()
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield from stream
+    except Exception:
+        if fired.is_set():
+            raise _too_slow(what, seconds) from None
+        raise
+    finally:
+        timer.cancel()
+    if fired.is_set():
+        raise _too_slow(what, seconds)
+
+
+def _too_slow(what: str, seconds: float) -> PystageError:
+    return PystageError(
+        "ETIMEDOUT",
+        f"{what} did not arrive within fetch-timeout ({seconds:g} s): not reviewed",
+        "a registry that slow is not believed; raise --fetch-timeout if it is honest",
+    )
 
 
 def _lazy(stream):
@@ -127,7 +173,7 @@ def _spooled(client, stage_id: str):
     with tempfile.TemporaryDirectory(prefix="pystage-staged-") as tmp:
         path = os.path.join(tmp, "staged.tgz")
         with staging.stream_staged_tarball(client, stage_id) as stream, open(path, "xb") as out:
-            for chunk in stream:
+            for chunk in _timed(client, stream, "the staged tarball"):
                 out.write(chunk)
         yield path
 

@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from pystage.otp import CI_VARS as CI_VARIABLES  # what pystage reads to tell CI apart
+
 SID = "0f3c2a4e-1111-4222-8333-944445555666"
 SID2 = "1f3c2a4e-1111-4222-8333-944445555666"
 TOKEN = "npm_Secr3tT0kenSecr3tT0kenSecr3tT0ken12"  # npm's token shape, 40 characters
@@ -375,25 +377,6 @@ class TerminalResult:
         # discipline's CR LF back to LF
         self.stdout = ""
         self.stderr = output.replace("\r\n", "\n")
-
-
-CI_VARIABLES = (
-    "CI",
-    "CONTINUOUS_INTEGRATION",
-    "BUILD_NUMBER",
-    "RUN_ID",
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "CIRCLECI",
-    "TRAVIS",
-    "BUILDKITE",
-    "JENKINS_URL",
-    "TEAMCITY_VERSION",
-    "TF_BUILD",
-    "BITBUCKET_BUILD_NUMBER",
-    "CODEBUILD_BUILD_ID",
-    "DRONE",
-)
 
 
 def at_terminal(args, *, cwd, env, answers=(), timeout=30) -> TerminalResult:

@@ -91,6 +91,30 @@ def run_npm(args, *, cwd, env, timeout=120):
 # -- packages, tarballs, npmrc files ----------------------------------------------------
 
 
+def npm_as(reg, user, tmp_path, *args, cwd=None) -> subprocess.CompletedProcess:
+    """The real npm against the embedded registry ``reg``, logged in as ``user``, with a
+    private cache and nothing that phones home."""
+    npmrc = reg.write_npmrc(tmp_path / "npmrc", user)
+    env = {
+        **os.environ,
+        "npm_config_userconfig": str(npmrc),
+        "npm_config_cache": str(tmp_path / "npm-cache"),
+        "npm_config_update_notifier": "false",
+        "npm_config_audit": "false",
+        "npm_config_fund": "false",
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        ["npm", *args],
+        cwd=cwd or tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def make_package(root, name="demo-pkg", version="1.0.0", files=None, **fields) -> str:
     """A package directory with package.json (name, version, fields) and files."""
     root.mkdir(parents=True, exist_ok=True)

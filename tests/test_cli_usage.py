@@ -56,8 +56,9 @@ def test_a_click_usage_error_points_at_the_commands_help(run_pystage, args, help
     assert lines[1] == f"pystage hint: run `{help_command}` for usage"
 
 
-@pytest.mark.parametrize("flags", [("-v",), ("-q", "-v"), ("-qv",), ("-vq",)])
+@pytest.mark.parametrize("flags", [("-vv",), ("-q", "-v", "-v"), ("-qvv",), ("-vqv",)])
 def test_verbose_shows_the_traceback_however_the_short_flags_are_written(run_pystage, flags):
+    # -vv: -v alone logs requests, without tracebacks (tests/test_cli_hygiene.py)
     result = run_pystage("view", *flags)
     assert result.returncode == 2
     assert "Traceback" in result.stderr

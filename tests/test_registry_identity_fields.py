@@ -5,7 +5,7 @@ import os
 import subprocess
 
 import pytest
-from helpers import escaped, make_tarball, publish_document, requires_npm
+from helpers import escaped, make_tarball, npm_as, publish_document, requires_npm
 
 FORGED = {
     "maintainers": [{"name": "mallory", "email": "mallory@evil.example"}],
@@ -86,28 +86,6 @@ def test_npm_view_shows_the_real_maintainers(reg, tmp_path):
     assert shown["_npmUser"].startswith("alice")
 
 
-def _npm(reg, tmp_path, *args, cwd=None):
-    npmrc = reg.write_npmrc(tmp_path / "npmrc", reg.alice)
-    env = {
-        **os.environ,
-        "npm_config_userconfig": str(npmrc),
-        "npm_config_cache": str(tmp_path / "npm-cache"),
-        "npm_config_update_notifier": "false",
-        "npm_config_audit": "false",
-        "npm_config_fund": "false",
-        "NO_COLOR": "1",
-    }
-    return subprocess.run(
-        ["npm", *args],
-        cwd=cwd or tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_versions_name_their_publisher_as_npm_user(reg):
     bob = reg.bob
     reg.publish(reg.alice, "plain", "1.0.0")
@@ -122,6 +100,6 @@ def test_versions_name_their_publisher_as_npm_user(reg):
 @requires_npm((11,))
 def test_npm_view_says_who_published(reg, tmp_path):
     reg.publish(reg.alice, "plain", "1.0.0")
-    result = _npm(reg, tmp_path, "view", "plain")
+    result = npm_as(reg, reg.alice, tmp_path, "view", "plain")
     assert result.returncode == 0, result.stderr
     assert "published just now by alice <alice@example.com>" in result.stdout

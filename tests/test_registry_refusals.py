@@ -2,11 +2,9 @@
 ``-/`` endpoints) it refuses clearly: over HTTP, and as npm shows it."""
 
 import json
-import os
-import subprocess
 
 import pytest
-from helpers import requires_npm
+from helpers import npm_as, requires_npm
 
 
 @pytest.fixture
@@ -14,28 +12,6 @@ def reg(registry_server):
     registry_server.alice = registry_server.add_user("alice")
     registry_server.publish(registry_server.alice, "plain", "1.0.0")
     return registry_server
-
-
-def _npm(reg, tmp_path, *args, cwd=None):
-    npmrc = reg.write_npmrc(tmp_path / "npmrc", reg.alice)
-    env = {
-        **os.environ,
-        "npm_config_userconfig": str(npmrc),
-        "npm_config_cache": str(tmp_path / "npm-cache"),
-        "npm_config_update_notifier": "false",
-        "npm_config_audit": "false",
-        "npm_config_fund": "false",
-        "NO_COLOR": "1",
-    }
-    return subprocess.run(
-        ["npm", *args],
-        cwd=cwd or tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_unknown_dash_endpoints_say_so(reg):
@@ -61,10 +37,10 @@ def test_unpublish_and_deprecate_get_a_clear_refusal_over_http(reg):
 
 @requires_npm((11,))
 def test_npm_unpublish_and_deprecate_show_the_refusal(reg, tmp_path):
-    result = _npm(reg, tmp_path, "deprecate", "plain@1.0.0", "use something else")
+    result = npm_as(reg, reg.alice, tmp_path, "deprecate", "plain@1.0.0", "use something else")
     assert result.returncode != 0
     assert "not supported by this registry" in result.stderr
-    result = _npm(reg, tmp_path, "unpublish", "plain", "--force")
+    result = npm_as(reg, reg.alice, tmp_path, "unpublish", "plain", "--force")
     assert result.returncode != 0
     assert "not supported by this registry" in result.stderr
     assert reg.request("GET", "plain").json()["versions"].keys() == {"1.0.0"}

@@ -14,9 +14,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import requires_npm
 from fixtures_browser import LAPTOP, PHONE, screenshot
 from fixtures_registry import start_registry
+from helpers import requires_npm
 
 HOSTILE_FILE = '<img src=x onerror=alert("file")>.js'
 BIDI_FILE = "readme\u202egpj.js"

@@ -157,3 +157,62 @@ def test_code_under_a_name_with_trailing_space_dot_or_other_case_is_scanned(name
         (f"package/{name}", PAYLOAD),
     )
     assert ("suspicious-code", name) in highs(reviewed(staged)), reviewed(staged).findings
+
+
+@pytest.mark.parametrize("name", ["package/./package.json", "package//package.json"])
+def test_a_package_json_spelled_with_dot_or_empty_components_is_the_one_installed(name):
+    # node-tar resolves "./" and "//" away: this entry is written over package.json
+    staged = raw_tar(
+        ("package/package.json", CLEAN),
+        ("package/index.js", b"module.exports = 1;\n"),
+        (name, EVIL),
+    )
+    report = reviewed(staged)
+    assert ("install-script", "scripts.postinstall") in highs(report), report.findings
+    assert ("duplicate-entry", "package.json") in {(f.rule, f.path) for f in report.findings}
+
+
+def test_a_file_spelled_with_a_dot_component_is_the_file_it_replaces():
+    staged = raw_tar(
+        ("package/package.json", CLEAN),
+        ("package/lib/./index.js", PAYLOAD),
+    )
+    paths = {c.path for c in reviewed(staged).added}
+    assert "lib/index.js" in paths and "lib/./index.js" not in paths
+
+
+def test_a_global_pax_header_renames_every_later_entry_as_node_tar_reads_it():
+    # a "g" header's path applies to each entry after it: docs.txt lands on
+    # package.json, and the later (with the install script) wins
+    report = reviewed(_with_global_path_before_last(CLEAN, EVIL))
+    assert ("install-script", "scripts.postinstall") in highs(report), report.findings
+    assert "docs.txt" not in {c.path for c in report.added}
+
+
+def _with_global_path_before_last(first: bytes, last: bytes) -> bytes:
+    """package.json, then a global pax header saying path=package/package.json, then an
+    entry named docs.txt whose bytes are ``last``."""
+    import gzip
+
+    def header(name: str, size: int, typeflag: bytes = tarfile.REGTYPE) -> bytes:
+        info = tarfile.TarInfo(name)
+        info.size = size
+        info.type = typeflag
+        return info.tobuf(format=tarfile.USTAR_FORMAT)
+
+    def padded(data: bytes) -> bytes:
+        return data + b"\0" * (-len(data) % 512)
+
+    record = b"path=package/package.json\n"
+    length = len(record) + 3  # "NN " in front: two digits and a space
+    pax = f"{length} ".encode() + record
+    body = (
+        header("package/package.json", len(first))
+        + padded(first)
+        + header("pax_global_header", len(pax), tarfile.XGLTYPE)
+        + padded(pax)
+        + header("package/docs.txt", len(last))
+        + padded(last)
+        + b"\0" * 1024
+    )
+    return gzip.compress(body)

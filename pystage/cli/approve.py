@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from pystage.cli import complete
 from pystage.cli.confirm import yes_option
 from pystage.cli.options import get_options, global_options
 
@@ -15,7 +16,9 @@ REVIEW_FAIL_ON = ("info", "low", "medium", "high", "never")
 
 
 @click.command("approve")
-@click.argument("stage_refs", metavar="[ID|NAME@VERSION]...", nargs=-1)
+@click.argument(
+    "stage_refs", metavar="[ID|NAME@VERSION]...", nargs=-1, shell_complete=complete.stage_refs
+)
 @click.option(
     "--all",
     "all_items",

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import click
 
+from pystage.cli.complete import stage_refs
 from pystage.cli.options import get_options, global_options
 
 
 @click.command("download")
-@click.argument("stage_ref", metavar="<ID|NAME@VERSION>", required=False)
+@click.argument("stage_ref", metavar="<ID|NAME@VERSION>", required=False, shell_complete=stage_refs)
 @click.option(
     "-o",
     "--output",

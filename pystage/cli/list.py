@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from pystage.cli.complete import package_names
 from pystage.cli.options import get_options, global_options
 
 
 @click.command("list")
-@click.argument("package", required=False)
+@click.argument("package", required=False, shell_complete=package_names)
 @click.option("--by", "actor", metavar="ACTOR", help="Only the versions ACTOR staged.")
 @click.option(
     "-l",

@@ -33,8 +33,12 @@ COMMANDS: dict[str, str] = {
     "policy": "pystage.cli.policy:command",
     "token": "pystage.cli.token:command",
     "history": "pystage.cli.history:command",
+    # issue 15: where am I pointing, and shell integration
+    "doctor": "pystage.cli.doctor:command",
+    "completion": "pystage.cli.completion:command",
 }
 ALIASES = {"ls": "list"}
+DOCS_URL = "https://pystage-npm.readthedocs.io/"
 
 
 class LazyGroup(click.Group):
@@ -44,6 +48,33 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise PystageError("EINTR", "interrupted") from None
+        except BrokenPipeError:
+            # `pystage view ID | head -1`: the reader has what it wanted (click would
+            # exit 1 here)
+            _quiet_exit()
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            raise _no_such_command(name, self.list_commands(ctx) + list(ALIASES))
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx, formatter):
+        """Each command's whole first sentence (click cuts them to fit), aliases beside."""
+        aliases: dict[str, list[str]] = {}
+        for alias, target in ALIASES.items():
+            aliases.setdefault(target, []).append(alias)
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            shown = ", ".join([name, *aliases.get(name, [])])
+            # the whole first paragraph: never cut off with "..."
+            rows.append((shown, cmd.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def list_commands(self, ctx):
         return sorted(set(self.commands) | {name for name in COMMANDS if _available(name)})
@@ -71,16 +102,59 @@ def _available(name: str) -> bool:
     return importlib.util.find_spec(COMMANDS[name].split(":")[0]) is not None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _no_such_command(name: str, known: list[str]) -> PystageError:
+    """A mistyped command: say so, and name the one it most looks like (``aprove``)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean `pystage {close[0]}`?" if close else "run `pystage --help` for usage"
+    return PystageError("EUSAGE", f"no such command: {name}", hint)
+
+
+def _quiet_exit() -> None:
+    """Exit 0 without a word after the reader of stdout went away: the rest of the
+    output goes nowhere (flushing it at exit would fail again, noisily)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(0)
+
+
+_EPILOG = f"""\b
+Examples:
+  pystage publish                     stage the package in this directory
+  pystage list                        what is staged, one or two lines each
+  pystage view @acme/greet@1.2.0      every field of one staged version
+  pystage approve @acme/greet@1.2.0   publish it (asks, then for your OTP)
+
+\b
+Shell completion: pystage completion bash|zsh|fish
+Documentation: {DOCS_URL}"""
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_EPILOG,
+)
 @click.version_option(__version__, "--version", prog_name="pystage", message="%(version)s")
 @global_options
 def cli():
-    """Stage, inspect, approve and reject npm package versions."""
+    """Stage, inspect, approve and reject npm package versions.
+
+    CI stages a version with `pystage publish` (no one-time password needed); a
+    maintainer inspects it and approves it with their one-time password, which
+    makes it public, or rejects it."""
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    verbose = any(a == "--verbose" or _VERBOSE_SHORT.fullmatch(a) for a in args)
+    # -v logs each request; -vv (or -v -v) adds the traceback of a failure
+    verbose = _verbosity(args) >= 2
     json_mode = "--json" in args
     try:
         cli.main(args=args, prog_name="pystage", standalone_mode=False)
@@ -102,19 +176,34 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _fail(PystageError("EINTR", "interrupted"), verbose, json_mode)
     except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(1)
+        _quiet_exit()
     except Exception as exc:  # a bug: say so in one line, trace only with --verbose
         _fail(
             PystageError(
                 "EUNKNOWN",
                 f"{type(exc).__name__}: {exc}",
-                "re-run with --verbose for the traceback",
+                "re-run with -vv for the traceback",
             ),
             verbose,
             json_mode,
         )
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_exit()
     sys.exit(0)
+
+
+def _verbosity(args: list[str]) -> int:
+    count = 0
+    for arg in args:
+        if arg == "--":
+            break
+        if arg == "--verbose":
+            count += 1
+        elif _VERBOSE_SHORT.fullmatch(arg):
+            count += arg.count("v")
+    return count
 
 
 # -v alone or among other value-less short flags (-qv); -uv and -ov are -u/-o with the value v

@@ -75,7 +75,11 @@ def _declarations():
             help="Force or disable colour (NO_COLOR is honoured).",
         ),
         click.option(
-            "-v", "--verbose", is_flag=True, default=None, help="Show details and tracebacks."
+            "-v",
+            "--verbose",
+            is_flag=True,
+            default=None,
+            help="Log each HTTP request (-vv: and the traceback of a failure).",
         ),
         click.option(
             "-q", "--quiet", is_flag=True, default=None, help="Print only what scripts need."

@@ -29,7 +29,6 @@ def command():
 
 
 @command.command("serve")
-@global_options
 @click.option(
     "--listen",
     default="127.0.0.1:4873",
@@ -119,6 +118,7 @@ def command():
     is_flag=True,
     help="Do not serve the review page under /-/web/ (on by default).",
 )
+@global_options  # last: the serve options are listed first in --help
 def serve(
     listen,
     storage,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
+from pystage.cli import complete
 from pystage.cli.confirm import yes_option
 from pystage.cli.options import global_options
 
 
 @click.command("reject")
-@click.argument("stage_refs", metavar="[ID|NAME@VERSION]...", nargs=-1)
+@click.argument(
+    "stage_refs", metavar="[ID|NAME@VERSION]...", nargs=-1, shell_complete=complete.stage_refs
+)
 @click.option(
     "--all",
     "all_items",

@@ -8,8 +8,8 @@ The rules (docs/review.md, "Approving"):
   then one question for the batch when any item has a high finding
   (default No; ``--yes`` answers it);
 - an item that could not be reviewed (baseline gone, registry down) is never taken
-  as clean: at a terminal it is a reason to ask, without one a refusal (``--yes``
-  goes on, saying so);
+  as clean: with ``--fail-on LEVEL`` a refusal, ``--yes`` or not; otherwise at a
+  terminal a reason to ask, without one a refusal (``--yes`` goes on, saying so);
 - without a terminal and without ``--fail-on``: no review, as before (scripts that
   approve keep their speed and their behaviour; they opt in with ``--fail-on``).
 """
@@ -52,6 +52,10 @@ def check(client, entries, *, fail_on: str | None, yes: bool, interactive: bool,
     high = [e for e in entries if e.report is not None and e.report.fails("high")]
     if not (unreviewed or high):
         return False
+    if unreviewed and fail_on not in (None, "never"):
+        # --fail-on asks that every version pass a review; one that could not be reviewed
+        # (a registry that stalls it, a baseline that vanished) has not, whatever --yes says
+        raise _unreviewed_refusal(unreviewed, entries)
     if yes:
         if unreviewed:
             render.going_on_unreviewed([e.spec for e in unreviewed])
@@ -104,7 +108,8 @@ def _unreviewed_refusal(unreviewed, entries) -> PystageError:
     return PystageError(
         "EREVIEW",
         f"could not review {what}: {parts}: nothing was approved",
-        "fix what stopped the review and run it again, or pass --yes to approve unreviewed",
+        "fix what stopped the review and run it again, or pass --fail-on never --yes to "
+        "approve unreviewed",
     )
 
 

@@ -21,24 +21,56 @@ from pystage.render.escape import escape_json_text, escape_registry_text
 MESSAGE_LIMIT = 1000
 
 
-def stdout_console(color: bool | None = None, stderr: bool = False):
-    """A Rich console honouring --color/--no-color and NO_COLOR.
+# npm's ``color`` setting, once a command has read its configuration (context.py):
+# True for "always", False for false, None for npm's default (colour at a terminal)
+configured_color: bool | None = None
 
-    Markup and emoji codes are off: a string printed through it is shown as it is
-    (``github-actions[bot]`` stays whole, ``[link=...]`` and ``:smile:`` are text);
-    styles come from ``Text`` objects."""
+
+def set_configured_color(value: Any) -> None:
+    global configured_color
+    if value is False or str(value).lower() == "false":
+        configured_color = False
+    elif str(value).lower() == "always":
+        configured_color = True
+    else:
+        configured_color = None
+
+
+def stdout_console(color: bool | None = None, stderr: bool = False):
+    """A Rich console honouring --color/--no-color, NO_COLOR and npm's ``color``.
+
+    Without colour there are no escape codes at all: no bold, dim or italic either
+    (Rich's ``no_color`` keeps those), as NO_COLOR asks. Markup and emoji codes are
+    off: a string printed through it is shown as it is (``github-actions[bot]`` stays
+    whole, ``[link=...]`` and ``:smile:`` are text); styles come from ``Text`` objects."""
     from rich.console import Console
 
-    no_color = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
-    return Console(
+    if color is None:
+        color = False if os.environ.get("NO_COLOR") else configured_color
+    no_color = color is False
+    console = Console(
         stderr=stderr,
         force_terminal=True if color else None,
+        color_system=None if no_color else "auto",
         no_color=no_color,
         highlight=False,
         markup=False,
         emoji=False,
         soft_wrap=True,
     )
+    # Rich's own answer to a closed pipe is exit 1; `pystage list | head -1` is a
+    # success (the reader has what it wanted): exit 0, quietly
+    console.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]
+    return console
+
+
+def _closed_pipe() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(0)
 
 
 # Text from a registry or a tarball, made inert for a terminal: control characters,
@@ -68,7 +100,10 @@ def print_error(exc: PystageError, json_mode: bool = False) -> None:
     message = safe(redact(exc.message), MESSAGE_LIMIT)
     hint = safe(redact(exc.hint or ""), MESSAGE_LIMIT)
     if json_mode:
-        body = {"error": {"code": exc.code, "summary": message, "detail": hint}}
+        error = {"code": exc.code, "summary": message}
+        if hint:  # no empty "detail": a script shows what is there
+            error["detail"] = hint
+        body = {"error": error}
         sys.stderr.write(json.dumps(body, indent=2) + "\n")
         return
     sys.stderr.write(f"pystage error {exc.code}: {message}\n")

@@ -140,8 +140,13 @@ class ReviewRenderer(LazyConsoles):
         counts = report.counts()
         summary = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none"
         c.print(Text.assemble(("findings: ", "bold"), summary))
+        shown: dict[tuple[str, str], int] = {}  # (severity, rule) -> lines printed
         for finding in report.by_severity():
             if only is not None and finding.severity not in only:
+                continue
+            key = (finding.severity, finding.rule)
+            shown[key] = shown.get(key, 0) + 1
+            if shown[key] > MAX_LISTED:  # 200,000 links are one finding 200,000 times
                 continue
             where = finding.path or "(package)"
             if finding.line:
@@ -155,6 +160,12 @@ class ReviewRenderer(LazyConsoles):
                     clip(finding.message, TEXT_LIMIT),
                 )
             )
+        for (severity, rule), count in shown.items():
+            if count > MAX_LISTED:
+                c.print(
+                    f"  … and {count - MAX_LISTED} more {severity} [{rule}] findings (see --json)",
+                    markup=False,
+                )
 
     def summary(self, report) -> None:
         """Before approve's OTP prompt, on stderr: counts by severity, every high finding."""

@@ -190,7 +190,9 @@ class StageRenderer(LazyConsoles):
         suffix = f"staged with id {stage_id}" if stage_id else "staged"
         self.out.print(f"+ {safe(contents.id)} ({suffix})")
         if stage_id and not self.quiet:
-            self.err.print(f"Approve it with: pystage approve {stage_id} --otp <code>")
+            # no --otp: approve asks for a code at a terminal when the account has 2FA
+            # (and an account without it needs none)
+            self.err.print(f"Approve it with: pystage approve {stage_id}")
 
     def line(self, message: str) -> None:
         self.out.print(safe(message))

@@ -14,10 +14,16 @@ def choose_baseline(
     tag points to now (``latest``: the current latest); else the highest published version
     below the staged one. None: nothing is published (every file counts as added)."""
     versions = packument.get("versions") if isinstance(packument, dict) else None
-    versions = versions if isinstance(versions, dict) else {}
+    # only keys that are exactly a version: a registry's "../../-/whoami" or " 1.0.0 "
+    # would otherwise become part of the baseline tarball's URL
+    versions = (
+        {k: v for k, v in versions.items() if semver.valid(k) == k}
+        if isinstance(versions, dict)
+        else {}
+    )
     if against is not None:
-        wanted = semver.valid(against) or against
-        if wanted not in versions:
+        wanted = semver.valid(against)
+        if wanted is None or wanted not in versions:
             published = ", ".join(sorted(versions, key=_order)[-5:]) or "none"
             raise PystageError(
                 "E404",

@@ -58,6 +58,9 @@ def review(
     base = (
         index_tarball(chunks_of(baseline), limits=options.limits) if baseline is not None else None
     )
+    finish = getattr(baseline, "finish", None)
+    if callable(finish):  # a hashed stream (review.verify) is read to its end now, not later
+        finish()
     known = {p: f.sha512 for p, f in base.files.items()} if base is not None else None
     base_texts = base.texts if base is not None else {}
 

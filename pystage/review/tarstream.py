@@ -213,8 +213,16 @@ _KINDS = {
 
 
 def strip_first(name: str) -> str:
-    """npm unpacks with strip=1: the top folder may have any name."""
-    return name.split("/", 1)[1] if "/" in name else ""
+    """npm unpacks with strip=1: the top folder may have any name. What is left is
+    the path the file lands at: node-tar resolves "." and empty components away, so
+    ``package/./package.json`` and ``package//package.json`` are written over
+    ``package.json`` (".." is kept: the caller reports it)."""
+    rest = name.split("/", 1)[1] if "/" in name else ""
+    if "/." not in "/" + rest and "//" not in rest and not rest.startswith("/"):
+        return rest  # the common case: nothing to resolve
+    trailing = "/" if rest.endswith("/") else ""
+    parts = [p for p in rest.split("/") if p not in ("", ".")]
+    return "/".join(parts) + (trailing if parts else "")
 
 
 class TarReader:
@@ -261,6 +269,7 @@ class TarReader:
 
     def __iter__(self) -> Iterator[RawEntry]:
         pax: dict[str, str] = {}
+        global_pax: dict[str, str] = {}  # a "g" header: node-tar applies it to every later entry
         long_name: str | None = None
         long_link: str | None = None
         zero_blocks = 0
@@ -285,6 +294,8 @@ class TarReader:
                 data = self._read_ext(size, "pax header")
                 if typeflag == "x":
                     pax = _pax(data)
+                else:
+                    global_pax.update(_pax(data))
                 continue
             if typeflag in ("L", "K"):
                 data = self._read_ext(size, "long name")
@@ -304,6 +315,7 @@ class TarReader:
                 prefix = _text(header[345:500])
                 if prefix:
                     name = prefix + "/" + name
+            pax = {**global_pax, **pax}
             name = pax.get("path", long_name or name)
             linkname = pax.get("linkpath", long_link or _text(header[157:257]))
             if "size" in pax:
