@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 EDITABLE    := --config-settings editable_mode=compat -e
 
-.PHONY: venv demo test bench lint docs dist dist-check clean browser verdaccio
+.PHONY: venv demo test test-slow bench lint docs dist dist-check clean browser verdaccio
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml Makefile
 venv: $(STAMP)
 
 # The review page's browser tests: Debian's chromium (Playwright cannot download its own
-# browser here) and the Playwright package in the venv. .ci/run calls this before `make test`.
+# browser here) and the Playwright package in the venv. .ci/run calls this before the tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -51,8 +51,13 @@ $(VERDACCIO_DIR)/.installed-$(VERDACCIO_VERSION):
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
+# `make test`: everything but the tests marked slow (the browser, Verdaccio, the
+# distribution build, the whole review corpus), which `make test-slow` runs; CI runs both
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

