@@ -285,6 +285,8 @@ def test_batch_approve_asks_for_the_next_code_when_verdaccio_refuses_a_reused_on
         cwd=str(v.home),
     )
     child.expect("About to approve 2 staged versions")
+    child.expect(r"Approve and publish these 2 staged versions\? \[y/N\] ")  # asks first
+    child.sendline("y")
     child.expect("Enter OTP: ")
     child.sendline(v.server.totp_code(user))
     child.expect("approved and published successfully")
