@@ -102,9 +102,13 @@ def test_a_registry_failing_after_the_spool_leaves_no_temporary_file(env, regist
     stored = [p for p in (server.storage / "tarballs").iterdir() if p.read_bytes() == baseline]
     assert len(stored) == 1
     stored[0].unlink()
+    # no retries (the npmrc is the test's own): the failure is what is tested
+    npmrc = Path(tmp_path / "npmrc")
+    npmrc.write_text(npmrc.read_text() + "fetch-retries=0\n")
     result = env.review(stage_id, source)
     assert result.returncode not in (0, 8), result.stdout
-    assert result.stderr.startswith("pystage error "), result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("pystage error ")]
+    assert len(errors) == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert env.temporary_files_left() == []
 
