@@ -29,6 +29,10 @@ PER_PAGE = 100
 # and grow without bound); no real registry stages that many versions for one user.
 MAX_LISTED = 10_000
 _DOWNLOAD_CHUNK = 256 * 1024
+# A staged tarball larger than this is refused rather than written: a hostile registry
+# could otherwise stream without end and fill the disk (the stall timeout only catches
+# silence). Registries refuse uploads far smaller (the embedded one: 512 MiB of body).
+MAX_TARBALL_BYTES = 1024 * 1024 * 1024
 
 
 def escape_name(name: str) -> str:
@@ -453,11 +457,17 @@ def download_staged(
         )
         declared = resp.headers.get("content-length")
         total = int(declared) if declared and declared.isdigit() else None
+        if total is not None and total > MAX_TARBALL_BYTES:
+            raise _too_large(stage_id, f"the registry declares {total:,} bytes")
+        received = 0
         with (
             os.fdopen(fd, "wb") as handle,
             progress("downloading", total) if progress else nullcontext(None) as advance,
         ):
             for chunk in resp.iter_content(_DOWNLOAD_CHUNK, decode_unicode=False):
+                received += len(chunk)
+                if received > MAX_TARBALL_BYTES:
+                    raise _too_large(stage_id, "the registry sent more")
                 handle.write(chunk)
                 if advance:
                     advance(len(chunk))
@@ -490,6 +500,14 @@ def download_staged(
     finally:
         resp.close()
     return Download(final, filename, contents, verified)
+
+
+def _too_large(stage_id: str, why: str) -> PystageError:
+    limit = MAX_TARBALL_BYTES // (1024 * 1024)
+    return PystageError(
+        "EBADRESPONSE",
+        f"the staged tarball {stage_id} is larger than {limit:,} MiB ({why}); nothing was saved",
+    )
 
 
 def _npm_download_name(contents: TarballContents, stage_id: str) -> str:

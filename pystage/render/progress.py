@@ -78,6 +78,7 @@ def transfer_progress(
             progress.advance(task, n)
             if after and total is not None and done >= total:
                 progress.update(task, description=after)
+                progress.refresh()  # now: the answer may come before the next redraw
 
         yield advance
 
@@ -90,5 +91,10 @@ def working(description: str, *, console, enabled: bool = True):
     if not (enabled and on_terminal()):
         yield
         return
-    with console.status(description):
+    from rich.live import Live
+    from rich.spinner import Spinner
+
+    # a Live drawn at once (console.status draws only at its first tick, so a step
+    # shorter than that would never be seen)
+    with Live(Spinner("dots", text=description), console=console, transient=True):
         yield
