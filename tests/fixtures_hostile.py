@@ -172,7 +172,9 @@ class HostileRegistry:
         self.port = self.httpd.server_address[1]
         self.url = f"http://{host}:{self.port}/"
         self.https_url = f"https://{host}:{self.port}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def stop(self):

@@ -598,7 +598,11 @@ class Receiver:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook?secret=s3cr3t"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # a short poll: shutdown() waits for the next one (the default 0.5 s cost each test
+        # with a test server half a second; tests/fixtures_*.py poll as often)
+        threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def wait_for(self, predicate, timeout: float = 15) -> bool:
         deadline = time.monotonic() + timeout

@@ -35,7 +35,9 @@ class _Recorder(ThreadingHTTPServer):
         if tls:
             self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.seen: list[tuple[str, str, dict]] = []  # (method, request target, headers)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def record(self, handler):
         headers = {k.lower(): v for k, v in handler.headers.items()}

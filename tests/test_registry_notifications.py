@@ -98,7 +98,9 @@ def test_an_unreachable_or_hanging_hook_never_blocks_the_action(tmp_path, receiv
             pass
 
     hanging = ThreadingHTTPServer(("127.0.0.1", 0), Hang)
-    threading.Thread(target=hanging.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=hanging.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     reg = _registry(tmp_path, dead, f"http://127.0.0.1:{hanging.server_address[1]}/", receiver.url)
     try:
         carol = reg.add_user("carol")
@@ -131,7 +133,9 @@ def test_a_hook_is_not_sent_anywhere_else_by_a_redirect(tmp_path, receiver):
             pass
 
     redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=redirecting.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     reg = _registry(tmp_path, f"http://127.0.0.1:{redirecting.server_address[1]}/")
     try:
         reg.publish(reg.add_user("carol"), "pkg", "1.0.0")

@@ -251,5 +251,7 @@ def _serve_html(html: str):
     handler = type("AttackerPage", (_Page,), {"body": html.encode()})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.url = f"http://localhost:{httpd.server_address[1]}/"
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     return httpd
