@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import test_review_source_reproduces as repro
 from test_review_source_reproduces import write_package
 
@@ -101,8 +102,47 @@ def test_a_registry_failing_after_the_spool_leaves_no_temporary_file(env, regist
     stored = [p for p in (server.storage / "tarballs").iterdir() if p.read_bytes() == baseline]
     assert len(stored) == 1
     stored[0].unlink()
+    # no retries (the npmrc is the test's own): the failure is what is tested
+    npmrc = Path(tmp_path / "npmrc")
+    npmrc.write_text(npmrc.read_text() + "fetch-retries=0\n")
     result = env.review(stage_id, source)
     assert result.returncode not in (0, 8), result.stdout
-    assert result.stderr.startswith("pystage error "), result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("pystage error ")]
+    assert len(errors) == 1, result.stderr
     assert "Traceback" not in result.stderr
+    assert env.temporary_files_left() == []
+
+
+def git(cwd: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.email=m@example.org", "-c", "user.name=m", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("how", ["dir", "git-file"])
+def test_a_checkouts_git_config_runs_nothing_on_the_reviewers_machine(env, tmp_path, how):
+    # core.fsmonitor is a command git runs when it reads the index (git ls-files does):
+    # a checkout handed to the reviewer (or a .git file pointing at a repository it
+    # ships) must not run code through it, with --source-scripts or not
+    marker = tmp_path / "ran-fsmonitor"
+    source = write_package(tmp_path / "checkout", f"attack-gitconfig-{how}")
+    stage_id = env.stage(source)
+    repo = source if how == "dir" else tmp_path / "elsewhere.git"
+    if how == "dir":
+        git(source, "init", "-q")
+    else:
+        git(source, "init", "-q", f"--separate-git-dir={repo}")
+        assert (source / ".git").is_file()
+    git(source, "add", "-A")
+    git(source, "commit", "-q", "-m", "x")
+    git(source, "config", "core.fsmonitor", f"touch {marker}; echo")
+    for extra in ((), ("--source-scripts",)):
+        result, report = env.review_json(stage_id, source, *extra)
+        assert not marker.exists(), extra
+        assert report["source"]["reproduced"] is True, result.stderr
     assert env.temporary_files_left() == []

@@ -80,11 +80,22 @@ def _need_manifest(path: Path, spec: str) -> None:
 
 
 # -- git --------------------------------------------------------------------------------
+# A checkout's own .git/config can name commands git runs as it reads the index
+# (core.fsmonitor: `git ls-files` runs it) or at its hooks: a source handed to the
+# reviewer must not run code through them, no more than through its package scripts.
+_NO_REPO_COMMANDS = ("-c", "core.fsmonitor=false", "-c", f"core.hooksPath={os.devnull}")
+
+
 def _git(args: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
         return subprocess.run(
-            ["git", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, check=False, **kwargs
+            ["git", *_NO_REPO_COMMANDS, *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            **kwargs,
         )
     except FileNotFoundError:
         raise PystageError(
@@ -189,7 +200,8 @@ def _extract_archive(sha: str, toplevel: Path, dest: Path, paths: list[str]) -> 
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
         proc = subprocess.Popen(
-            ["git", "--literal-pathspecs", "archive", "--format=tar", sha, "--", *paths],
+            ["git", *_NO_REPO_COMMANDS, "--literal-pathspecs", "archive", "--format=tar", sha]
+            + ["--", *paths],
             cwd=toplevel,
             env=env,
             stdin=subprocess.DEVNULL,
