@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import self_signed_cert
 
 from pystage.otp import CI_VARS as CI_VARIABLES  # what pystage reads to tell CI apart
 
@@ -440,54 +441,5 @@ def elsewhere():
 
 def self_signed(directory) -> tuple[str, str]:
     """A self-signed certificate (its own CA) for 127.0.0.1: (cert path, key path)."""
-    cert, key = directory / "registry.pem", directory / "registry.key"
-    try:
-        import datetime
-        import ipaddress
-
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-    except ImportError:
-        import shutil
-
-        if not shutil.which("openssl"):
-            pytest.skip("neither the cryptography package nor openssl is available")
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt"]
-            + ["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=r"]
-            + ["-addext", "subjectAltName=IP:127.0.0.1", "-addext"]
-            + ["basicConstraints=critical,CA:TRUE", "-keyout", str(key), "-out", str(cert)],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        return str(cert), str(key)
-    pkey = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "registry")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    built = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(pkey.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(pkey, hashes.SHA256())
-    )
-    cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
-    key.write_bytes(
-        pkey.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert, key = self_signed_cert(directory, "registry")
     return str(cert), str(key)

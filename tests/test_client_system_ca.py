@@ -7,12 +7,10 @@ loopback; the "system store" is OpenSSL's, pointed at a test CA by ``SSL_CERT_FI
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import ssl
 
 import pytest
-from helpers import make
+from helpers import make, self_signed_cert
 from pytest_httpserver import HTTPServer
 
 from pystage.errors import PystageError
@@ -21,46 +19,10 @@ from pystage.tls import use_system_ca
 x509 = pytest.importorskip("cryptography.x509")
 
 
-def _self_signed(directory):
-    """A CA certificate for 127.0.0.1 (it signs itself) and its key, as PEM files."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "system-only CA")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "ca.pem", directory / "ca.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture
 def system_trusted_registry(tmp_path, monkeypatch):
     """An https registry whose CA is in the 'system' store only."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_cert(tmp_path, "ca", "system-only CA")
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -96,7 +58,7 @@ def test_without_the_switch_a_ca_only_the_system_trusts_is_ecert(tmp_path, syste
 def test_a_configured_ca_still_replaces_every_other_root(tmp_path, system_trusted_registry):
     # as in Node, ca/cafile replace the roots: the system store is not added to them
     (tmp_path / "other").mkdir()
-    other, _ = _self_signed(tmp_path / "other")
+    other, _ = self_signed_cert(tmp_path / "other", "ca", "system-only CA")
     client = make(
         tmp_path,
         system_trusted_registry,
@@ -116,7 +78,7 @@ def test_the_bundled_roots_still_count_beside_the_system_store(
     import pystage.tls
 
     (tmp_path / "other").mkdir()
-    other, _ = _self_signed(tmp_path / "other")
+    other, _ = self_signed_cert(tmp_path / "other", "ca", "system-only CA")
     bundle = str(tmp_path / "ca.pem")  # the registry's CA (see the fixture)
     monkeypatch.setenv("SSL_CERT_FILE", str(other))
     monkeypatch.setattr(pystage.tls, "_default_bundle", lambda: bundle)

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
-from helpers import requires_npm
+from helpers import requires_npm, self_signed_cert
 
 from pystage.config import load_config
 from pystage.context import client_from_config
@@ -271,84 +271,12 @@ def test_proxy_choice_matches_npm(tmp_path, servers, npmrc, env):
 # -- TLS trust: cafile, inline ca, strict-ssl ------------------------------------
 
 
-def _make_cert(directory, name):
-    """A self-signed certificate for 127.0.0.1 (its own CA): (cert path, key path)."""
-    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
-    try:
-        import datetime
-
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-    except ImportError:
-        if not shutil.which("openssl"):
-            pytest.skip("neither the cryptography package nor openssl is available")
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                f"/CN={name}",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        return cert, key
-    pkey = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    import ipaddress
-
-    built = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(pkey.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(pkey, hashes.SHA256())
-    )
-    cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
-    key.write_bytes(
-        pkey.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert, key
-
-
 @pytest.fixture
 def https_registry(tmp_path):
     import ssl
 
-    cert, key = _make_cert(tmp_path, "registry")
-    other, _ = _make_cert(tmp_path, "other")
+    cert, key = self_signed_cert(tmp_path, "registry")
+    other, _ = self_signed_cert(tmp_path, "other")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     server = _Recorder(_RegistryHandler, tls=ctx)
@@ -472,8 +400,8 @@ def test_strict_ssl_false_is_quiet_at_the_command_line(tmp_path, https_registry,
 def test_a_client_certificate_is_offered_to_its_registry(tmp_path):
     import ssl
 
-    cert, key = _make_cert(tmp_path, "registry")
-    client_cert, client_key = _make_cert(tmp_path, "client")
+    cert, key = self_signed_cert(tmp_path, "registry")
+    client_cert, client_key = self_signed_cert(tmp_path, "client")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     ctx.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: no certificate, no answer
@@ -535,7 +463,7 @@ def test_an_https_registry_through_an_https_proxy(tmp_path, https_registry):
     import ssl
 
     server, cert, _ = https_registry
-    proxy_cert, proxy_key = _make_cert(tmp_path, "proxy")
+    proxy_cert, proxy_key = self_signed_cert(tmp_path, "proxy")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(proxy_cert, proxy_key)
     proxy = _Recorder(_TlsProxyHandler, tls=ctx)
