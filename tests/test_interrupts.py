@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 
 import pytest
-from helpers import wait_until_blocked
+from helpers import RawServer, wait_until_blocked
 
 
 def test_ctrl_c_at_the_username_prompt_ends_on_its_own_line_with_exit_130(
@@ -41,56 +40,27 @@ def test_ctrl_c_at_the_username_prompt_ends_on_its_own_line_with_exit_130(
     assert not npmrc.exists()
 
 
-class SilentRegistry:
-    """Accepts connections, reads what is sent and never answers. ``asked`` is set once a
-    whole request head has arrived: the client is then waiting for the registry's answer."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.asked = threading.Event()
-        self._conns: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self._conns.append(conn)
-            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
-
-    def _read(self, conn) -> None:
-        seen = b""
-        while b"\r\n\r\n" not in seen:
-            try:
-                data = conn.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            seen += data
-        self.asked.set()
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self._conns:
-            conn.close()
-
-
 @pytest.fixture
 def silent_registry(tmp_path):
-    """A registry that never answers, and an npmrc pointing at it."""
-    server = SilentRegistry()
+    """A registry that reads each request and never answers, and an npmrc pointing at
+    it. ``asked`` is set once a whole request has arrived: the client is then waiting
+    for the registry's answer."""
+    asked, done = threading.Event(), threading.Event()
+
+    def never_answer(conn, reader, n, server):
+        if server.read_request(reader) is not None:
+            asked.set()
+        done.wait()
+
+    server = RawServer(never_answer)
+    server.asked = asked
     port = server.port
     server.npmrc = tmp_path / "npmrc"
     server.npmrc.write_text(
         f"registry=http://127.0.0.1:{port}/\n//127.0.0.1:{port}/:_authToken=abc\n"
     )
     yield server
+    done.set()
     server.close()
 
 
