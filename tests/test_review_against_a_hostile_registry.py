@@ -131,12 +131,13 @@ def test_a_staged_item_whose_shasum_is_not_its_tarball_is_high_and_gates_approve
     assert not [r for r in hostile.requests if r.method == "POST"]  # no approve was sent
 
 
-def test_a_staged_tarball_that_trickles_forever_ends_at_fetch_timeout(hostile):
+def serve_a_trickling_staged_tarball(hostile) -> None:
+    """A published 1.0.0 and a staged 1.0.1 whose tarball is a plain tar: a file entry
+    of 100 MB, then its data a byte every 50 ms (no read ever waits long enough for the
+    stall timeout)."""
     base = release("1.0.0")
     hostile.routes[("GET", f"/{PKG}/-/{PKG}-1.0.0.tgz")] = answer(body=base)
     serve(hostile, release("1.0.1"), packument({"1.0.0": base}, {"latest": "1.0.0"}))
-    # a plain tar: a file entry of 100 MB, then its data a byte every 50 ms (no read ever
-    # waits long enough for the stall timeout)
     header = tarfile.TarInfo("package/index.js")
     header.size = 100 * 1024 * 1024
     head = (
@@ -144,6 +145,10 @@ def test_a_staged_tarball_that_trickles_forever_ends_at_fetch_timeout(hostile):
         + header.tobuf(format=tarfile.USTAR_FORMAT)
     )
     hostile.routes[("GET", f"/-/stage/{SID}/tarball")] = trickle(head, b"a", 0.05)
+
+
+def test_a_staged_tarball_that_trickles_forever_ends_at_fetch_timeout(hostile):
+    serve_a_trickling_staged_tarball(hostile)
     started = time.monotonic()
     result = hostile.run("review", SID, env={"npm_config_fetch_timeout": "3000"}, timeout=60)
     assert time.monotonic() - started < 30
@@ -151,16 +156,7 @@ def test_a_staged_tarball_that_trickles_forever_ends_at_fetch_timeout(hostile):
 
 
 def test_approves_gate_refuses_a_version_it_could_not_review_even_with_yes(hostile):
-    base = release("1.0.0")
-    hostile.routes[("GET", f"/{PKG}/-/{PKG}-1.0.0.tgz")] = answer(body=base)
-    serve(hostile, release("1.0.1"), packument({"1.0.0": base}, {"latest": "1.0.0"}))
-    header = tarfile.TarInfo("package/index.js")
-    header.size = 100 * 1024 * 1024
-    head = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\nconnection: close\r\n\r\n"
-        + header.tobuf(format=tarfile.USTAR_FORMAT)
-    )
-    hostile.routes[("GET", f"/-/stage/{SID}/tarball")] = trickle(head, b"a", 0.05)
+    serve_a_trickling_staged_tarball(hostile)
     started = time.monotonic()
     result = hostile.run(
         "approve",
