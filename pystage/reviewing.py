@@ -2,7 +2,7 @@
 stream both tarballs from the registry into the (pure) review engine.
 
 No terminal I/O here; the tarballs are never written anywhere (but for ``--source``,
-which spools the staged one to a temporary file to read it twice)."""
+and ``--deep``, which spool the staged one to a temporary file to read it twice)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def review_staged(
 ):
     """The Report for the staged item ``ref`` (a staging.StageRef).
 
+    ``deep``: GuardDog's rules too, over the spooled tarball (see below).
     ``check_staged`` (``review --source``): called with the path of the staged tarball,
     spooled to a temporary file (always removed) before the baseline is requested, so a
     slow check (a rebuild) never holds a download open; the review then reads that file."""
@@ -42,10 +43,13 @@ def review_staged(
         full_diff=full_diff,
         deep=deep,
     )
-    if check_staged is None:
+    if check_staged is None and not deep:
         return review()
+    # the staged tarball is read twice (the rebuild's comparison, or GuardDog's pass):
+    # from one spooled copy, so both reads see the bytes the integrity check covered
     with _spooled(client, stage_id) as staged_path:
-        check_staged(staged_path)
+        if check_staged is not None:
+            check_staged(staged_path)
         return review(staged_path=staged_path)
 
 
