@@ -161,7 +161,7 @@ def make_client(
         notice=ui.notice if ui else None,
     )
     if ui is not None and hasattr(ui, "retry_wait"):
-        client.sleep = ui.retry_wait  # the client sleeps only between retries
+        client.retry_pause = ui.retry_wait
     if oidc is None:
         oidc = command == "publish"
     if oidc and package:

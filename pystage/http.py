@@ -120,6 +120,9 @@ class RegistryClient:
         self._notice = notice
         self._session: requests.Session | None = None
         self.sleep = time.sleep
+        # the pause before a retry, when the caller wants it said (the CLI's "retrying in
+        # N s"); other waits (web-login polling) use ``sleep`` and say nothing
+        self.retry_pause: Callable[[float], None] | None = None
 
     # -- plumbing ----------------------------------------------------------------
     @property
@@ -446,7 +449,7 @@ class RegistryClient:
         return min(max(wait, 0.0), s.retry_max)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> None:
-        self.sleep(self._wait_for(attempt, retry_after))
+        (self.retry_pause or self.sleep)(self._wait_for(attempt, retry_after))
 
     def _note_body_secrets(self, payload: Any) -> None:
         if isinstance(payload, Mapping):
