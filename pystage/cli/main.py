@@ -112,16 +112,9 @@ def _no_such_command(name: str, known: list[str]) -> PystageError:
 
 
 def _quiet_exit() -> None:
-    """Exit 0 without a word after the reader of stdout went away: the rest of the
-    output goes nowhere (flushing it at exit would fail again, noisily)."""
-    import os
+    from pystage.render import exit_after_closed_pipe
 
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    sys.exit(0)
+    exit_after_closed_pipe()
 
 
 _EPILOG = f"""\b

@@ -60,11 +60,13 @@ def stdout_console(color: bool | None = None, stderr: bool = False):
     )
     # Rich's own answer to a closed pipe is exit 1; `pystage list | head -1` is a
     # success (the reader has what it wanted): exit 0, quietly
-    console.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]
+    console.on_broken_pipe = exit_after_closed_pipe  # type: ignore[method-assign]
     return console
 
 
-def _closed_pipe() -> None:
+def exit_after_closed_pipe() -> None:
+    """Exit 0 without a word after the reader of stdout went away: the rest of the
+    output goes nowhere (flushing it at exit would fail again, noisily)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
