@@ -234,7 +234,7 @@ class Accounts:
         )
         return replace(_user(row), credential=credential)
 
-    def user_for_password(self, name: str, password: str, address: str | None = None):
+    def user_for_password(self, name: str, password: str, address: str | None):
         """The user whose password this is, else None (throttled: 429 when guessing)."""
         row = self.verify_password(name, password, address)
         return self._password_user(_user(row), address) if row is not None else None

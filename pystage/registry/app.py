@@ -137,7 +137,8 @@ def _otp(request: Request) -> str | None:
     return request.headers.get("npm-otp") or None
 
 
-def _address(request: Request) -> str | None:
+def client_address(request: Request) -> str | None:
+    """The client's address: what token CIDR ranges and the password throttle judge."""
     return request.client.host if request.client else None
 
 
@@ -159,7 +160,7 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
     async def user_of(request: Request):
         """Who sent the request, after every rule a credential carries: 2FA for HTTP
         Basic, a token's CIDR ranges, and what a read-only or stage-only token may do."""
-        address = _address(request)
+        address = client_address(request)
         user = await call(
             registry.authenticate, request.headers.get("authorization"), _otp(request), address
         )
@@ -204,7 +205,7 @@ def _routes(registry: Registry, config: RegistryConfig) -> list[Route]:
             body.get("password"),
             body.get("email"),
             _otp(request),
-            _address(request),
+            client_address(request),
         )
         return JSONResponse(
             {

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from pystage.registry.app import client_address
 from pystage.registry.errors import RegistryError
 from pystage.registry.service import Registry
 from pystage.registry.webauth import POLL_SECONDS, WebAuth
@@ -99,12 +100,6 @@ def _gone() -> HTMLResponse:
     )
 
 
-def _address(request: Request) -> str | None:
-    """The client's address: wrong passwords here count against it as on every other
-    path (the throttle is per account and per address)."""
-    return request.client.host if request.client else None
-
-
 async def _form_values(request: Request) -> dict[str, str]:
     body = bytearray()
     async for chunk in request.stream():
@@ -143,7 +138,7 @@ def web_routes(registry: Registry, web: WebAuth, base_url) -> list[Route]:
         form = await _form_values(request)
         name, password = form.get("name", "").strip(), form.get("password", "")
         user = (
-            await call(accounts.user_for_password, name, password, _address(request))
+            await call(accounts.user_for_password, name, password, client_address(request))
             if name and password
             else None
         )
@@ -170,7 +165,7 @@ def web_routes(registry: Registry, web: WebAuth, base_url) -> list[Route]:
         form = await _form_values(request)
         password = form.get("password", "")
         user = (
-            await call(accounts.user_for_password, session.user, password, _address(request))
+            await call(accounts.user_for_password, session.user, password, client_address(request))
             if password
             else None
         )

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pystage.registry.app import client_address
 from pystage.registry.config import RegistryConfig
 from pystage.registry.errors import RegistryError
 from pystage.registry.service import MAX_PER_PAGE, Registry
@@ -193,7 +194,7 @@ def web_page_routes(registry: Registry, config: RegistryConfig) -> list[Route]:
         if name and password:
             # counted per account and per address like every password check; an unknown
             # name costs the same scrypt time as a wrong password (accounts does both)
-            address = request.client.host if request.client else None
+            address = client_address(request)
             user = await call(accounts.user_for_password, name, password, address)
         if user is None:
             return signin_form(request, "Incorrect user name or password.", 401, name, next_url)
