@@ -6,9 +6,7 @@ Paths and texts come out of tarballs and the source tree: each goes through ``cl
 from __future__ import annotations
 
 from pystage.render import LazyConsoles
-from pystage.render.review import TEXT_LIMIT, clip
-
-MAX_LISTED = 40  # paths per group (--json has them all)
+from pystage.render.review import MAX_LISTED, clip, print_diff
 
 
 class SourceRenderer(LazyConsoles):
@@ -88,17 +86,7 @@ class SourceRenderer(LazyConsoles):
             c.print(
                 Text.assemble(("  ~ ", "yellow"), clip(d.path), "  differs: " + ", ".join(what))
             )
-            if d.diff_note:
-                c.print(f"      ({d.diff_note})", markup=False, style="dim")
-            for line in d.diff or []:
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                style = "cyan" if line.startswith("@@") else style
-                c.print(
-                    Text("      " + clip(line, TEXT_LIMIT), style=style),
-                    soft_wrap=False,
-                    overflow="ellipsis",
-                    crop=True,
-                )
+            print_diff(c, d.diff_note, d.diff)
         if len(differs) > len(shown):
             c.print(f"    … and {len(differs) - len(shown)} more that differ (see --json)")
 

@@ -92,17 +92,7 @@ class ReviewRenderer(LazyConsoles):
             if change.baseline_mode is not None and change.baseline_mode != change.mode:
                 mode = f"  mode {change.baseline_mode:04o} → {change.mode:04o}"
             c.print(Text.assemble(("  ~ ", "yellow"), clip(change.path), f"  {sizes}{mode}"))
-            if change.diff_note:
-                c.print(f"      ({change.diff_note})", markup=False, style="dim")
-            for line in change.diff or []:
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else None
-                style = "cyan" if line.startswith("@@") else style
-                c.print(
-                    Text("      " + clip(line, TEXT_LIMIT), style=style or ""),
-                    soft_wrap=False,
-                    overflow="ellipsis",
-                    crop=True,
-                )
+            print_diff(c, change.diff_note, change.diff)
             if change.diff_truncated:
                 c.print("      … (diff cut short: --diff shows it all)", markup=False, style="dim")
         if len(changes) > len(shown):
@@ -211,3 +201,21 @@ class ReviewRenderer(LazyConsoles):
 def _value(value) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+def print_diff(c, note: str | None, lines: list[str] | None) -> None:
+    """A changed file's diff under its line (or why there is none): + green, - red,
+    @@ cyan, each line cut to the width, never wrapped."""
+    from rich.text import Text
+
+    if note:
+        c.print(f"      ({note})", markup=False, style="dim")
+    for line in lines or []:
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        style = "cyan" if line.startswith("@@") else style
+        c.print(
+            Text("      " + clip(line, TEXT_LIMIT), style=style),
+            soft_wrap=False,
+            overflow="ellipsis",
+            crop=True,
+        )
