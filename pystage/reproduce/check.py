@@ -62,8 +62,8 @@ class FileDifference:
         out: dict = {
             "path": self.path,
             "what": list(self.what),
-            "staged": _entry_json(self.staged),
-            "source": _entry_json(self.source),
+            "staged": self.staged.to_json(),
+            "source": self.source.to_json(),
         }
         if self.diff is not None:
             out["diff"] = self.diff
@@ -217,15 +217,11 @@ class SourceCheck:
             "build_scripts": list(self.build_scripts),
             "identical": self.identical,
             "differs": [d.to_json() for d in self.differs],
-            "only_staged": [_entry_json(e) for e in self.only_staged],
-            "only_source": [_entry_json(e) for e in self.only_source],
+            "only_staged": [e.to_json() for e in self.only_staged],
+            "only_source": [e.to_json() for e in self.only_source],
             "not_checked": [n.to_json() for n in self.not_checked],
             "manifest": {c.field: c.to_json() for c in self.manifest},
         }
-
-
-def _entry_json(entry: FileEntry) -> dict:
-    return entry.to_json()  # path, type, size, mode (octal text), sha512
 
 
 # -- the check -------------------------------------------------------------------------

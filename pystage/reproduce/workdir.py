@@ -36,7 +36,6 @@ class Source:
     tracked: frozenset[str] | None = None
     node_modules: Path | None = None
     temporary: bool = False
-    ref: str | None = None
 
 
 @contextlib.contextmanager
@@ -66,16 +65,18 @@ def open_source(spec: str, cwd: str | os.PathLike | None = None) -> Iterator[Sou
         yield source
 
 
-def _need_manifest(path: Path, spec: str) -> None:
-    """A package.json with a valid name and version, before anything is downloaded."""
+def _need_manifest(
+    path: Path,
+    spec: str,
+    where: str | None = None,
+    hint: str = "pass the package's directory (or run from it when --source is a git ref)",
+) -> None:
+    """A package.json with a valid name and version, before anything is downloaded;
+    ``where`` names the place in the message (default: ``path``)."""
     from pystage.packing import read_manifest
 
     if not (path / "package.json").is_file():
-        raise PystageError(
-            "ENOENT",
-            f"--source {spec}: no package.json in {path}",
-            "pass the package's directory (or run from it when --source is a git ref)",
-        )
+        raise PystageError("ENOENT", f"--source {spec}: no package.json in {where or path}", hint)
     read_manifest(path)
 
 
@@ -147,16 +148,12 @@ def _archive_ref(spec: str, cwd: Path) -> Iterator[Source]:
         paths = _paths_to_archive(sha, toplevel, prefix)
         files = _extract_archive(sha, toplevel, Path(tmp, "tree"), paths)
         package = Path(tmp, "tree", *prefix.split("/")) if prefix else Path(tmp, "tree")
-        if not (package / "package.json").is_file():
-            where = f"{prefix}/ at {spec}" if prefix else f"the top of {spec}"
-            raise PystageError(
-                "ENOENT",
-                f"--source {spec}: no package.json in {where}",
-                "run from the package's directory in the repository",
-            )
-        from pystage.packing import read_manifest
-
-        read_manifest(package)
+        _need_manifest(
+            package,
+            spec,
+            f"{prefix}/ at {spec}" if prefix else f"the top of {spec}",
+            "run from the package's directory in the repository",
+        )
         strip = prefix + "/" if prefix else ""
         tracked = frozenset(f[len(strip) :] for f in files if f.startswith(strip))
         yield Source(
@@ -165,7 +162,6 @@ def _archive_ref(spec: str, cwd: Path) -> Iterator[Source]:
             tracked=tracked,
             node_modules=cwd / "node_modules",
             temporary=True,
-            ref=spec,
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
