@@ -10,6 +10,7 @@ package the caller cannot see (both are 404s) by asking for the history root.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pystage.errors import PystageError, UsageError
@@ -174,13 +175,7 @@ def _policy_path(package: str) -> str:
 
 
 def show_policy(client, package: str) -> dict:
-    try:
-        policy = client.json("GET", _policy_path(package), otp_ok=False)
-    except PystageError as err:
-        if err.code in ("E404", "E405"):
-            raise _not_found(client, package, "approval policy") from None
-        raise
-    return _checked_policy(policy, package)
+    return _policy_call(client, "GET", package, otp_ok=False)
 
 
 def set_policy(
@@ -197,8 +192,14 @@ def set_policy(
         raise UsageError(
             "nothing to change", "pass --approvers N and/or --expire-after DURATION (or never)"
         )
+    return _policy_call(client, "PUT", package, json=body)
+
+
+def _policy_call(client, method: str, package: str, **request: Any) -> dict:
+    """The policy endpoint, read or written: a registry without it (404/405) is said as
+    such, and the answer is checked before it is shown."""
     try:
-        policy = client.json("PUT", _policy_path(package), json=body)
+        policy = client.json(method, _policy_path(package), **request)
     except PystageError as err:
         if err.code in ("E404", "E405"):
             raise _not_found(client, package, "approval policy") from None

@@ -26,11 +26,11 @@ def _err(text: str) -> None:
 
 
 def _rows(rows: list[list[str]]) -> None:
-    """Columns padded to their widest cell, no trailing spaces; every cell escaped."""
-    cells = [[safe(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    for row in cells:
-        line = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+    """Columns padded to their widest cell (as the terminal counts it, wide characters
+    too), no trailing spaces; every cell escaped."""
+    from pystage.render.stagelist import aligned
+
+    for line in aligned([[safe(c) for c in row] for row in rows]):
         sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
