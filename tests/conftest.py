@@ -16,8 +16,6 @@ pytest_plugins = sorted(
     for name in os.listdir(os.path.dirname(__file__))
     if name.startswith("fixtures_") and name.endswith(".py")
 )
-# re-exported for test modules not yet importing them from helpers (new code: helpers)
-from helpers import NPM_VERSION, requires_npm  # noqa: E402, F401
 
 
 @pytest.fixture

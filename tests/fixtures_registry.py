@@ -12,16 +12,7 @@ from __future__ import annotations
 import pytest
 
 # start_registry is also what benchmarks/fixtures.py uses; the other names are
-# re-exported for test modules not yet importing them from helpers (new code: helpers)
-from helpers import (  # noqa: F401
-    TOTP_PERIOD,
-    RegistryServer,
-    User,
-    escaped,
-    make_tarball,
-    publish_document,
-    start_registry,
-)
+from helpers import start_registry
 
 
 @pytest.fixture

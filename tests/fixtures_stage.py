@@ -19,10 +19,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-# re-exported for test modules not yet importing them from helpers (new code: helpers)
-from helpers import make_package, run_npm, staged_item, write_npmrc  # noqa: F401
-from helpers import npm_pack_tarball as npm_pack  # noqa: F401
-
 
 @dataclass
 class Recorded:

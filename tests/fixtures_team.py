@@ -5,17 +5,7 @@ real HTTP are in helpers.py)."""
 from __future__ import annotations
 
 import pytest
-
-# re-exported for test modules not yet importing them from helpers (new code: helpers)
-from helpers import (  # noqa: F401
-    Receiver,
-    add_owner,
-    approve,
-    events,
-    published_versions,
-    remove_owner,
-    set_policy,
-)
+from helpers import Receiver, add_owner
 
 
 @pytest.fixture

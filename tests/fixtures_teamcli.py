@@ -6,9 +6,7 @@ and ``crew.run(user, *args)`` runs ``python -m pystage`` logged in as that user
 from __future__ import annotations
 
 import pytest
-
-# re-exported for test modules not yet importing them from helpers (new code: helpers)
-from helpers import Crew, make_crew  # noqa: F401
+from helpers import make_crew
 
 
 @pytest.fixture

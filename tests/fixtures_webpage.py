@@ -5,9 +5,7 @@ and ``csrf_of`` are in helpers.py; ``web_client`` makes them and closes them).""
 from __future__ import annotations
 
 import pytest
-
-# re-exported for test modules not yet importing them from helpers (new code: helpers)
-from helpers import WebClient, csrf_of  # noqa: F401
+from helpers import WebClient
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from fixtures_stage import staged_item, write_npmrc
+from helpers import staged_item, write_npmrc
 from terminal_screen import Terminal
 
 from pystage.errors import PystageError

@@ -10,7 +10,7 @@ import os
 import uuid
 
 import pytest
-from fixtures_stage import write_npmrc
+from helpers import write_npmrc
 from reviewkit import gzip_stream_of_zeros, tarball
 
 SEVERITIES = {"info", "low", "medium", "high"}

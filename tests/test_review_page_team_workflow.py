@@ -9,8 +9,7 @@ import html
 import re
 
 import pytest
-from fixtures_team import add_owner, published_versions, set_policy
-from fixtures_webpage import WebClient, csrf_of
+from helpers import WebClient, add_owner, csrf_of, published_versions, set_policy
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fixtures_registry import escaped, publish_document, start_registry
-from helpers import requires_npm, run_npm
+from helpers import escaped, publish_document, requires_npm, run_npm, start_registry
 from packcorpus import CORPUS, Tree
 
 SOURCE_RULES = {
