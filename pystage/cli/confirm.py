@@ -26,19 +26,17 @@ def confirm(question: str, *, default: bool = False) -> bool:
     """Ask ``question [y/N]`` on stderr; True only for y/yes (or Enter when ``default``).
 
     Ctrl-C is EINTR (exit 130), as everywhere else."""
+    from pystage.cli.terminal import read_visible
     from pystage.errors import PystageError
 
     suffix = " [Y/n] " if default else " [y/N] "
-    sys.stderr.write(question + suffix)
-    sys.stderr.flush()
     try:
-        answer = sys.stdin.readline()
+        answer = read_visible(question + suffix)
+    except EOFError:  # Ctrl-D: end of input
+        return False
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         raise PystageError("EINTR", "interrupted") from None
-    if not answer:  # Ctrl-D: end of input
-        sys.stderr.write("\n")
-        return False
     answer = answer.strip().lower()
     if not answer:
         return default
