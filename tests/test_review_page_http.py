@@ -111,7 +111,7 @@ def test_cookies_are_secure_when_served_over_https(tmp_path):
 def test_wrong_password_and_unknown_name_get_the_same_answer(site):
     client = WebClient(site["server"])
     wrong = client.sign_in(site["bob"], password="not it")
-    from fixtures_registry import User
+    from helpers import User
 
     unknown = client.sign_in(User("nobody", "whatever", ""))
     assert wrong.status_code == unknown.status_code == 401
