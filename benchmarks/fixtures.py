@@ -21,9 +21,9 @@ def _registry_module():
     tests = str(ROOT / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-    import fixtures_registry
+    import helpers
 
-    return fixtures_registry
+    return helpers
 
 
 @contextmanager
